@@ -1,0 +1,52 @@
+//! Errors of the core.
+//!
+//! Error text never carries personal data: a field is named, its value is not.
+
+/// Everything a core call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller passed something the domain does not accept; nothing was written.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        field: &'static str,
+        reason: &'static str,
+    },
+
+    /// A referenced record does not exist on this device.
+    #[error("{kind} not found")]
+    NotFound { kind: &'static str },
+
+    /// The incident cannot make this move from its current status.
+    #[error("an incident that is {from} cannot be {action}")]
+    IllegalTransition {
+        from: crate::IncidentStatus,
+        action: crate::IncidentAction,
+    },
+
+    /// Bytes offered for import are not valid Automerge data; nothing was written.
+    #[error("corrupt change data: {0}")]
+    CorruptChanges(&'static str),
+
+    /// Imported changes depend on changes this device does not have; nothing was written.
+    #[error("changes depend on {0} change(s) this device does not have")]
+    MissingDependencies(usize),
+
+    /// The database was written by a newer version of Linli.
+    #[error("database schema version {found} is newer than the supported {supported}")]
+    IncompatibleSchema { found: i64, supported: i64 },
+
+    #[error("storage error: {0}")]
+    Storage(#[from] rusqlite::Error),
+
+    #[error("document error: {0}")]
+    Document(#[from] automerge::AutomergeError),
+
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn invalid(field: &'static str, reason: &'static str) -> Error {
+    Error::InvalidInput { field, reason }
+}

@@ -1,0 +1,561 @@
+//! The domain: places, households and their members, visits, incidents.
+//!
+//! Plain data plus validation. How these live in Automerge documents is `doc.rs`;
+//! how they are stored and queried is `store.rs` and `query.rs`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, invalid};
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+/// Declares a closed set of values stored as stable English codes, with Chinese labels for
+/// the apps. Codes are what documents, tables and the wire carry; never reorder or rename one.
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $label:literal;)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable code stored in documents and tables.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            /// The label shown to users (Chinese).
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// A level of the place tree.
+    PlaceKind {
+        Community = "community", "社区";
+        Grid = "grid", "网格";
+        Building = "building", "楼栋";
+        Unit = "unit", "单元";
+    }
+);
+
+code_enum!(
+    /// 常住 / 流动.
+    Residency {
+        Resident = "resident", "常住";
+        Floating = "floating", "流动";
+    }
+);
+
+code_enum!(
+    Housing {
+        Owned = "owned", "自有";
+        Rented = "rented", "租住";
+        Resettlement = "resettlement", "安置房";
+    }
+);
+
+code_enum!(
+    /// 特殊人群 tags. They decide how often a household is visited.
+    CareTag {
+        ElderlyAlone = "elderly_alone", "空巢/独居老人";
+        Disabled = "disabled", "残疾";
+        LowIncome = "low_income", "困难群体";
+        LeftBehindChild = "left_behind_child", "留守儿童";
+        Veteran = "veteran", "退役军人";
+        PartyMember = "party_member", "党员";
+        Correction = "correction", "社区矫正/戒毒康复";
+    }
+);
+
+impl CareTag {
+    /// Whether the tag marks a household that needs visits more often than others.
+    /// Party membership is a register fact, not a care need.
+    pub fn needs_care(self) -> bool {
+        !matches!(self, CareTag::PartyMember)
+    }
+}
+
+code_enum!(
+    Relation {
+        Head = "head", "户主";
+        Spouse = "spouse", "配偶";
+        Child = "child", "子女";
+        Parent = "parent", "父母";
+        Grandchild = "grandchild", "孙辈";
+        Grandparent = "grandparent", "祖辈";
+        Sibling = "sibling", "兄弟姐妹";
+        Tenant = "tenant", "租户";
+        Other = "other", "其他";
+    }
+);
+
+code_enum!(
+    VisitPurpose {
+        Routine = "routine", "例行走访";
+        AskNeeds = "ask_needs", "敲门问需";
+        FollowUp = "follow_up", "回访";
+        Care = "care", "关爱慰问";
+        Policy = "policy", "政策宣传";
+        Registration = "registration", "信息采集";
+        Other = "other", "其他";
+    }
+);
+
+code_enum!(
+    NeedCategory {
+        Repair = "repair", "维修";
+        ElderCare = "elder_care", "养老照护";
+        Dispute = "dispute", "矛盾纠纷";
+        Policy = "policy", "政策咨询";
+        MicroWish = "micro_wish", "微心愿";
+        Employment = "employment", "就业";
+        Health = "health", "医疗健康";
+        Other = "other", "其他";
+    }
+);
+
+code_enum!(
+    IncidentCategory {
+        Dispute = "dispute", "矛盾纠纷";
+        Parking = "parking", "违规停车";
+        Noise = "noise", "噪音扰民";
+        HighRiseLittering = "high_rise_littering", "高空抛物";
+        FlyingWireCharging = "flying_wire_charging", "飞线充电";
+        LeakRepair = "leak_repair", "漏水维修";
+        SafetyHazard = "safety_hazard", "安全隐患";
+        Other = "other", "其他";
+    }
+);
+
+code_enum!(
+    Priority {
+        Low = "low", "低";
+        Normal = "normal", "一般";
+        High = "high", "高";
+        Urgent = "urgent", "紧急";
+    }
+);
+
+code_enum!(
+    /// Where an incident is in its closed loop.
+    IncidentStatus {
+        Reported = "reported", "已上报";
+        Accepted = "accepted", "已受理";
+        InProgress = "in_progress", "处理中";
+        Resolved = "resolved", "已办结";
+        Closed = "closed", "已反馈关闭";
+    }
+);
+
+code_enum!(
+    /// A move in an incident's lifecycle; each is recorded as an event.
+    IncidentAction {
+        Accept = "accept", "受理";
+        Start = "start", "开始处理";
+        Resolve = "resolve", "办结";
+        Close = "close", "反馈关闭";
+        Reopen = "reopen", "重新打开";
+    }
+);
+
+/// 15分钟全响应: an incident must be accepted within this long of being reported.
+pub const RESPONSE_TARGET_MS: Millis = 15 * 60 * 1000;
+
+/// A node of the place tree (reference data: it reaches the device from the server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub id: String,
+    pub kind: PlaceKind,
+    pub parent_id: Option<String>,
+    pub name: String,
+}
+
+/// Where a household lives, resolved against the place tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub community_id: String,
+    pub grid_id: String,
+    pub building_id: Option<String>,
+    pub unit_id: Option<String>,
+    /// Room or door number, e.g. "301".
+    pub room: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub relation: Relation,
+    pub birth_year: Option<i32>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+}
+
+/// A member to add to a household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMember {
+    pub name: String,
+    pub relation: Relation,
+    pub birth_year: Option<i32>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+}
+
+/// Fields of a member to change; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberPatch {
+    pub name: Option<String>,
+    pub relation: Option<Relation>,
+    pub birth_year: Option<Option<i32>>,
+    pub phone: Option<Option<String>>,
+    pub id_number: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Household {
+    pub id: String,
+    pub address: Address,
+    pub residency: Residency,
+    pub housing: Housing,
+    /// Sorted by tag.
+    pub tags: Vec<CareTag>,
+    pub notes: String,
+    /// Sorted by relation then name.
+    pub members: Vec<Member>,
+    /// Newest first.
+    pub visits: Vec<Visit>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewHousehold {
+    /// A building or unit of the place tree.
+    pub place_id: String,
+    pub room: String,
+    pub residency: Residency,
+    pub housing: Housing,
+    pub tags: Vec<CareTag>,
+    pub notes: String,
+    pub members: Vec<NewMember>,
+}
+
+/// Household fields to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HouseholdPatch {
+    /// Move the household to another building or unit.
+    pub place_id: Option<String>,
+    pub room: Option<String>,
+    pub residency: Option<Residency>,
+    pub housing: Option<Housing>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Need {
+    pub category: NeedCategory,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    pub id: String,
+    pub household_id: String,
+    pub visitor: String,
+    pub at: Millis,
+    pub purpose: VisitPurpose,
+    pub needs: Vec<Need>,
+    pub done_on_spot: String,
+    pub follow_up: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVisit {
+    pub household_id: String,
+    /// When the door was knocked; `None` means now.
+    pub at: Option<Millis>,
+    pub purpose: VisitPurpose,
+    pub needs: Vec<Need>,
+    pub done_on_spot: String,
+    pub follow_up: bool,
+}
+
+/// One move of an incident, as recorded; the status is derived from the set of these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleEvent {
+    pub id: String,
+    pub action: IncidentAction,
+    pub by: String,
+    pub at: Millis,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: String,
+    pub category: IncidentCategory,
+    pub description: String,
+    pub community_id: String,
+    pub grid_id: String,
+    pub building_id: Option<String>,
+    pub household_id: Option<String>,
+    pub reporter: String,
+    pub priority: Priority,
+    pub assignee: Option<String>,
+    pub reported_at: Millis,
+    pub status: IncidentStatus,
+    /// In the order they were applied to derive `status`.
+    pub events: Vec<LifecycleEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncident {
+    pub category: IncidentCategory,
+    pub description: String,
+    /// The place it happened (grid, building or unit); may be omitted when a household is given.
+    pub place_id: Option<String>,
+    pub household_id: Option<String>,
+    pub priority: Priority,
+    pub assignee: Option<String>,
+}
+
+// ---- validation -------------------------------------------------------------------------
+
+const MAX_NAME_CHARS: usize = 50;
+const MAX_TEXT_CHARS: usize = 4000;
+const MAX_SHORT_CHARS: usize = 100;
+
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err(invalid("name", "must not be empty"));
+    }
+    if trimmed.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid("name", "too long"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(invalid("name", "contains control characters"));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_text(field: &'static str, text: &str, required: bool) -> Result<()> {
+    if required && text.trim().is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(invalid(field, "too long"));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_short(field: &'static str, text: &str, required: bool) -> Result<()> {
+    if required && text.trim().is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if text.chars().count() > MAX_SHORT_CHARS || text.chars().any(char::is_control) {
+        return Err(invalid(field, "too long or contains control characters"));
+    }
+    Ok(())
+}
+
+/// A mainland mobile number (11 digits starting 1[3-9]) or a landline with an optional
+/// area code (0 + 2–3 digits, optional '-') and 7–8 digits.
+pub(crate) fn check_phone(phone: &str) -> Result<()> {
+    let p = phone.trim();
+    let bytes = p.as_bytes();
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let mobile = bytes.len() == 11 && digits(bytes) && bytes[0] == b'1' && bytes[1] >= b'3';
+    let landline = match p.split_once('-') {
+        Some((area, local)) => {
+            area.len() >= 3
+                && area.len() <= 4
+                && area.starts_with('0')
+                && digits(area.as_bytes())
+                && (7..=8).contains(&local.len())
+                && digits(local.as_bytes())
+        }
+        None => {
+            digits(bytes)
+                && ((7..=8).contains(&bytes.len())
+                    || (bytes[0] == b'0' && (10..=12).contains(&bytes.len())))
+        }
+    };
+    if mobile || landline {
+        Ok(())
+    } else {
+        Err(invalid("phone", "not a mobile or landline number"))
+    }
+}
+
+/// An 18-character resident ID number (GB 11643-1999) with a valid check character.
+pub(crate) fn check_id_number(id: &str) -> Result<()> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let b = id.trim().as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return Err(invalid(
+            "id_number",
+            "must be 17 digits and a check character",
+        ));
+    }
+    let sum: u32 = b[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    let expected = CHECK[(sum % 11) as usize];
+    if b[17].to_ascii_uppercase() != expected {
+        return Err(invalid("id_number", "check character does not match"));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_birth_year(year: i32, now: Millis) -> Result<()> {
+    let this_year = 1970 + (now / (365_2425 * 24 * 3600 * 10)) as i32;
+    if year < 1900 || year > this_year {
+        return Err(invalid("birth_year", "out of range"));
+    }
+    Ok(())
+}
+
+impl NewMember {
+    pub(crate) fn validate(&self, now: Millis) -> Result<()> {
+        check_name(&self.name)?;
+        if let Some(y) = self.birth_year {
+            check_birth_year(y, now)?;
+        }
+        if let Some(p) = &self.phone {
+            check_phone(p)?;
+        }
+        if let Some(n) = &self.id_number {
+            check_id_number(n)?;
+        }
+        Ok(())
+    }
+}
+
+impl MemberPatch {
+    pub(crate) fn validate(&self, now: Millis) -> Result<()> {
+        if let Some(n) = &self.name {
+            check_name(n)?;
+        }
+        if let Some(Some(y)) = self.birth_year {
+            check_birth_year(y, now)?;
+        }
+        if let Some(Some(p)) = &self.phone {
+            check_phone(p)?;
+        }
+        if let Some(Some(n)) = &self.id_number {
+            check_id_number(n)?;
+        }
+        Ok(())
+    }
+}
+
+impl NewHousehold {
+    pub(crate) fn validate(&self, now: Millis) -> Result<()> {
+        check_short("room", &self.room, true)?;
+        check_text("notes", &self.notes, false)?;
+        for m in &self.members {
+            m.validate(now)?;
+        }
+        Ok(())
+    }
+}
+
+impl HouseholdPatch {
+    pub(crate) fn validate(&self) -> Result<()> {
+        if let Some(r) = &self.room {
+            check_short("room", r, true)?;
+        }
+        if let Some(n) = &self.notes {
+            check_text("notes", n, false)?;
+        }
+        Ok(())
+    }
+}
+
+impl NewVisit {
+    pub(crate) fn validate(&self, now: Millis) -> Result<()> {
+        for need in &self.needs {
+            check_text("need", &need.text, true)?;
+        }
+        check_text("done_on_spot", &self.done_on_spot, false)?;
+        if let Some(at) = self.at {
+            // A visit may be entered afterwards, but not from the future (allowing clock skew).
+            if at > now + 24 * 3600 * 1000 || at < 0 {
+                return Err(invalid("at", "visit time out of range"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl NewIncident {
+    pub(crate) fn validate(&self) -> Result<()> {
+        check_text("description", &self.description, true)?;
+        if self.place_id.is_none() && self.household_id.is_none() {
+            return Err(invalid("place", "an incident needs a place or a household"));
+        }
+        if let Some(a) = &self.assignee {
+            check_short("assignee", a, true)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones() {
+        for ok in ["13812345678", "0838-1234567", "02812345678", "1234567"] {
+            assert!(check_phone(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "1381234567",
+            "12812345678",
+            "138-1234-5678",
+            "abc",
+            "0838-12",
+        ] {
+            assert!(check_phone(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn id_numbers() {
+        // A well-known sample number with a valid check digit.
+        assert!(check_id_number("11010519491231002X").is_ok());
+        assert!(check_id_number("11010519491231002x").is_ok());
+        assert!(check_id_number("110105194912310021").is_err());
+        assert!(check_id_number("1101051949123100").is_err());
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for t in CareTag::ALL {
+            assert_eq!(CareTag::from_code(t.code()), Some(*t));
+        }
+        assert_eq!(IncidentStatus::from_code("nope"), None);
+    }
+}

@@ -1,0 +1,185 @@
+//! Keeping the query tables in step with the documents.
+//!
+//! Called inside the write transaction that appended the change, so tables and document
+//! bytes commit together. Local writes that know what they touched project only that
+//! (a visit adds one row); imports project the whole record.
+
+use automerge::AutoCommit;
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::doc;
+use crate::error::Result;
+use crate::model::{CareTag, Household, Member, Relation, Visit};
+
+/// Text that search looks in: address, members' names and phones.
+fn search_text(address: &str, members: &[Member]) -> String {
+    let mut text = String::from(address);
+    for m in members {
+        text.push(' ');
+        text.push_str(&m.name);
+        if let Some(p) = &m.phone {
+            text.push(' ');
+            text.push_str(p);
+        }
+    }
+    text
+}
+
+/// The same text with every character its own token, for 1–2 character phrase queries.
+pub fn spaced(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars().filter(|c| c.is_alphanumeric()) {
+        for lower in c.to_lowercase() {
+            out.push(lower);
+        }
+        out.push(' ');
+    }
+    out
+}
+
+fn place_name(tx: &Transaction<'_>, id: Option<&str>) -> Result<String> {
+    let Some(id) = id else {
+        return Ok(String::new());
+    };
+    Ok(tx
+        .prepare_cached("SELECT name FROM places WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, String>(0))
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// The household's row, its tags and its search text.
+pub fn household(tx: &Transaction<'_>, h: &Household) -> Result<()> {
+    let a = &h.address;
+    let address = format!(
+        "{}{}{}",
+        place_name(tx, a.building_id.as_deref())?,
+        place_name(tx, a.unit_id.as_deref())?,
+        a.room
+    );
+    let head = h
+        .members
+        .iter()
+        .find(|m| m.relation == Relation::Head)
+        .or_else(|| h.members.first())
+        .map(|m| m.name.clone());
+    let tags: Vec<&str> = h.tags.iter().map(|t| t.code()).collect();
+    let care = h.tags.iter().any(|t| t.needs_care());
+    let last_visit: Option<i64> = tx
+        .prepare_cached("SELECT max(at) FROM visits WHERE household_id = ?1")?
+        .query_row([&h.id], |r| r.get(0))?;
+    let rowid: i64 = tx
+        .prepare_cached(
+            "INSERT INTO households (id, community_id, grid_id, building_id, unit_id, room, \
+             address, head_name, member_count, residency, housing, tags, care, last_visit_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+             ON CONFLICT (id) DO UPDATE SET community_id = excluded.community_id, \
+             grid_id = excluded.grid_id, building_id = excluded.building_id, unit_id = excluded.unit_id, \
+             room = excluded.room, address = excluded.address, head_name = excluded.head_name, \
+             member_count = excluded.member_count, residency = excluded.residency, \
+             housing = excluded.housing, tags = excluded.tags, care = excluded.care, \
+             last_visit_at = excluded.last_visit_at \
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
+                h.id,
+                a.community_id,
+                a.grid_id,
+                a.building_id,
+                a.unit_id,
+                a.room,
+                address,
+                head,
+                h.members.len() as i64,
+                h.residency.code(),
+                h.housing.code(),
+                tags.join(","),
+                care,
+                last_visit,
+                h.created_at
+            ],
+            |r| r.get(0),
+        )?;
+    tx.prepare_cached("DELETE FROM household_tags WHERE household_id = ?1")?
+        .execute([&h.id])?;
+    let mut insert_tag =
+        tx.prepare_cached("INSERT INTO household_tags (tag, household_id) VALUES (?1, ?2)")?;
+    for t in &h.tags {
+        insert_tag.execute([t.code(), &h.id])?;
+    }
+    let text = search_text(&address, &h.members);
+    tx.prepare_cached("INSERT OR REPLACE INTO household_search (rowid, text) VALUES (?1, ?2)")?
+        .execute(params![rowid, text])?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO household_search_short (rowid, text) VALUES (?1, ?2)",
+    )?
+    .execute(params![rowid, spaced(&text)])?;
+    Ok(())
+}
+
+pub fn visit(tx: &Transaction<'_>, v: &Visit) -> Result<()> {
+    let needs: Vec<&str> = v.needs.iter().map(|n| n.category.code()).collect();
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO visits (id, household_id, visitor, at, purpose, needs, follow_up) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        v.id,
+        v.household_id,
+        v.visitor,
+        v.at,
+        v.purpose.code(),
+        needs.join(","),
+        v.follow_up
+    ])?;
+    tx.prepare_cached(
+        "UPDATE households SET last_visit_at = ?2 \
+         WHERE id = ?1 AND (last_visit_at IS NULL OR last_visit_at < ?2)",
+    )?
+    .execute(params![v.household_id, v.at])?;
+    Ok(())
+}
+
+/// Everything of a household document: used after imports, where anything may have changed.
+pub fn household_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
+    let h = doc::read_household(d)?;
+    for v in &h.visits {
+        visit(tx, v)?;
+    }
+    household(tx, &h)
+}
+
+pub fn incident_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
+    let (i, derived) = doc::read_incident(d)?;
+    let summary: String = i.description.chars().take(80).collect();
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO incidents (id, category, status, priority, community_id, grid_id, \
+         building_id, household_id, reporter, assignee, summary, reported_at, accepted_at, \
+         resolved_at, closed_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        i.id,
+        i.category.code(),
+        i.status.code(),
+        i.priority.code(),
+        i.community_id,
+        i.grid_id,
+        i.building_id,
+        i.household_id,
+        i.reporter,
+        i.assignee,
+        summary,
+        i.reported_at,
+        derived.accepted_at,
+        derived.resolved_at,
+        derived.closed_at
+    ])?;
+    Ok(())
+}
+
+/// Tags as stored in the `tags` column.
+pub fn parse_tags(codes: &str) -> Vec<CareTag> {
+    codes.split(',').filter_map(CareTag::from_code).collect()
+}

@@ -1,0 +1,383 @@
+//! What the screens ask, answered from the query tables on the reader connection.
+//! Nothing here loads a document.
+
+use rusqlite::{Row, params, params_from_iter};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, invalid};
+use crate::model::*;
+use crate::projection::{parse_tags, spaced};
+use crate::store::{Store, lock};
+
+const DAY_MS: Millis = 24 * 3600 * 1000;
+
+/// A household as list screens show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdSummary {
+    pub id: String,
+    pub grid_id: String,
+    pub building_id: Option<String>,
+    pub unit_id: Option<String>,
+    pub room: String,
+    /// Building, unit and room, e.g. "3栋2单元301".
+    pub address: String,
+    pub head_name: Option<String>,
+    pub member_count: u32,
+    pub residency: Residency,
+    pub housing: Housing,
+    pub tags: Vec<CareTag>,
+    pub last_visit_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitSummary {
+    pub id: String,
+    pub household_id: String,
+    pub visitor: String,
+    pub at: Millis,
+    pub purpose: VisitPurpose,
+    pub needs: Vec<NeedCategory>,
+    pub follow_up: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    pub id: String,
+    pub category: IncidentCategory,
+    pub status: IncidentStatus,
+    pub priority: Priority,
+    pub grid_id: String,
+    pub building_id: Option<String>,
+    pub household_id: Option<String>,
+    pub reporter: String,
+    pub assignee: Option<String>,
+    /// The start of the description.
+    pub summary: String,
+    pub reported_at: Millis,
+    pub accepted_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    pub closed_at: Option<Millis>,
+}
+
+impl IncidentSummary {
+    /// When the 15-minute response target runs out.
+    pub fn response_deadline(&self) -> Millis {
+        self.reported_at + RESPONSE_TARGET_MS
+    }
+
+    /// Not accepted, and the response target has passed.
+    pub fn response_overdue(&self, now: Millis) -> bool {
+        self.accepted_at.is_none() && now > self.response_deadline()
+    }
+}
+
+/// Which incidents to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncidentFilter {
+    pub statuses: Vec<IncidentStatus>,
+    pub assignee: Option<String>,
+    /// A grid, building or community id.
+    pub place_id: Option<String>,
+}
+
+/// How often households are visited: care-tagged ones sooner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitPolicy {
+    pub every_days: u32,
+    pub care_every_days: u32,
+}
+
+impl Default for VisitPolicy {
+    fn default() -> Self {
+        VisitPolicy {
+            every_days: 30,
+            care_every_days: 7,
+        }
+    }
+}
+
+/// One change to a record: who, when, what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub hash: String,
+    /// The device (Automerge actor, hex).
+    pub device: String,
+    pub user_id: String,
+    pub at: Millis,
+    /// e.g. "visit.record", "member.update".
+    pub op: String,
+    /// Fields the change named, where the operation names them.
+    pub fields: Vec<String>,
+}
+
+const HOUSEHOLD_COLUMNS: &str = "h.id, h.grid_id, h.building_id, h.unit_id, h.room, h.address, \
+     h.head_name, h.member_count, h.residency, h.housing, h.tags, h.last_visit_at";
+
+fn household_row(r: &Row<'_>) -> rusqlite::Result<HouseholdSummary> {
+    let code_err = |i: usize| {
+        rusqlite::Error::InvalidColumnType(i, "code".into(), rusqlite::types::Type::Text)
+    };
+    Ok(HouseholdSummary {
+        id: r.get(0)?,
+        grid_id: r.get(1)?,
+        building_id: r.get(2)?,
+        unit_id: r.get(3)?,
+        room: r.get(4)?,
+        address: r.get(5)?,
+        head_name: r.get(6)?,
+        member_count: r.get(7)?,
+        residency: Residency::from_code(&r.get::<_, String>(8)?).ok_or_else(|| code_err(8))?,
+        housing: Housing::from_code(&r.get::<_, String>(9)?).ok_or_else(|| code_err(9))?,
+        tags: parse_tags(&r.get::<_, String>(10)?),
+        last_visit_at: r.get(11)?,
+    })
+}
+
+const INCIDENT_COLUMNS: &str = "id, category, status, priority, grid_id, building_id, \
+     household_id, reporter, assignee, summary, reported_at, accepted_at, resolved_at, closed_at";
+
+fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentSummary> {
+    let code_err = |i: usize| {
+        rusqlite::Error::InvalidColumnType(i, "code".into(), rusqlite::types::Type::Text)
+    };
+    Ok(IncidentSummary {
+        id: r.get(0)?,
+        category: IncidentCategory::from_code(&r.get::<_, String>(1)?)
+            .ok_or_else(|| code_err(1))?,
+        status: IncidentStatus::from_code(&r.get::<_, String>(2)?).ok_or_else(|| code_err(2))?,
+        priority: Priority::from_code(&r.get::<_, String>(3)?).ok_or_else(|| code_err(3))?,
+        grid_id: r.get(4)?,
+        building_id: r.get(5)?,
+        household_id: r.get(6)?,
+        reporter: r.get(7)?,
+        assignee: r.get(8)?,
+        summary: r.get(9)?,
+        reported_at: r.get(10)?,
+        accepted_at: r.get(11)?,
+        resolved_at: r.get(12)?,
+        closed_at: r.get(13)?,
+    })
+}
+
+/// An FTS5 string literal for `term` (quotes doubled), matched as a phrase.
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+impl Store {
+    /// The place and its direct children, by name.
+    pub fn places_under(&self, parent_id: Option<&str>) -> Result<Vec<Place>> {
+        let r = lock(&self.reader);
+        let mut stmt = r.prepare_cached(
+            "SELECT id, kind, parent_id, name FROM places WHERE parent_id IS ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([parent_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get(2)?,
+                row.get(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, parent_id, name) = row?;
+            if let Some(kind) = PlaceKind::from_code(&kind) {
+                out.push(Place {
+                    id,
+                    kind,
+                    parent_id,
+                    name,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Households of a grid, building or unit, ordered by building, unit and room.
+    pub fn households_in(&self, place_id: &str) -> Result<Vec<HouseholdSummary>> {
+        let r = lock(&self.reader);
+        let sql = format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households h \
+             WHERE h.grid_id = ?1 OR h.building_id = ?1 OR h.unit_id = ?1 OR h.community_id = ?1 \
+             ORDER BY h.building_id, h.unit_id, length(h.room), h.room"
+        );
+        let mut stmt = r.prepare_cached(&sql)?;
+        let rows = stmt.query_map([place_id], household_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Households of a place carrying `tag`.
+    pub fn households_tagged(&self, place_id: &str, tag: CareTag) -> Result<Vec<HouseholdSummary>> {
+        let r = lock(&self.reader);
+        let sql = format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM household_tags t JOIN households h ON h.id = t.household_id \
+             WHERE t.tag = ?2 AND (h.grid_id = ?1 OR h.building_id = ?1 OR h.unit_id = ?1 OR h.community_id = ?1) \
+             ORDER BY h.building_id, h.unit_id, length(h.room), h.room"
+        );
+        let mut stmt = r.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![place_id, tag.code()], household_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Households whose name, phone or address contains every whitespace-separated term of
+    /// `query`. Terms of 3+ characters use the trigram index; shorter ones (张三, 王, 301's
+    /// "30") a per-character index, matched as a phrase.
+    pub fn search_households(&self, query: &str, limit: u32) -> Result<Vec<HouseholdSummary>> {
+        let terms: Vec<&str> = query.split_whitespace().collect();
+        if terms.is_empty() {
+            return Err(invalid("query", "must not be empty"));
+        }
+        if terms.len() > 8 || query.chars().count() > 100 {
+            return Err(invalid("query", "too long"));
+        }
+        let mut clauses = Vec::new();
+        let mut args: Vec<String> = Vec::new();
+        for term in terms {
+            if term.chars().count() >= 3 {
+                clauses.push("h.rowid IN (SELECT rowid FROM household_search WHERE household_search MATCH ?)");
+                args.push(fts_phrase(term));
+            } else {
+                let tokens = spaced(term);
+                if tokens.trim().is_empty() {
+                    continue;
+                }
+                clauses.push(
+                    "h.rowid IN (SELECT rowid FROM household_search_short WHERE household_search_short MATCH ?)",
+                );
+                args.push(fts_phrase(tokens.trim()));
+            }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE {} \
+             ORDER BY h.building_id, h.unit_id, length(h.room), h.room LIMIT {}",
+            clauses.join(" AND "),
+            limit.min(500)
+        );
+        let r = lock(&self.reader);
+        let mut stmt = r.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), household_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Households of a place due for a visit at `now`: not visited within the policy's days,
+    /// care-tagged ones sooner. Never-visited first, then the longest unvisited.
+    pub fn households_due(
+        &self,
+        place_id: &str,
+        policy: VisitPolicy,
+        now: Millis,
+    ) -> Result<Vec<HouseholdSummary>> {
+        let r = lock(&self.reader);
+        let sql = format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households h \
+             WHERE (h.grid_id = ?1 OR h.building_id = ?1 OR h.unit_id = ?1 OR h.community_id = ?1) \
+             AND (h.last_visit_at IS NULL OR h.last_visit_at <= \
+                  CASE WHEN h.care THEN ?3 ELSE ?2 END) \
+             ORDER BY h.last_visit_at IS NOT NULL, h.last_visit_at, h.room"
+        );
+        let mut stmt = r.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                place_id,
+                now - i64::from(policy.every_days) * DAY_MS,
+                now - i64::from(policy.care_every_days) * DAY_MS
+            ],
+            household_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A household's visits, newest first.
+    pub fn visits_of(&self, household_id: &str) -> Result<Vec<VisitSummary>> {
+        let r = lock(&self.reader);
+        let mut stmt = r.prepare_cached(
+            "SELECT id, household_id, visitor, at, purpose, needs, follow_up FROM visits \
+             WHERE household_id = ?1 ORDER BY at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([household_id], |row| {
+            Ok(VisitSummary {
+                id: row.get(0)?,
+                household_id: row.get(1)?,
+                visitor: row.get(2)?,
+                at: row.get(3)?,
+                purpose: VisitPurpose::from_code(&row.get::<_, String>(4)?)
+                    .unwrap_or(VisitPurpose::Other),
+                needs: row
+                    .get::<_, String>(5)?
+                    .split(',')
+                    .filter_map(NeedCategory::from_code)
+                    .collect(),
+                follow_up: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Incidents matching the filter, newest first.
+    pub fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<IncidentSummary>> {
+        let mut clauses = vec!["1".to_owned()];
+        let mut args: Vec<String> = Vec::new();
+        if !filter.statuses.is_empty() {
+            let marks = vec!["?"; filter.statuses.len()].join(",");
+            clauses.push(format!("status IN ({marks})"));
+            args.extend(filter.statuses.iter().map(|s| s.code().to_owned()));
+        }
+        if let Some(a) = &filter.assignee {
+            clauses.push("assignee = ?".into());
+            args.push(a.clone());
+        }
+        if let Some(p) = &filter.place_id {
+            clauses.push("(grid_id = ? OR building_id = ? OR community_id = ?)".into());
+            args.extend([p.clone(), p.clone(), p.clone()]);
+        }
+        let sql = format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {} ORDER BY reported_at DESC, id",
+            clauses.join(" AND ")
+        );
+        let r = lock(&self.reader);
+        let mut stmt = r.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), incident_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Incidents still not accepted past the 15-minute response target, oldest first.
+    pub fn overdue_incidents(&self, now: Millis) -> Result<Vec<IncidentSummary>> {
+        let r = lock(&self.reader);
+        let sql = format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents \
+             WHERE status = 'reported' AND reported_at < ?1 ORDER BY reported_at, id"
+        );
+        let mut stmt = r.prepare_cached(&sql)?;
+        let rows = stmt.query_map([now - RESPONSE_TARGET_MS], incident_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Who changed a record, when, and what, oldest first.
+    pub fn history(&self, doc_id: &str) -> Result<Vec<HistoryEntry>> {
+        let r = lock(&self.reader);
+        let mut stmt = r.prepare_cached(
+            "SELECT hash, device, user_id, at, op, fields FROM change_history \
+             WHERE doc_id = ?1 ORDER BY at, hash",
+        )?;
+        let rows = stmt.query_map([doc_id], |row| {
+            Ok(HistoryEntry {
+                hash: row.get(0)?,
+                device: row.get(1)?,
+                user_id: row.get(2)?,
+                at: row.get(3)?,
+                op: row.get(4)?,
+                fields: row
+                    .get::<_, String>(5)?
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

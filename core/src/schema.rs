@@ -1,0 +1,161 @@
+//! The device database schema and its migrations.
+//!
+//! Documents are the truth: `documents` + `doc_changes` hold the Automerge bytes (a snapshot
+//! plus the changes appended since). Every other table is a projection of the documents,
+//! kept in the same transaction as the change that produced it, so listing screens never
+//! load a document. `PRAGMA user_version` is the schema version. Every shipped schema is
+//! frozen under `core/tests/fixtures/` and a test upgrades it.
+
+use rusqlite::Transaction;
+
+use crate::error::{Error, Result};
+
+pub const VERSION: i64 = 1;
+
+/// The current schema, for a new database.
+const CREATE: &str = r#"
+CREATE TABLE documents (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('household', 'incident')),
+    -- Compacted state; NULL until the first compaction.
+    snapshot    BLOB,
+    -- Current heads: hex change hashes joined by ','.
+    heads       TEXT NOT NULL,
+    -- Rows in doc_changes not yet folded into the snapshot.
+    change_rows INTEGER NOT NULL DEFAULT 0,
+    -- Store-wide write counter at this document's last change (local or imported).
+    local_seq   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX documents_by_seq ON documents (local_seq);
+
+-- Changes appended since the snapshot, in order. Compaction deletes exactly what it folded.
+CREATE TABLE doc_changes (
+    id     INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents (id),
+    bytes  BLOB NOT NULL
+) STRICT;
+CREATE INDEX doc_changes_by_doc ON doc_changes (doc_id, id);
+
+-- Who changed what and when, one row per Automerge change, local or imported.
+CREATE TABLE change_history (
+    doc_id  TEXT NOT NULL,
+    hash    TEXT NOT NULL,
+    device  TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    op      TEXT NOT NULL,
+    fields  TEXT NOT NULL,
+    PRIMARY KEY (doc_id, hash)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX change_history_by_time ON change_history (doc_id, at);
+
+-- The place tree: reference data from the server.
+CREATE TABLE places (
+    id        TEXT PRIMARY KEY,
+    kind      TEXT NOT NULL,
+    parent_id TEXT,
+    name      TEXT NOT NULL
+) STRICT;
+CREATE INDEX places_by_parent ON places (parent_id);
+
+CREATE TABLE households (
+    rowid         INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    community_id  TEXT NOT NULL,
+    grid_id       TEXT NOT NULL,
+    building_id   TEXT,
+    unit_id       TEXT,
+    room          TEXT NOT NULL,
+    address       TEXT NOT NULL,
+    head_name     TEXT,
+    member_count  INTEGER NOT NULL,
+    residency     TEXT NOT NULL,
+    housing       TEXT NOT NULL,
+    -- Tag codes joined by ',' (sorted), for list screens.
+    tags          TEXT NOT NULL,
+    -- 1 if any tag needs care (decides visit frequency).
+    care          INTEGER NOT NULL,
+    last_visit_at INTEGER,
+    created_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX households_by_grid ON households (grid_id, building_id, unit_id, room);
+CREATE INDEX households_by_building ON households (building_id, unit_id, room);
+CREATE INDEX households_by_unit ON households (unit_id, room);
+
+CREATE TABLE household_tags (
+    tag          TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    PRIMARY KEY (tag, household_id)
+) STRICT, WITHOUT ROWID;
+
+-- Search text (names, phones, address) of each household, rowid = households.rowid.
+-- Trigram for queries of 3+ characters; the second table holds the same text with every
+-- character a token, so 1–2 character queries (张三, 王) are a phrase match, not a scan.
+CREATE VIRTUAL TABLE household_search USING fts5 (text, tokenize = 'trigram');
+CREATE VIRTUAL TABLE household_search_short USING fts5 (text, tokenize = 'unicode61');
+
+CREATE TABLE visits (
+    id           TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    visitor      TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    purpose      TEXT NOT NULL,
+    -- Need category codes joined by ','.
+    needs        TEXT NOT NULL,
+    follow_up    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX visits_by_household ON visits (household_id, at);
+CREATE INDEX visits_by_visitor ON visits (visitor, at);
+
+CREATE TABLE incidents (
+    id           TEXT PRIMARY KEY,
+    category     TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    priority     TEXT NOT NULL,
+    community_id TEXT NOT NULL,
+    grid_id      TEXT NOT NULL,
+    building_id  TEXT,
+    household_id TEXT,
+    reporter     TEXT NOT NULL,
+    assignee     TEXT,
+    summary      TEXT NOT NULL,
+    reported_at  INTEGER NOT NULL,
+    accepted_at  INTEGER,
+    resolved_at  INTEGER,
+    closed_at    INTEGER
+) STRICT;
+CREATE INDEX incidents_by_status ON incidents (status, reported_at);
+CREATE INDEX incidents_by_assignee ON incidents (assignee, status);
+CREATE INDEX incidents_by_grid ON incidents (grid_id, status);
+"#;
+
+/// Brings a database to `VERSION`: creates it if empty, upgrades it if older.
+pub fn init(tx: &Transaction<'_>) -> Result<()> {
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version == VERSION {
+        return Ok(());
+    }
+    if version == 0 {
+        tx.execute_batch(CREATE)?;
+    } else if version < VERSION {
+        for from in version..VERSION {
+            upgrade_from(tx, from)?;
+        }
+    } else {
+        return Err(Error::IncompatibleSchema {
+            found: version,
+            supported: VERSION,
+        });
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    Ok(())
+}
+
+/// Upgrades a database of version `from` to `from + 1`.
+fn upgrade_from(_tx: &Transaction<'_>, from: i64) -> Result<()> {
+    // Each shipped version gets an arm here; the current one has none to take.
+    Err(Error::IncompatibleSchema {
+        found: from,
+        supported: VERSION,
+    })
+}
