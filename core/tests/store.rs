@@ -1,5 +1,7 @@
 //! The store's behaviour through its public API, on a real SQLite file.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

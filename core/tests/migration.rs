@@ -1,0 +1,188 @@
+//! Databases written by shipped versions open and upgrade.
+//!
+//! `fixtures/schema_vN.sql` freezes each shipped schema with data written by that version
+//! (real Automerge bytes included). Regenerate the current one only when shipping a new
+//! version: `LINLI_FREEZE=1 cargo test -p linli-core --test migration -- --ignored freeze`.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use linli_core::*;
+use rusqlite::Connection;
+
+fn schema_of(c: &Connection) -> Vec<(String, String, Option<String>)> {
+    let mut stmt = c
+        .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn from_fixture(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn version_1_database_opens_with_its_data() {
+    let (_dir, path) = from_fixture(include_str!("fixtures/schema_v1.sql"));
+    let store = Store::open(&path, identity(9, "worker-li")).unwrap();
+
+    let fresh = open(8, "worker-li");
+    let upgraded = store.with_raw_connection(schema_of);
+    assert_eq!(upgraded, fresh.store.with_raw_connection(schema_of));
+    let version: i64 = store.with_raw_connection(|c| {
+        c.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    });
+    assert_eq!(version, schema::VERSION);
+
+    let listed = store.households_in(BUILDING_1).unwrap();
+    assert_eq!(listed.len(), 1);
+    let hh = &listed[0].id;
+    let full = store.household(hh).unwrap();
+    assert_eq!(full.members[0].name, "张三丰");
+    assert_eq!(full.visits.len(), 1);
+    assert_eq!(store.search_households("张三", 5).unwrap().len(), 1);
+    let incidents = store.incidents(&IncidentFilter::default()).unwrap();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0].status, IncidentStatus::Accepted);
+    // And it takes new writes.
+    store.record_visit(visit(hh)).unwrap();
+    assert_eq!(store.visits_of(hh).unwrap().len(), 2);
+}
+
+#[test]
+fn a_newer_database_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
+        .unwrap();
+    let err = Store::open(&path, identity(1, "u")).err().expect("refused");
+    assert!(matches!(
+        err,
+        Error::IncompatibleSchema {
+            found: 99,
+            supported: schema::VERSION
+        }
+    ));
+    let c = Connection::open(&path).unwrap();
+    assert_eq!(schema_of(&c).len(), 1);
+}
+
+/// Writes `fixtures/schema_v{VERSION}.sql` from a store of the current version.
+#[test]
+#[ignore]
+fn freeze() {
+    if std::env::var_os("LINLI_FREEZE").is_none() {
+        return;
+    }
+    let t = open(7, "worker-li");
+    let s = &t.store;
+    let hh = s
+        .create_household(household(
+            UNIT_1_1,
+            "301",
+            vec![member("张三丰", Relation::Head, Some("13812345678"))],
+        ))
+        .unwrap();
+    s.set_tag(&hh, CareTag::ElderlyAlone, true).unwrap();
+    s.record_visit(visit(&hh)).unwrap();
+    let inc = s
+        .report_incident(NewIncident {
+            category: IncidentCategory::LeakRepair,
+            description: "卫生间漏水".into(),
+            place_id: None,
+            household_id: Some(hh.clone()),
+            priority: Priority::High,
+            assignee: None,
+        })
+        .unwrap();
+    s.move_incident(&inc, IncidentAction::Accept, "").unwrap();
+
+    let dump = s.with_raw_connection(|c| {
+        let mut out = String::from("-- Frozen by core/tests/migration.rs `freeze`. Do not edit.\n");
+        out.push_str(&format!("PRAGMA user_version = {};\n", schema::VERSION));
+        let mut stmt = c
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL \
+                 AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+            )
+            .unwrap();
+        let objects: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let virtuals: Vec<String> = objects
+            .iter()
+            .filter(|(_, sql)| sql.starts_with("CREATE VIRTUAL"))
+            .map(|(n, _)| n.clone())
+            .collect();
+        let shadow = |n: &str| {
+            !virtuals.iter().any(|v| v == n)
+                && virtuals.iter().any(|v| n.starts_with(&format!("{v}_")))
+        };
+        let mut tables = Vec::new();
+        for (name, sql) in &objects {
+            if shadow(name) {
+                continue;
+            }
+            out.push_str(sql);
+            out.push_str(";\n");
+            if sql.starts_with("CREATE TABLE") || sql.starts_with("CREATE VIRTUAL") {
+                tables.push(name.clone());
+            }
+        }
+        for t in tables {
+            let rowid = if virtuals.contains(&t) {
+                "rowid, *"
+            } else {
+                "*"
+            };
+            let mut stmt = c.prepare(&format!("SELECT {rowid} FROM {t}")).unwrap();
+            let n = stmt.column_count();
+            let mut rows = stmt.query([]).unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                let vals: Vec<String> = (0..n)
+                    .map(|i| match r.get_ref(i).unwrap() {
+                        rusqlite::types::ValueRef::Null => "NULL".into(),
+                        rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                        rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                        rusqlite::types::ValueRef::Text(v) => {
+                            format!("'{}'", String::from_utf8_lossy(v).replace('\'', "''"))
+                        }
+                        rusqlite::types::ValueRef::Blob(v) => format!(
+                            "X'{}'",
+                            v.iter().map(|b| format!("{b:02X}")).collect::<String>()
+                        ),
+                    })
+                    .collect();
+                let cols = if virtuals.contains(&t) {
+                    "(rowid, text)".to_owned()
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!(
+                    "INSERT INTO {t}{cols} VALUES ({});\n",
+                    vals.join(", ")
+                ));
+            }
+        }
+        out
+    });
+    let path = format!(
+        "{}/tests/fixtures/schema_v{}.sql",
+        env!("CARGO_MANIFEST_DIR"),
+        schema::VERSION
+    );
+    std::fs::write(path, dump).unwrap();
+}
