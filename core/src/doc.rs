@@ -483,3 +483,39 @@ pub fn put_priority(doc: &mut AutoCommit, p: Priority) -> Result<()> {
     doc.put(&ROOT, "priority", p.code())?;
     Ok(())
 }
+
+/// Where a document's record lives in the place tree: what the server scopes it by.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DocPlace {
+    pub community_id: String,
+    pub grid_id: String,
+    pub building_id: Option<String>,
+    pub unit_id: Option<String>,
+}
+
+/// The kind, id and place of a document, checking that it reads as a valid record.
+pub fn describe(doc: &AutoCommit) -> Result<(DocKind, String, DocPlace)> {
+    let kind = kind_of(doc)?;
+    let id = req_str(doc, &ROOT, "id")?;
+    let place = match kind {
+        DocKind::Household => {
+            let h = read_household(doc)?;
+            DocPlace {
+                community_id: h.address.community_id,
+                grid_id: h.address.grid_id,
+                building_id: h.address.building_id,
+                unit_id: h.address.unit_id,
+            }
+        }
+        DocKind::Incident => {
+            let (i, _) = read_incident(doc)?;
+            DocPlace {
+                community_id: i.community_id,
+                grid_id: i.grid_id,
+                building_id: i.building_id,
+                unit_id: None,
+            }
+        }
+    };
+    Ok((kind, id, place))
+}

@@ -43,6 +43,31 @@ pub enum Error {
 
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+
+    /// The server could not be reached (after retries); try again later. Nothing is lost.
+    #[error("network error: {0}")]
+    Network(String),
+
+    /// The server does not know this device's token.
+    #[error("the server refused this device's credentials")]
+    Unauthorized,
+
+    /// This device was revoked by an admin; it must be enrolled again.
+    #[error("this device has been revoked")]
+    Revoked,
+
+    /// The server speaks another protocol version: the app needs updating.
+    #[error("the server speaks another sync protocol version")]
+    UnsupportedVersion,
+
+    /// The server refused to store changes to documents outside the user's scope. The rest
+    /// of the sync completed; the refused changes stay on the device.
+    #[error("{count} document(s) are outside this user's scope and were not accepted")]
+    OutOfScope { count: usize },
+
+    /// The server answered with an error or an unreadable response.
+    #[error("server error: {0}")]
+    Server(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -11,16 +11,21 @@
 //! - `schema.rs`, `db.rs`: the SQLite schema, migrations and connections
 //! - `store.rs`: writes and the merge surface; `projection.rs`: the query tables
 //! - `query.rs`: list, search and history queries
+//! - `protocol.rs`: the sync wire protocol; `sync.rs`: the device's sync state and rounds;
+//!   `http.rs`: the transport
 
 mod db;
 pub mod doc;
 mod error;
+mod http;
 pub mod lifecycle;
 mod model;
 mod projection;
+pub mod protocol;
 mod query;
 pub mod schema;
 mod store;
+mod sync;
 
 pub use error::{Error, Result};
 pub use model::*;
@@ -28,3 +33,4 @@ pub use query::{
     HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy, VisitSummary,
 };
 pub use store::{Identity, ImportOutcome, Store};
+pub use sync::{SyncConfig, SyncProgress, SyncReport, SyncState};

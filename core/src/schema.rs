@@ -10,10 +10,10 @@ use rusqlite::Transaction;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
-/// The current schema, for a new database.
-const CREATE: &str = r#"
+/// Version 1: the records and their query tables.
+const CREATE_V1: &str = r#"
 CREATE TABLE documents (
     id          TEXT PRIMARY KEY,
     kind        TEXT NOT NULL CHECK (kind IN ('household', 'incident')),
@@ -129,33 +129,63 @@ CREATE INDEX incidents_by_assignee ON incidents (assignee, status);
 CREATE INDEX incidents_by_grid ON incidents (grid_id, status);
 "#;
 
+/// Version 2: sync state and the people of the device's scope.
+const V2: &str = r#"
+-- Per document: the heads the server is known to hold, and the document's local_seq when
+-- that was true. A document is pending push while documents.local_seq > synced_seq.
+CREATE TABLE sync_docs (
+    doc_id       TEXT PRIMARY KEY,
+    server_heads TEXT NOT NULL,
+    synced_seq   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Cursor, reference data version, clock offset, last successful sync.
+CREATE TABLE sync_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- People of the device's scope (reference data from the server): names and assignees.
+CREATE TABLE people (
+    id   TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL
+) STRICT;
+"#;
+
 /// Brings a database to `VERSION`: creates it if empty, upgrades it if older.
 pub fn init(tx: &Transaction<'_>) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version == VERSION {
         return Ok(());
     }
-    if version == 0 {
-        tx.execute_batch(CREATE)?;
-    } else if version < VERSION {
-        for from in version..VERSION {
-            upgrade_from(tx, from)?;
-        }
-    } else {
+    if version > VERSION {
         return Err(Error::IncompatibleSchema {
             found: version,
             supported: VERSION,
         });
+    }
+    // A new database is built by the same steps that upgrade an old one.
+    if version == 0 {
+        tx.execute_batch(CREATE_V1)?;
+    }
+    for from in version.max(1)..VERSION {
+        upgrade_from(tx, from)?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     Ok(())
 }
 
 /// Upgrades a database of version `from` to `from + 1`.
-fn upgrade_from(_tx: &Transaction<'_>, from: i64) -> Result<()> {
-    // Each shipped version gets an arm here; the current one has none to take.
-    Err(Error::IncompatibleSchema {
-        found: from,
-        supported: VERSION,
-    })
+fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
+    match from {
+        1 => tx.execute_batch(V2)?,
+        _ => {
+            return Err(Error::IncompatibleSchema {
+                found: from,
+                supported: VERSION,
+            });
+        }
+    }
+    Ok(())
 }

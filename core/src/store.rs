@@ -45,17 +45,17 @@ pub(crate) struct ChangeNote {
     pub fields: Vec<String>,
 }
 
-struct Writer {
-    conn: Connection,
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
     docs: HashMap<String, (DocKind, AutoCommit)>,
 }
 
 pub struct Store {
-    writer: Mutex<Writer>,
+    pub(crate) writer: Mutex<Writer>,
     pub(crate) reader: Mutex<Connection>,
     identity: Identity,
     actor: ActorId,
-    clock_offset_ms: AtomicI64,
+    pub(crate) clock_offset_ms: AtomicI64,
 }
 
 /// The result of importing changes from elsewhere.
@@ -124,6 +124,7 @@ impl Store {
             .map_err(|_| invalid("device_id", "not a UUID"))?;
         check_short("user_id", &identity.user_id, true)?;
         let (writer, reader) = db::open(path.as_ref())?;
+        let offset = crate::sync::load_clock_offset(&writer)?;
         Ok(Store {
             writer: Mutex::new(Writer {
                 conn: writer,
@@ -132,7 +133,7 @@ impl Store {
             reader: Mutex::new(reader),
             actor: ActorId::from(device.as_bytes().as_slice()),
             identity,
-            clock_offset_ms: AtomicI64::new(0),
+            clock_offset_ms: AtomicI64::new(offset),
         })
     }
 
@@ -666,6 +667,17 @@ impl Store {
     /// a document that is not a valid household or incident are errors, and nothing is
     /// written. Query tables are updated in the same transaction.
     pub fn import_changes(&self, doc_id: &str, bytes: &[u8]) -> Result<ImportOutcome> {
+        self.import(doc_id, bytes, false)
+    }
+
+    /// Import; with `from_server`, a document with no unpushed local changes is marked as
+    /// held by the server at its new heads, so what was pulled is never pushed back.
+    pub(crate) fn import(
+        &self,
+        doc_id: &str,
+        bytes: &[u8],
+        from_server: bool,
+    ) -> Result<ImportOutcome> {
         // Strict parse first: a partial load is otherwise silently accepted by Automerge.
         // Missing dependencies are judged against the stored document below.
         match Automerge::load_with_options(
@@ -705,7 +717,11 @@ impl Store {
             let tx = w
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            persist(&tx, doc_id, kind, &mut d, &old_heads, create)?;
+            let clean = create || crate::sync::is_clean(&tx, doc_id)?;
+            let seq = persist(&tx, doc_id, kind, &mut d, &old_heads, create)?;
+            if from_server && clean {
+                crate::sync::mark_synced(&tx, doc_id, &heads_to_text(&d.get_heads()), seq)?;
+            }
             match kind {
                 DocKind::Household => projection::household_doc(&tx, &d)?,
                 DocKind::Incident => projection::incident_doc(&tx, &d)?,
@@ -786,7 +802,7 @@ fn persist(
     d: &mut AutoCommit,
     old_heads: &[ChangeHash],
     create: bool,
-) -> Result<()> {
+) -> Result<i64> {
     let seq: i64 = tx
         .prepare_cached("SELECT coalesce(max(local_seq), 0) + 1 FROM documents")?
         .query_row([], |r| r.get(0))?;
@@ -835,7 +851,7 @@ fn persist(
             note.fields.join(",")
         ])?;
     }
-    Ok(())
+    Ok(seq)
 }
 
 /// Replaces the document's snapshot with its full state and deletes the changes folded in.

@@ -29,19 +29,36 @@ fn from_fixture(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, path)
 }
 
+/// Every shipped schema, frozen with data written by that version.
+const FIXTURES: &[(i64, &str)] = &[
+    (1, include_str!("fixtures/schema_v1.sql")),
+    (2, include_str!("fixtures/schema_v2.sql")),
+];
+
 #[test]
-fn version_1_database_opens_with_its_data() {
-    let (_dir, path) = from_fixture(include_str!("fixtures/schema_v1.sql"));
+fn every_shipped_version_opens_upgraded_with_its_data() {
+    assert_eq!(FIXTURES.last().map(|f| f.0), Some(schema::VERSION), "freeze the new version");
+    for (version, sql) in FIXTURES {
+        check_fixture(*version, sql);
+    }
+}
+
+fn check_fixture(version: i64, sql: &str) {
+    let (_dir, path) = from_fixture(sql);
+    let before: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(before, version);
     let store = Store::open(&path, identity(9, "worker-li")).unwrap();
 
     let fresh = open(8, "worker-li");
     let upgraded = store.with_raw_connection(schema_of);
-    assert_eq!(upgraded, fresh.store.with_raw_connection(schema_of));
-    let version: i64 = store.with_raw_connection(|c| {
-        c.query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap()
+    assert_eq!(upgraded, fresh.store.with_raw_connection(schema_of), "v{version}");
+    let now: i64 = store.with_raw_connection(|c| {
+        c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
     });
-    assert_eq!(version, schema::VERSION);
+    assert_eq!(now, schema::VERSION);
 
     let listed = store.households_in(BUILDING_1).unwrap();
     assert_eq!(listed.len(), 1);

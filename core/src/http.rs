@@ -1,0 +1,127 @@
+//! The sync transport: one POST per round over reqwest (rustls), retrying network errors
+//! and server errors with doubling back-off; refusals (auth, version) are final.
+
+use crate::error::{Error, Result};
+use crate::protocol::{
+    self, CONTENT_TYPE, PROTOCOL_VERSION, Refusal, SYNC_PATH, SyncRequest, SyncResponse,
+    VERSION_HEADER,
+};
+use crate::sync::SyncConfig;
+
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    max_attempts: u32,
+    backoff: std::time::Duration,
+}
+
+enum Failure {
+    /// Worth another attempt.
+    Retry(String),
+    Final(Error),
+}
+
+impl Transport {
+    pub(crate) fn new(config: &SyncConfig) -> Result<Transport> {
+        // reqwest is built without a bundled crypto provider; ring is ours. Installing
+        // twice is harmless (the second attempt reports the first is in place).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
+            .build()
+            .map_err(|_| Error::Network("could not set up the HTTP client".into()))?;
+        Ok(Transport {
+            client,
+            url: format!("{}{}", config.server_url.trim_end_matches('/'), SYNC_PATH),
+            token: config.token.clone(),
+            max_attempts: config.max_attempts.max(1),
+            backoff: config.initial_backoff,
+        })
+    }
+
+    /// Sends one round; returns the response and the bytes sent and received.
+    pub(crate) async fn round(
+        &self,
+        request: &SyncRequest,
+    ) -> Result<(SyncResponse, usize, usize)> {
+        let body =
+            protocol::encode(request).map_err(|_| Error::Server("unencodable request".into()))?;
+        let mut delay = self.backoff;
+        let mut last = String::new();
+        for attempt in 1..=self.max_attempts {
+            match self.attempt(&body).await {
+                Ok((response, down)) => return Ok((response, body.len(), down)),
+                Err(Failure::Final(e)) => return Err(e),
+                Err(Failure::Retry(why)) => {
+                    tracing::debug!(attempt, %why, "sync round failed, retrying");
+                    last = why;
+                    if attempt < self.max_attempts {
+                        tokio::time::sleep(delay).await;
+                        delay *= 2;
+                    }
+                }
+            }
+        }
+        Err(Error::Network(last))
+    }
+
+    async fn attempt(&self, body: &[u8]) -> std::result::Result<(SyncResponse, usize), Failure> {
+        let resp = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .header(VERSION_HEADER, PROTOCOL_VERSION.to_string())
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| Failure::Retry(describe(&e)))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Failure::Retry(describe(&e)))?;
+        if status.is_success() {
+            let response: SyncResponse = protocol::decode(&bytes)
+                .map_err(|_| Failure::Retry("unreadable response".into()))?;
+            if response.protocol != PROTOCOL_VERSION {
+                return Err(Failure::Final(Error::UnsupportedVersion));
+            }
+            return Ok((response, bytes.len()));
+        }
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(Failure::Retry(format!(
+                "server answered {}",
+                status.as_u16()
+            )));
+        }
+        let refusal = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|t| Refusal::from_code(t.trim()));
+        Err(Failure::Final(match (status.as_u16(), refusal) {
+            (_, Some(Refusal::Revoked)) => Error::Revoked,
+            (_, Some(Refusal::UnsupportedVersion)) | (426, _) => Error::UnsupportedVersion,
+            (401, _) | (_, Some(Refusal::Unauthorized)) => Error::Unauthorized,
+            (403, _) => Error::Revoked,
+            (code, r) => Error::Server(format!(
+                "refused with {code} ({})",
+                r.map(Refusal::code).unwrap_or("unknown")
+            )),
+        }))
+    }
+}
+
+/// A network error's kind, without URLs or bodies.
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped mid-response".into()
+    } else {
+        "request failed".into()
+    }
+}

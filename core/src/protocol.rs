@@ -1,0 +1,277 @@
+//! The sync protocol between a device and the sync server: one HTTP POST per round.
+//!
+//! Sans-I/O: types and their encoding only. The device's side is `sync.rs` (state) and
+//! `http.rs` (transport); the server's side is the `sync-server` crate.
+//!
+//! A request carries the device's new changes for every document it changed (the bytes
+//! since the heads the server last acknowledged) and the device's pull cursor. The response
+//! acknowledges each pushed document, and carries one bounded page of what the device's scope
+//! holds that it lacks, with `more` set if it should ask again.
+//!
+//! Wire format: `postcard` (compact binary serde) compressed with raw DEFLATE, sent as
+//! `Content-Type: application/x-linli-sync`, with the protocol version in the
+//! `X-Linli-Protocol` header and in the message. Pulls exclude the requesting device's
+//! own changes, so an acknowledged push is never sent back.
+
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Millis, Place};
+
+/// Bumped on any incompatible change to the messages below.
+pub const PROTOCOL_VERSION: u16 = 1;
+pub const CONTENT_TYPE: &str = "application/x-linli-sync";
+pub const VERSION_HEADER: &str = "x-linli-protocol";
+/// The sync endpoint, relative to the server's base URL.
+pub const SYNC_PATH: &str = "/v1/sync";
+/// Largest encoded request the server accepts and the client sends; a client with more
+/// pending splits its pushes over several rounds.
+pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+/// Limit on decompressed size, against compression bombs.
+pub const MAX_DECODED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where a device is in the server's change log.
+///
+/// A fresh device (or one behind the server's compaction horizon) starts in the snapshot
+/// phase: the server pages through the scope's documents as compacted snapshots, in id
+/// order, then continues from `seq = upto` with changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Every change in scope with a server sequence ≤ `seq` has been delivered.
+    pub seq: u64,
+    /// Set while a snapshot pass is under way.
+    pub snapshot: Option<SnapshotCursor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotCursor {
+    /// The server sequence when the pass began; changes resume after it.
+    pub upto: u64,
+    /// The last document id delivered in this pass.
+    pub after_doc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    pub protocol: u16,
+    pub cursor: Cursor,
+    /// Version of the reference data (places, people) the device holds; 0 for none.
+    pub reference_version: u64,
+    pub push: Vec<DocPush>,
+    /// Largest page the device wants, in changes or documents; the server may send fewer.
+    pub page_limit: u32,
+}
+
+/// A device's new changes to one document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocPush {
+    pub doc_id: String,
+    /// Automerge bytes: everything since the heads the server last acknowledged.
+    #[serde(with = "serde_bytes")]
+    pub changes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    pub protocol: u16,
+    /// The server's clock when it answered, for response-time targets on the device.
+    pub server_time: Millis,
+    /// One entry per pushed document, in request order.
+    pub acks: Vec<PushAck>,
+    pub docs: Vec<DocChanges>,
+    pub cursor: Cursor,
+    /// More is waiting: ask again with `cursor`.
+    pub more: bool,
+    /// Present when the device's `reference_version` is stale.
+    pub reference: Option<ReferenceData>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PushOutcome {
+    /// Stored (or already held: a replay stores nothing twice).
+    Stored,
+    /// The document is outside the user's scope; nothing stored.
+    OutOfScope,
+    /// The changes depend on changes the server does not have: push the whole document.
+    MissingDependencies,
+    /// Not valid Automerge bytes, or not a valid household / incident; nothing stored.
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushAck {
+    pub doc_id: String,
+    pub outcome: PushOutcome,
+}
+
+/// Changes (or a snapshot) of one document for the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocChanges {
+    pub doc_id: String,
+    #[serde(with = "serde_bytes")]
+    pub changes: Vec<u8>,
+}
+
+/// The place tree and the people in the device's scope: read-only on the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceData {
+    pub version: u64,
+    pub places: Vec<Place>,
+    pub people: Vec<Person>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// 网格员: their grids.
+    GridWorker,
+    /// 楼栋长: their buildings.
+    BuildingLeader,
+    /// 单元长: their units.
+    UnitLeader,
+    /// 社区/街道: a community.
+    Admin,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::GridWorker => "grid_worker",
+            Role::BuildingLeader => "building_leader",
+            Role::UnitLeader => "unit_leader",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        match code {
+            "grid_worker" => Some(Role::GridWorker),
+            "building_leader" => Some(Role::BuildingLeader),
+            "unit_leader" => Some(Role::UnitLeader),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// The label shown to users (Chinese).
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::GridWorker => "网格员",
+            Role::BuildingLeader => "楼栋长",
+            Role::UnitLeader => "单元长",
+            Role::Admin => "社区管理员",
+        }
+    }
+}
+
+/// Machine-readable reasons the server refuses a whole request (body of a 4xx).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// No token, unknown token.
+    Unauthorized,
+    /// The device was revoked.
+    Revoked,
+    /// The protocol version is not spoken by this server.
+    UnsupportedVersion,
+    /// The body is not a valid request.
+    Malformed,
+    /// The body is larger than `MAX_REQUEST_BYTES`.
+    TooLarge,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::Unauthorized => "unauthorized",
+            Refusal::Revoked => "revoked",
+            Refusal::UnsupportedVersion => "unsupported_version",
+            Refusal::Malformed => "malformed",
+            Refusal::TooLarge => "too_large",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Refusal> {
+        [
+            Refusal::Unauthorized,
+            Refusal::Revoked,
+            Refusal::UnsupportedVersion,
+            Refusal::Malformed,
+            Refusal::TooLarge,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("message could not be decoded")]
+    Decode,
+    #[error("message is larger than allowed")]
+    TooLarge,
+    #[error("message could not be encoded")]
+    Encode,
+}
+
+/// postcard, then raw DEFLATE.
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, CodecError> {
+    let plain = postcard::to_allocvec(msg).map_err(|_| CodecError::Encode)?;
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&plain).map_err(|_| CodecError::Encode)?;
+    z.finish().map_err(|_| CodecError::Encode)
+}
+
+/// The inverse of [`encode`], refusing anything that inflates past `MAX_DECODED_BYTES`.
+pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, CodecError> {
+    let mut plain = Vec::new();
+    flate2::read::DeflateDecoder::new(bytes)
+        .take(MAX_DECODED_BYTES as u64 + 1)
+        .read_to_end(&mut plain)
+        .map_err(|_| CodecError::Decode)?;
+    if plain.len() > MAX_DECODED_BYTES {
+        return Err(CodecError::TooLarge);
+    }
+    postcard::from_bytes(&plain).map_err(|_| CodecError::Decode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_small_when_idle() {
+        let req = SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: Cursor {
+                seq: 123_456,
+                snapshot: None,
+            },
+            reference_version: 7,
+            push: vec![],
+            page_limit: 500,
+        };
+        let bytes = encode(&req).unwrap();
+        assert!(bytes.len() < 32, "idle request is {} bytes", bytes.len());
+        assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), req);
+    }
+
+    #[test]
+    fn garbage_and_bombs_are_refused() {
+        assert!(decode::<SyncRequest>(b"garbage").is_err());
+        let bomb = vec![0u8; MAX_DECODED_BYTES + 10];
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&bomb).unwrap();
+        let packed = z.finish().unwrap();
+        assert!(matches!(
+            decode::<SyncRequest>(&packed),
+            Err(CodecError::TooLarge)
+        ));
+    }
+}
