@@ -37,7 +37,11 @@ const FIXTURES: &[(i64, &str)] = &[
 
 #[test]
 fn every_shipped_version_opens_upgraded_with_its_data() {
-    assert_eq!(FIXTURES.last().map(|f| f.0), Some(schema::VERSION), "freeze the new version");
+    assert_eq!(
+        FIXTURES.last().map(|f| f.0),
+        Some(schema::VERSION),
+        "freeze the new version"
+    );
     for (version, sql) in FIXTURES {
         check_fixture(*version, sql);
     }
@@ -54,9 +58,14 @@ fn check_fixture(version: i64, sql: &str) {
 
     let fresh = open(8, "worker-li");
     let upgraded = store.with_raw_connection(schema_of);
-    assert_eq!(upgraded, fresh.store.with_raw_connection(schema_of), "v{version}");
+    assert_eq!(
+        upgraded,
+        fresh.store.with_raw_connection(schema_of),
+        "v{version}"
+    );
     let now: i64 = store.with_raw_connection(|c| {
-        c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
+        c.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
     });
     assert_eq!(now, schema::VERSION);
 

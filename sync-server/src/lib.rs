@@ -1,0 +1,194 @@
+//! Linli's sync server: the one place every device's changes meet.
+//!
+//! A device POSTs its new Automerge changes and its pull cursor to [`SYNC_PATH`]; the server
+//! stores what the device may write (its scope: the places its user was granted) and answers
+//! with one page of what the device's scope holds that it lacks. The wire protocol is
+//! `linli_core::protocol`; whole-request refusals are described in `error.rs`.
+//!
+//! - `lib.rs`: the router ([`app`]), its state and the HTTP handlers; [`serve`]
+//! - `error.rs`: the server's error and its HTTP mapping
+//! - `storage.rs`: the [`Storage`] trait and the types it speaks
+//! - `sqlite.rs`: [`SqliteStorage`], the embedded implementation
+//! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent)
+//! - `config.rs`: settings from flags, environment and a TOML file
+//! - `admin.rs`: places, people, devices and compaction for the `admin` command; the demo
+
+pub mod admin;
+pub mod config;
+mod error;
+pub mod merge;
+pub mod sqlite;
+pub mod storage;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use linli_core::protocol::{
+    self, CONTENT_TYPE, MAX_REQUEST_BYTES, PROTOCOL_VERSION, Refusal, SYNC_PATH, SyncRequest,
+    SyncResponse, VERSION_HEADER,
+};
+
+pub use admin::{DemoDevice, Enrollment, seed_demo};
+pub use error::{Error, Result, refusal_status};
+pub use sqlite::SqliteStorage;
+pub use storage::{Auth, Device, Storage, User};
+
+/// What every handler shares: the storage.
+#[derive(Clone)]
+pub struct AppState {
+    storage: Arc<dyn Storage>,
+}
+
+impl AppState {
+    pub fn new(storage: Arc<dyn Storage>) -> AppState {
+        AppState { storage }
+    }
+
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+}
+
+/// The server's routes: `POST` [`SYNC_PATH`] and `GET /health`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route(SYNC_PATH, post(sync))
+        .route("/health", get(health))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight
+/// finish. Tests bind `127.0.0.1:0` and pass the listener in.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Runs storage work off the async workers.
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'static) -> Result<R> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| Error::Task)?
+}
+
+/// The device a request's bearer token belongs to; refuses the request otherwise.
+pub struct Authenticated(pub Device);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            // Tokens are 64 characters; anything far longer is not worth hashing.
+            .filter(|t| !t.is_empty() && t.len() <= 256)
+            .ok_or(Error::Refused(Refusal::Unauthorized))?
+            .to_owned();
+        let storage = state.storage.clone();
+        match blocking(move || storage.authenticate(&token)).await? {
+            storage::Auth::Device(d) => Ok(Authenticated(*d)),
+            storage::Auth::Unknown => Err(Error::Refused(Refusal::Unauthorized)),
+            storage::Auth::Revoked => Err(Error::Refused(Refusal::Revoked)),
+        }
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Result<&'static str> {
+    let storage = state.storage.clone();
+    blocking(move || storage.health()).await?;
+    Ok("ok")
+}
+
+/// One sync round: push, then pull, then reference data if stale.
+async fn sync(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    if let Some(v) = headers.get(VERSION_HEADER) {
+        let version = v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u16>().ok())
+            .ok_or(Error::Refused(Refusal::Malformed))?;
+        if version != PROTOCOL_VERSION {
+            return Err(Error::Refused(Refusal::UnsupportedVersion));
+        }
+    }
+    let body = body.map_err(|rejection| {
+        Error::Refused(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Refusal::TooLarge
+        } else {
+            Refusal::Malformed
+        })
+    })?;
+    if let Some(ct) = headers.get(header::CONTENT_TYPE)
+        && ct.as_bytes() != CONTENT_TYPE.as_bytes()
+    {
+        return Err(Error::Refused(Refusal::Malformed));
+    }
+    let storage = state.storage.clone();
+    // Decoding inflates up to 64 MiB: CPU work, so it runs off the async workers too.
+    let encoded = blocking(move || {
+        let req: SyncRequest = protocol::decode(&body).map_err(|e| {
+            Error::Refused(match e {
+                protocol::CodecError::TooLarge => Refusal::TooLarge,
+                _ => Refusal::Malformed,
+            })
+        })?;
+        if req.protocol != PROTOCOL_VERSION {
+            return Err(Error::Refused(Refusal::UnsupportedVersion));
+        }
+        let acks = storage.push(&device, &req.push)?;
+        let page = storage.pull(&device, &req.cursor, req.page_limit)?;
+        let reference = storage.reference(&device, req.reference_version)?;
+        tracing::debug!(
+            device = %device.device_id,
+            pushed = acks.len(),
+            pulled = page.docs.len(),
+            more = page.more,
+            "sync"
+        );
+        let response = SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            server_time: storage::now_ms(),
+            acks,
+            docs: page.docs,
+            cursor: page.cursor,
+            more: page.more,
+            reference,
+        };
+        protocol::encode(&response).map_err(|_| Error::Encode)
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, CONTENT_TYPE.to_owned()),
+            (
+                header::HeaderName::from_static(VERSION_HEADER),
+                PROTOCOL_VERSION.to_string(),
+            ),
+        ],
+        encoded,
+    )
+        .into_response())
+}

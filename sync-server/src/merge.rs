@@ -1,0 +1,303 @@
+//! Applying a device's pushed changes to the server's copy of a document, and the scope
+//! checks that decide who may write and read what. Pure: no storage, no I/O, so every
+//! storage implementation (SQLite now, PostgreSQL later) judges pushes identically.
+//!
+//! The discipline is the device store's (`linli_core::Store::import_changes`): strict parse
+//! first (Automerge otherwise accepts a partial load silently), apply with
+//! `load_incremental`, refuse missing dependencies, then read the result back with
+//! [`doc::describe`] and check it is the record it claims to be, in a place the device may
+//! write. Nothing is returned for storing unless every check passed.
+
+use std::collections::BTreeSet;
+
+use automerge::{AutoCommit, Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
+use linli_core::doc::{self, DocKind, DocPlace};
+use linli_core::protocol::PushOutcome;
+use linli_core::{Place, PlaceKind};
+
+use crate::error::Result;
+
+/// The places a device's user was granted, by kind. A document is in scope when its
+/// community, grid, building or unit is one of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub communities: BTreeSet<String>,
+    pub grids: BTreeSet<String>,
+    pub buildings: BTreeSet<String>,
+    pub units: BTreeSet<String>,
+}
+
+impl Scope {
+    /// Adds a granted place.
+    pub fn grant(&mut self, kind: PlaceKind, place_id: impl Into<String>) {
+        let id = place_id.into();
+        match kind {
+            PlaceKind::Community => self.communities.insert(id),
+            PlaceKind::Grid => self.grids.insert(id),
+            PlaceKind::Building => self.buildings.insert(id),
+            PlaceKind::Unit => self.units.insert(id),
+        };
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.communities.is_empty()
+            && self.grids.is_empty()
+            && self.buildings.is_empty()
+            && self.units.is_empty()
+    }
+
+    /// Whether a document at `place` is in this scope.
+    pub fn covers(&self, place: &DocPlace) -> bool {
+        let opt = |set: &BTreeSet<String>, id: &Option<String>| {
+            id.as_ref().is_some_and(|id| set.contains(id))
+        };
+        self.communities.contains(&place.community_id)
+            || self.grids.contains(&place.grid_id)
+            || opt(&self.buildings, &place.building_id)
+            || opt(&self.units, &place.unit_id)
+    }
+}
+
+/// The server's copy of a document, as stored.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    pub kind: DocKind,
+    pub place: DocPlace,
+    /// A full `save()` of the document.
+    pub snapshot: Vec<u8>,
+}
+
+/// What a push changes in storage.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub kind: DocKind,
+    /// The document's place after the push.
+    pub place: DocPlace,
+    /// The new full `save()`.
+    pub snapshot: Vec<u8>,
+    /// The new heads, as sorted comma-separated hex hashes.
+    pub heads: String,
+    /// Only the changes the server did not have (`save_after` the old heads).
+    pub new_changes: Vec<u8>,
+    /// The push moved an existing document to another place. Devices whose scope holds the
+    /// new place but not the old one never had the document, so pulls send them the whole
+    /// document for this change rather than a delta they could not apply.
+    pub moved: bool,
+}
+
+/// The verdict on one pushed document.
+#[derive(Debug, Clone)]
+pub enum Merge {
+    /// Everything pushed was already held (a replay): store nothing, acknowledge `Stored`.
+    Unchanged,
+    /// New changes to store.
+    Changed(Box<Update>),
+    /// Refused; store nothing.
+    Refused(PushOutcome),
+}
+
+/// Heads as the server stores them: sorted hex hashes joined by commas (as the device does).
+pub fn heads_to_text(heads: &[ChangeHash]) -> String {
+    let mut hs: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+    hs.sort();
+    hs.join(",")
+}
+
+/// Judges and applies one pushed document.
+///
+/// `place_of` looks a place up in the server's tree; it is how a document's claimed place is
+/// checked to be real (a grid under its community, a building under its grid, a unit under
+/// its building), so a device cannot plant a record in another scope by writing a grid it
+/// holds next to a building it does not.
+pub fn merge_push(
+    doc_id: &str,
+    stored: Option<&StoredDoc>,
+    bytes: &[u8],
+    scope: &Scope,
+    place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
+) -> Result<Merge> {
+    use Merge::Refused;
+    // Checked before parsing anything: a device may not even probe documents it cannot see.
+    if let Some(s) = stored
+        && !scope.covers(&s.place)
+    {
+        return Ok(Refused(PushOutcome::OutOfScope));
+    }
+    match Automerge::load_with_options(
+        bytes,
+        LoadOptions::new().on_partial_load(OnPartialLoad::Error),
+    ) {
+        // Missing dependencies are judged against the stored document below.
+        Ok(_) | Err(AutomergeError::MissingDeps) => {}
+        Err(_) => return Ok(Refused(PushOutcome::Invalid)),
+    }
+    let mut d = match stored {
+        // The server wrote this snapshot itself; failing to load it is a storage failure.
+        Some(s) => AutoCommit::load(&s.snapshot)?,
+        None => AutoCommit::new(),
+    };
+    let old_heads = d.get_heads();
+    if d.load_incremental(bytes).is_err() {
+        return Ok(Refused(PushOutcome::Invalid));
+    }
+    if !d.get_missing_deps(&[]).is_empty() {
+        return Ok(Refused(PushOutcome::MissingDependencies));
+    }
+    if d.get_changes_meta(&old_heads).is_empty() {
+        return Ok(match stored {
+            Some(_) => Merge::Unchanged,
+            // Nothing at all: not a document.
+            None => Refused(PushOutcome::Invalid),
+        });
+    }
+    let Ok((kind, id, place)) = doc::describe(&d) else {
+        return Ok(Refused(PushOutcome::Invalid));
+    };
+    if id != doc_id || stored.is_some_and(|s| s.kind != kind) {
+        return Ok(Refused(PushOutcome::Invalid));
+    }
+    if !scope.covers(&place) || !place_is_real(&place, place_of)? {
+        return Ok(Refused(PushOutcome::OutOfScope));
+    }
+    let moved = stored.is_some_and(|s| s.place != place);
+    let new_changes = d.save_after(&old_heads);
+    let snapshot = d.save();
+    let heads = heads_to_text(&d.get_heads());
+    Ok(Merge::Changed(Box::new(Update {
+        kind,
+        place,
+        snapshot,
+        heads,
+        new_changes,
+        moved,
+    })))
+}
+
+/// Whether the place a document claims exists in the tree with that shape.
+fn place_is_real(
+    place: &DocPlace,
+    place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
+) -> Result<bool> {
+    let mut is = |id: &str, kind: PlaceKind, parent: Option<&str>| -> Result<bool> {
+        Ok(match place_of(id)? {
+            Some(p) => p.kind == kind && (parent.is_none() || p.parent_id.as_deref() == parent),
+            None => false,
+        })
+    };
+    if !is(&place.community_id, PlaceKind::Community, None)?
+        || !is(&place.grid_id, PlaceKind::Grid, Some(&place.community_id))?
+    {
+        return Ok(false);
+    }
+    if let Some(b) = &place.building_id
+        && !is(b, PlaceKind::Building, Some(&place.grid_id))?
+    {
+        return Ok(false);
+    }
+    match (&place.unit_id, &place.building_id) {
+        (None, _) => Ok(true),
+        (Some(u), Some(b)) => is(u, PlaceKind::Unit, Some(b)),
+        (Some(_), None) => Ok(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> Vec<Place> {
+        let p = |id: &str, kind, parent: Option<&str>| Place {
+            id: id.into(),
+            kind,
+            parent_id: parent.map(Into::into),
+            name: id.into(),
+        };
+        vec![
+            p("c", PlaceKind::Community, None),
+            p("g1", PlaceKind::Grid, Some("c")),
+            p("g2", PlaceKind::Grid, Some("c")),
+            p("b1", PlaceKind::Building, Some("g1")),
+            p("u1", PlaceKind::Unit, Some("b1")),
+        ]
+    }
+
+    fn lookup(id: &str) -> Result<Option<Place>> {
+        Ok(tree().into_iter().find(|p| p.id == id))
+    }
+
+    fn place(grid: &str, building: Option<&str>, unit: Option<&str>) -> DocPlace {
+        DocPlace {
+            community_id: "c".into(),
+            grid_id: grid.into(),
+            building_id: building.map(Into::into),
+            unit_id: unit.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn scope_matches_each_level() {
+        let mut s = Scope::default();
+        assert!(s.is_empty());
+        s.grant(PlaceKind::Building, "b1");
+        assert!(s.covers(&place("g1", Some("b1"), None)));
+        assert!(s.covers(&place("g1", Some("b1"), Some("u1"))));
+        assert!(!s.covers(&place("g1", Some("b2"), None)));
+        assert!(!s.covers(&place("g1", None, None)));
+        let mut unit = Scope::default();
+        unit.grant(PlaceKind::Unit, "u1");
+        assert!(unit.covers(&place("g1", Some("b1"), Some("u1"))));
+        assert!(!unit.covers(&place("g1", Some("b1"), None)));
+        let mut admin = Scope::default();
+        admin.grant(PlaceKind::Community, "c");
+        assert!(admin.covers(&place("g2", None, None)));
+    }
+
+    #[test]
+    fn claimed_places_must_be_real() {
+        let mut f = lookup;
+        assert!(place_is_real(&place("g1", Some("b1"), Some("u1")), &mut f).unwrap());
+        assert!(place_is_real(&place("g2", None, None), &mut f).unwrap());
+        // A building of grid 1 claimed under grid 2.
+        assert!(!place_is_real(&place("g2", Some("b1"), None), &mut f).unwrap());
+        assert!(!place_is_real(&place("g9", None, None), &mut f).unwrap());
+        assert!(!place_is_real(&place("g1", None, Some("u1")), &mut f).unwrap());
+        assert!(!place_is_real(&place("b1", None, None), &mut f).unwrap());
+    }
+
+    fn all_scope() -> Scope {
+        let mut s = Scope::default();
+        s.grant(PlaceKind::Community, "c");
+        s
+    }
+
+    #[test]
+    fn garbage_empty_and_dangling_pushes_are_refused() {
+        let outcome = |stored: Option<&StoredDoc>, bytes: &[u8]| match merge_push(
+            "x",
+            stored,
+            bytes,
+            &all_scope(),
+            &mut lookup,
+        )
+        .unwrap()
+        {
+            Merge::Refused(o) => Some(o),
+            _ => None,
+        };
+        assert_eq!(outcome(None, b"garbage"), Some(PushOutcome::Invalid));
+        assert_eq!(outcome(None, b""), Some(PushOutcome::Invalid));
+
+        // A change whose parent the server has never seen.
+        let mut d = AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut d, automerge::ROOT, "a", 1).unwrap();
+        let heads = d.get_heads();
+        automerge::transaction::Transactable::put(&mut d, automerge::ROOT, "a", 2).unwrap();
+        let dangling = d.save_after(&heads);
+        assert_eq!(
+            outcome(None, &dangling),
+            Some(PushOutcome::MissingDependencies)
+        );
+        // Valid Automerge, but not a household or incident.
+        assert_eq!(outcome(None, &d.save()), Some(PushOutcome::Invalid));
+    }
+}
