@@ -428,7 +428,9 @@ pub(crate) fn check_id_number(id: &str) -> Result<()> {
 }
 
 pub(crate) fn check_birth_year(year: i32, now: Millis) -> Result<()> {
-    let this_year = 1970 + (now / (365_2425 * 24 * 3600 * 10)) as i32;
+    // Milliseconds in a mean Gregorian year (365.2425 days).
+    const YEAR_MS: i64 = 3_652_425 * 8_640;
+    let this_year = 1970 + (now / YEAR_MS) as i32;
     if year < 1900 || year > this_year {
         return Err(invalid("birth_year", "out of range"));
     }
@@ -549,6 +551,17 @@ mod tests {
         assert!(check_id_number("11010519491231002x").is_ok());
         assert!(check_id_number("110105194912310021").is_err());
         assert!(check_id_number("1101051949123100").is_err());
+    }
+
+    #[test]
+    fn birth_years() {
+        // 2026-11-21 in milliseconds.
+        let now = 1_795_305_600_000;
+        assert!(check_birth_year(2026, now).is_ok());
+        assert!(check_birth_year(2015, now).is_ok());
+        assert!(check_birth_year(1900, now).is_ok());
+        assert!(check_birth_year(2027, now).is_err());
+        assert!(check_birth_year(1899, now).is_err());
     }
 
     #[test]

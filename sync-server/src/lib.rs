@@ -12,11 +12,13 @@
 //! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent)
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command; the demo
+//! - `simulate.rs`: the demo's simulated devices, syncing through a running server
 
 pub mod admin;
 pub mod config;
 mod error;
 pub mod merge;
+pub mod simulate;
 pub mod sqlite;
 pub mod storage;
 

@@ -48,6 +48,9 @@ enum Command {
         db: PathBuf,
         #[arg(long, env = "LINLI_LISTEN", default_value = config::DEFAULT_LISTEN)]
         listen: String,
+        /// Only serve: skip the simulated devices.
+        #[arg(long)]
+        no_simulate: bool,
     },
 }
 
@@ -74,13 +77,17 @@ fn run(command: Command) -> Result<()> {
         Command::Serve { db, listen, config } => {
             let c = config::resolve(db, listen, config.as_deref())?;
             let storage = SqliteStorage::open(&c.db)?;
-            serve(storage, c.listen)
+            serve(storage, c.listen, None)
         }
         Command::Admin { db, command } => {
             let storage = SqliteStorage::open(&db)?;
             admin::run(&storage, command, &mut std::io::stdout().lock())
         }
-        Command::Demo { db, listen } => {
+        Command::Demo {
+            db,
+            listen,
+            no_simulate,
+        } => {
             let listen = config::parse_listen(&listen)?;
             if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
@@ -88,12 +95,18 @@ fn run(command: Command) -> Result<()> {
             let storage = SqliteStorage::open(&db)?;
             let devices = linli_sync_server::seed_demo(&storage)?;
             admin::print_demo_devices(&devices, &mut std::io::stdout().lock())?;
-            serve(storage, listen)
+            let phones = db.with_file_name("devices");
+            serve(storage, listen, (!no_simulate).then_some((devices, phones)))
         }
     }
 }
 
-fn serve(storage: SqliteStorage, listen: std::net::SocketAddr) -> Result<()> {
+/// Serves until SIGINT/SIGTERM; with `simulate`, first runs the demo's devices against itself.
+fn serve(
+    storage: SqliteStorage,
+    listen: std::net::SocketAddr,
+    simulate: Option<(Vec<admin::DemoDevice>, PathBuf)>,
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -107,7 +120,25 @@ fn serve(storage: SqliteStorage, listen: std::net::SocketAddr) -> Result<()> {
         }
         tracing::info!(%addr, "serving");
         let state = AppState::new(Arc::new(storage));
-        linli_sync_server::serve(listener, state, shutdown_signal()).await?;
+        let server = tokio::spawn(linli_sync_server::serve(listener, state, shutdown_signal()));
+        if let Some((devices, dir)) = simulate {
+            let mut text = Vec::new();
+            let base = format!("http://{addr}");
+            match linli_sync_server::simulate::run(&base, &devices, &dir, &mut text).await {
+                Ok(()) => {}
+                Err(e) => tracing::error!(error = %e, "demo simulation failed"),
+            }
+            let mut out = std::io::stdout().lock();
+            out.write_all(&text)?;
+            writeln!(
+                out,
+                "server still running at http://{addr} — Ctrl-C to stop"
+            )?;
+            out.flush()?;
+        }
+        server
+            .await
+            .map_err(|_| std::io::Error::other("server task failed"))??;
         tracing::info!("stopped");
         Ok(())
     })
