@@ -32,5 +32,5 @@ pub use model::*;
 pub use query::{
     HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy, VisitSummary,
 };
-pub use store::{Identity, ImportOutcome, Store};
+pub use store::{DataChange, Identity, ImportOutcome, Store};
 pub use sync::{SyncConfig, SyncProgress, SyncReport, SyncState};

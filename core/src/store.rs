@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::transaction::CommitOptions;
 use automerge::{
@@ -50,8 +50,34 @@ pub(crate) struct Writer {
     docs: HashMap<String, (DocKind, AutoCommit)>,
 }
 
+/// What changed, for screens to refresh: after a local write, an import, or a sync round.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataChange {
+    pub households: bool,
+    pub incidents: bool,
+    /// The place tree or the people changed.
+    pub reference: bool,
+    pub doc_ids: Vec<String>,
+    pub from_sync: bool,
+}
+
+impl DataChange {
+    pub(crate) fn of(kind: DocKind, doc_id: &str, from_sync: bool) -> DataChange {
+        DataChange {
+            households: kind == DocKind::Household,
+            incidents: kind == DocKind::Incident,
+            reference: false,
+            doc_ids: vec![doc_id.to_owned()],
+            from_sync,
+        }
+    }
+}
+
+type Observer = Arc<dyn Fn(&DataChange) + Send + Sync>;
+
 pub struct Store {
     pub(crate) writer: Mutex<Writer>,
+    observers: Mutex<Vec<(u64, Observer)>>,
     pub(crate) reader: Mutex<Connection>,
     identity: Identity,
     actor: ActorId,
@@ -131,10 +157,34 @@ impl Store {
                 docs: HashMap::new(),
             }),
             reader: Mutex::new(reader),
+            observers: Mutex::new(Vec::new()),
             actor: ActorId::from(device.as_bytes().as_slice()),
             identity,
             clock_offset_ms: AtomicI64::new(offset),
         })
+    }
+
+    /// Calls `observer` after every committed change (outside any lock); returns an id for
+    /// [`Store::unsubscribe`].
+    pub fn subscribe(&self, observer: impl Fn(&DataChange) + Send + Sync + 'static) -> u64 {
+        let mut obs = lock(&self.observers);
+        let id = obs.iter().map(|(id, _)| id + 1).max().unwrap_or(1);
+        obs.push((id, Arc::new(observer)));
+        id
+    }
+
+    pub fn unsubscribe(&self, id: u64) {
+        lock(&self.observers).retain(|(i, _)| *i != id);
+    }
+
+    pub(crate) fn notify(&self, change: &DataChange) {
+        let observers: Vec<Observer> = lock(&self.observers)
+            .iter()
+            .map(|(_, o)| o.clone())
+            .collect();
+        for o in observers {
+            o(change);
+        }
     }
 
     pub fn identity(&self) -> &Identity {
@@ -294,18 +344,25 @@ impl Store {
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
         };
         let message = serde_json::to_string(&note).map_err(|_| invalid("note", "unencodable"))?;
-        if d.commit_with(
-            CommitOptions::default()
-                .with_message(message)
-                .with_time(now),
-        )
-        .is_some()
-        {
+        let changed = d
+            .commit_with(
+                CommitOptions::default()
+                    .with_message(message)
+                    .with_time(now),
+            )
+            .is_some();
+        if changed {
             persist(&tx, doc_id, kind, &mut d, &old_heads, create)?;
             project(&tx, &d, &result)?;
             tx.commit()?;
+        } else {
+            drop(tx);
         }
         cache(&mut w.docs, doc_id, kind, d);
+        drop(guard);
+        if changed {
+            self.notify(&DataChange::of(kind, doc_id, false));
+        }
         Ok(result)
     }
 
@@ -729,6 +786,11 @@ impl Store {
             tx.commit()?;
         }
         cache(&mut w.docs, doc_id, kind, d);
+        drop(guard);
+        // Sync reports its imports once per round instead.
+        if new_changes > 0 && !from_server {
+            self.notify(&DataChange::of(kind, doc_id, false));
+        }
         Ok(ImportOutcome {
             kind: kind.code(),
             new_changes,

@@ -17,7 +17,7 @@ use crate::protocol::{
     Cursor, DocChanges, DocPush, MAX_REQUEST_BYTES, PROTOCOL_VERSION, Person, PushAck, PushOutcome,
     ReferenceData, Role, SyncRequest,
 };
-use crate::store::{Store, heads_from_text, lock};
+use crate::store::{DataChange, Store, heads_from_text, lock};
 
 /// Where and how to sync.
 #[derive(Debug, Clone)]
@@ -264,11 +264,21 @@ impl Store {
         Ok(refused)
     }
 
-    fn apply_pulled(&self, docs: &[DocChanges]) -> Result<()> {
+    fn apply_pulled(&self, docs: &[DocChanges], reference: bool) -> Result<DataChange> {
+        let mut change = DataChange {
+            reference,
+            from_sync: true,
+            ..DataChange::default()
+        };
         for d in docs {
-            self.import(&d.doc_id, &d.changes, true)?;
+            let outcome = self.import(&d.doc_id, &d.changes, true)?;
+            if outcome.new_changes > 0 {
+                change.households |= outcome.kind == "household";
+                change.incidents |= outcome.kind == "incident";
+                change.doc_ids.push(d.doc_id.clone());
+            }
         }
-        Ok(())
+        Ok(change)
     }
 
     fn apply_reference(&self, reference: &ReferenceData) -> Result<()> {
@@ -360,7 +370,7 @@ impl Store {
             if let Some(reference) = &response.reference {
                 self.apply_reference(reference)?;
             }
-            self.apply_pulled(&response.docs)?;
+            let change = self.apply_pulled(&response.docs, response.reference.is_some())?;
             let done = !response.more && !more_to_push && !retry;
             self.save_round(
                 &response.cursor,
@@ -374,6 +384,9 @@ impl Store {
             progress.bytes_up += up as u64;
             progress.bytes_down += down as u64;
             on_progress(&progress);
+            if change.households || change.incidents || change.reference {
+                self.notify(&change);
+            }
             if done {
                 break;
             }

@@ -661,3 +661,38 @@ fn invalid_identity_is_refused() {
         })
     ));
 }
+
+#[test]
+fn observers_hear_writes_and_imports() {
+    use std::sync::{Arc, Mutex};
+    let a = open(1, "worker-li");
+    let b = open(2, "leader-zhao");
+    let heard: Arc<Mutex<Vec<DataChange>>> = Arc::default();
+    let sink = heard.clone();
+    let id = b
+        .store
+        .subscribe(move |c| sink.lock().unwrap().push(c.clone()));
+
+    let hh = a
+        .store
+        .create_household(household(BUILDING_1, "301", vec![]))
+        .unwrap();
+    let bytes = a.store.changes_since(&hh, &[]).unwrap();
+    b.store.import_changes(&hh, &bytes).unwrap();
+    b.store.import_changes(&hh, &bytes).unwrap(); // a duplicate changes nothing: no event
+    b.store.record_visit(visit(&hh)).unwrap();
+    assert!(b.store.record_visit(visit("missing")).is_err()); // a failure: no event
+    {
+        let heard = heard.lock().unwrap();
+        assert_eq!(heard.len(), 2);
+        assert!(
+            heard
+                .iter()
+                .all(|c| c.households && !c.incidents && c.doc_ids == [hh.clone()])
+        );
+        assert!(heard.iter().all(|c| !c.from_sync));
+    }
+    b.store.unsubscribe(id);
+    b.store.record_visit(visit(&hh)).unwrap();
+    assert_eq!(heard.lock().unwrap().len(), 2);
+}
