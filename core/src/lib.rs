@@ -33,4 +33,4 @@ pub use query::{
     HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy, VisitSummary,
 };
 pub use store::{DataChange, Identity, ImportOutcome, Store};
-pub use sync::{SyncConfig, SyncProgress, SyncReport, SyncState};
+pub use sync::{RefusedDoc, SyncConfig, SyncProgress, SyncReport, SyncState};

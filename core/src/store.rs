@@ -488,6 +488,37 @@ impl Store {
         )
     }
 
+    /// Saves a member edited as a whole form: only the fields that differ from what the
+    /// device holds are written, so a concurrent edit of another field elsewhere survives.
+    pub fn edit_member(&self, household_id: &str, member_id: &str, form: NewMember) -> Result<()> {
+        form.validate(self.now())?;
+        self.write(
+            household_id,
+            DocKind::Household,
+            false,
+            "member.update",
+            |d, _| {
+                let current = doc::read_members(d)?
+                    .into_iter()
+                    .find(|m| m.id == member_id)
+                    .ok_or(Error::NotFound { kind: "member" })?;
+                let differs = |a: &Option<String>, b: &Option<String>| {
+                    a.as_deref().map(str::trim) != b.as_deref().map(str::trim)
+                };
+                let patch = MemberPatch {
+                    name: (current.name != form.name.trim()).then(|| form.name.clone()),
+                    relation: (current.relation != form.relation).then_some(form.relation),
+                    birth_year: (current.birth_year != form.birth_year).then_some(form.birth_year),
+                    phone: differs(&current.phone, &form.phone).then(|| form.phone.clone()),
+                    id_number: differs(&current.id_number, &form.id_number)
+                        .then(|| form.id_number.clone()),
+                };
+                Ok(((), doc::patch_member(d, member_id, &patch)?))
+            },
+            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+        )
+    }
+
     pub fn remove_member(&self, household_id: &str, member_id: &str) -> Result<()> {
         self.write(
             household_id,

@@ -63,16 +63,23 @@ pub struct SyncProgress {
 pub struct SyncReport {
     pub progress: SyncProgress,
     /// Documents the server refused (kept on the device), with why.
-    pub refused: Vec<(String, PushOutcome)>,
+    pub refused: Vec<RefusedDoc>,
     /// Server clock minus device clock, as measured in the last round.
     pub clock_offset_ms: Millis,
     pub finished_at: Millis,
 }
 
-/// Where pulling stands and what reference data is held.
+/// A document the server refused in the last sync, and why; its changes stay on the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedDoc {
+    pub doc_id: String,
+    pub outcome: PushOutcome,
+}
+
+/// How sync stands on this device, for the sync screen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncState {
-    pub cursor: Cursor,
+    /// Version of the place tree and people held (0: none yet).
     pub reference_version: u64,
     pub last_sync_at: Option<Millis>,
     /// Documents with changes the server does not have yet.
@@ -141,9 +148,6 @@ impl Store {
     /// Where sync stands on this device.
     pub fn sync_state(&self) -> Result<SyncState> {
         let r = lock(&self.reader);
-        let cursor = meta_get(&r, CURSOR)?
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default();
         let reference_version = meta_get(&r, REFERENCE_VERSION)?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
@@ -155,11 +159,17 @@ impl Store {
             )?
             .query_row([], |row| row.get(0))?;
         Ok(SyncState {
-            cursor,
             reference_version,
             last_sync_at,
             pending_docs,
         })
+    }
+
+    fn cursor(&self) -> Result<Cursor> {
+        let r = lock(&self.reader);
+        Ok(meta_get(&r, CURSOR)?
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
     }
 
     /// The people of this device's scope, by name (from the server's reference data).
@@ -342,7 +352,7 @@ impl Store {
             let state = self.sync_state()?;
             let request = SyncRequest {
                 protocol: PROTOCOL_VERSION,
-                cursor: state.cursor,
+                cursor: self.cursor()?,
                 reference_version: state.reference_version,
                 push: pending
                     .iter()
@@ -402,7 +412,10 @@ impl Store {
         }
         Ok(SyncReport {
             progress,
-            refused,
+            refused: refused
+                .into_iter()
+                .map(|(doc_id, outcome)| RefusedDoc { doc_id, outcome })
+                .collect(),
             clock_offset_ms: offset,
             finished_at: local_now() + offset,
         })

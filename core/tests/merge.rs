@@ -276,3 +276,45 @@ proptest! {
         prop_assert_eq!(row.status, i0.status);
     }
 }
+
+#[test]
+fn whole_form_edits_write_only_what_changed() {
+    let a = open(1, "worker-li");
+    let b = open(2, "leader-zhao");
+    let hh = a
+        .store
+        .create_household(household(
+            BUILDING_1,
+            "301",
+            vec![member("张三", Relation::Head, None)],
+        ))
+        .unwrap();
+    pull(&a.store, &b.store, &hh);
+    let m = a.store.household(&hh).unwrap().members[0].clone();
+    let form = |phone: Option<&str>, year: Option<i32>| NewMember {
+        name: m.name.clone(),
+        relation: m.relation,
+        birth_year: year,
+        phone: phone.map(Into::into),
+        id_number: None,
+    };
+    // Each phone saves the whole member form, having changed one field.
+    a.store
+        .edit_member(&hh, &m.id, form(Some("13812345678"), m.birth_year))
+        .unwrap();
+    b.store
+        .edit_member(&hh, &m.id, form(None, Some(1950)))
+        .unwrap();
+    pull(&a.store, &b.store, &hh);
+    pull(&b.store, &a.store, &hh);
+    let merged = a.store.household(&hh).unwrap().members[0].clone();
+    assert_eq!(merged, b.store.household(&hh).unwrap().members[0]);
+    assert_eq!(merged.phone.as_deref(), Some("13812345678"));
+    assert_eq!(merged.birth_year, Some(1950));
+    // An unchanged form writes nothing.
+    let heads = a.store.heads(&hh).unwrap();
+    a.store
+        .edit_member(&hh, &m.id, form(Some("13812345678"), Some(1950)))
+        .unwrap();
+    assert_eq!(a.store.heads(&hh).unwrap(), heads);
+}
