@@ -1,0 +1,303 @@
+//! Linli's core for Kotlin, Swift and Python (uniffi, proc-macros, library mode).
+//!
+//! A thin glue layer: every method is a one-line call into `linli_core::Store`; the types
+//! are the core's own (mirrored in `types.rs`). Errors cross as [`LinliError`], whose
+//! variants are what a caller can act on, with no personal data in their text. uniffi turns
+//! a panic into an internal error instead of letting it cross the FFI. Calls are blocking
+//! (SQLite on the device: call them off the main thread) except `sync`, which is async
+//! (Kotlin `suspend`, Swift `async`) and stops when its coroutine / task is cancelled.
+
+mod types;
+
+use std::sync::Arc;
+
+use linli_core::protocol::Person;
+use linli_core::*;
+
+uniffi::setup_scaffolding!("linli");
+
+/// What went wrong, as something the app can act on.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum LinliError {
+    /// The input was refused (field named, value not); nothing was written. Fix the form.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput { field: String, reason: String },
+    /// The record is not on this device (yet): sync, or go back.
+    #[error("{kind} not found")]
+    NotFound { kind: String },
+    /// The incident cannot make this move now; refresh it.
+    #[error("an incident that is {from:?} cannot be {action:?}")]
+    IllegalTransition {
+        from: IncidentStatus,
+        action: IncidentAction,
+    },
+    /// No connection to the server; everything is kept and will sync later.
+    #[error("network: {reason}")]
+    Network { reason: String },
+    /// The server does not accept this device: sign in / enrol again.
+    #[error("not authorised")]
+    Unauthorized,
+    /// An admin revoked this device.
+    #[error("device revoked")]
+    Revoked,
+    /// The app is too old for the server: update it.
+    #[error("app update required")]
+    UnsupportedVersion,
+    /// Some records are outside this user's area; they stay on the device.
+    #[error("{count} record(s) outside your area were not accepted")]
+    OutOfScope { count: u32 },
+    /// The device's database failed or is from a newer app.
+    #[error("storage: {reason}")]
+    Storage { reason: String },
+    /// The server failed or answered something unreadable; try again later.
+    #[error("server: {reason}")]
+    Server { reason: String },
+}
+
+impl From<Error> for LinliError {
+    fn from(e: Error) -> LinliError {
+        let reason = e.to_string();
+        match e {
+            Error::InvalidInput { field, reason } => LinliError::InvalidInput {
+                field: field.into(),
+                reason: reason.into(),
+            },
+            Error::NotFound { kind } => LinliError::NotFound { kind: kind.into() },
+            Error::IllegalTransition { from, action } => {
+                LinliError::IllegalTransition { from, action }
+            }
+            Error::Network(reason) => LinliError::Network { reason },
+            Error::Unauthorized => LinliError::Unauthorized,
+            Error::Revoked => LinliError::Revoked,
+            Error::UnsupportedVersion => LinliError::UnsupportedVersion,
+            Error::OutOfScope { count } => LinliError::OutOfScope {
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+            },
+            Error::Server(reason) => LinliError::Server { reason },
+            Error::CorruptChanges(_)
+            | Error::MissingDependencies(_)
+            | Error::IncompatibleSchema { .. }
+            | Error::Storage(_)
+            | Error::Document(_)
+            | Error::Io(_) => LinliError::Storage { reason },
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, LinliError>;
+
+/// Hears sync progress after every round.
+#[uniffi::export(with_foreign)]
+pub trait SyncListener: Send + Sync {
+    fn on_progress(&self, progress: SyncProgress);
+}
+
+/// Hears that data changed (a write on another screen, a sync round), to refresh.
+#[uniffi::export(with_foreign)]
+pub trait ChangeListener: Send + Sync {
+    fn on_change(&self, change: DataChange);
+}
+
+/// Where to sync: the server's base URL and this device's token.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncSettings {
+    pub server_url: String,
+    pub token: String,
+}
+
+/// The device's store: one per signed-in user, opened once.
+#[derive(uniffi::Object)]
+pub struct LinliStore {
+    store: Store,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl LinliStore {
+    /// Opens (creating or upgrading) the store at `path` for this device and user.
+    #[uniffi::constructor]
+    pub fn open(path: String, device_id: String, user_id: String) -> Result<Arc<LinliStore>> {
+        let store = Store::open(path, Identity { device_id, user_id })?;
+        Ok(Arc::new(LinliStore { store }))
+    }
+
+    /// Now, by the device clock corrected by the server's (milliseconds).
+    pub fn now(&self) -> i64 {
+        self.store.now()
+    }
+
+    pub fn user_id(&self) -> String {
+        self.store.identity().user_id.clone()
+    }
+
+    pub fn subscribe(&self, listener: Arc<dyn ChangeListener>) -> u64 {
+        self.store.subscribe(move |c| listener.on_change(c.clone()))
+    }
+
+    pub fn unsubscribe(&self, id: u64) {
+        self.store.unsubscribe(id)
+    }
+
+    // ---- places and people ----
+
+    pub fn put_places(&self, places: Vec<Place>) -> Result<()> {
+        Ok(self.store.put_places(&places)?)
+    }
+
+    pub fn places_under(&self, parent_id: Option<String>) -> Result<Vec<Place>> {
+        Ok(self.store.places_under(parent_id.as_deref())?)
+    }
+
+    pub fn people(&self) -> Result<Vec<Person>> {
+        Ok(self.store.people()?)
+    }
+
+    // ---- households ----
+
+    pub fn create_household(&self, household: NewHousehold) -> Result<String> {
+        Ok(self.store.create_household(household)?)
+    }
+
+    pub fn update_household(&self, id: String, patch: HouseholdPatch) -> Result<()> {
+        Ok(self.store.update_household(&id, patch)?)
+    }
+
+    pub fn add_member(&self, household_id: String, member: NewMember) -> Result<String> {
+        Ok(self.store.add_member(&household_id, member)?)
+    }
+
+    pub fn edit_member(
+        &self,
+        household_id: String,
+        member_id: String,
+        member: NewMember,
+    ) -> Result<()> {
+        Ok(self.store.edit_member(&household_id, &member_id, member)?)
+    }
+
+    pub fn remove_member(&self, household_id: String, member_id: String) -> Result<()> {
+        Ok(self.store.remove_member(&household_id, &member_id)?)
+    }
+
+    pub fn set_tag(&self, household_id: String, tag: CareTag, on: bool) -> Result<()> {
+        Ok(self.store.set_tag(&household_id, tag, on)?)
+    }
+
+    pub fn household(&self, id: String) -> Result<Household> {
+        Ok(self.store.household(&id)?)
+    }
+
+    pub fn households_in(&self, place_id: String) -> Result<Vec<HouseholdSummary>> {
+        Ok(self.store.households_in(&place_id)?)
+    }
+
+    pub fn households_tagged(
+        &self,
+        place_id: String,
+        tag: CareTag,
+    ) -> Result<Vec<HouseholdSummary>> {
+        Ok(self.store.households_tagged(&place_id, tag)?)
+    }
+
+    pub fn search_households(&self, query: String, limit: u32) -> Result<Vec<HouseholdSummary>> {
+        Ok(self.store.search_households(&query, limit)?)
+    }
+
+    pub fn households_due(
+        &self,
+        place_id: String,
+        policy: VisitPolicy,
+        now: i64,
+    ) -> Result<Vec<HouseholdSummary>> {
+        Ok(self.store.households_due(&place_id, policy, now)?)
+    }
+
+    // ---- visits ----
+
+    pub fn record_visit(&self, visit: NewVisit) -> Result<String> {
+        Ok(self.store.record_visit(visit)?)
+    }
+
+    pub fn visits_of(&self, household_id: String) -> Result<Vec<VisitSummary>> {
+        Ok(self.store.visits_of(&household_id)?)
+    }
+
+    // ---- incidents ----
+
+    pub fn report_incident(&self, incident: NewIncident) -> Result<String> {
+        Ok(self.store.report_incident(incident)?)
+    }
+
+    pub fn move_incident(
+        &self,
+        id: String,
+        action: IncidentAction,
+        note: String,
+    ) -> Result<IncidentStatus> {
+        Ok(self.store.move_incident(&id, action, &note)?)
+    }
+
+    pub fn assign_incident(&self, id: String, assignee: Option<String>) -> Result<()> {
+        Ok(self.store.assign_incident(&id, assignee.as_deref())?)
+    }
+
+    pub fn set_incident_priority(&self, id: String, priority: Priority) -> Result<()> {
+        Ok(self.store.set_incident_priority(&id, priority)?)
+    }
+
+    pub fn incident(&self, id: String) -> Result<Incident> {
+        Ok(self.store.incident(&id)?)
+    }
+
+    pub fn incidents(&self, filter: IncidentFilter) -> Result<Vec<IncidentSummary>> {
+        Ok(self.store.incidents(&filter)?)
+    }
+
+    pub fn overdue_incidents(&self, now: i64) -> Result<Vec<IncidentSummary>> {
+        Ok(self.store.overdue_incidents(now)?)
+    }
+
+    // ---- history and sync ----
+
+    pub fn history(&self, doc_id: String) -> Result<Vec<HistoryEntry>> {
+        Ok(self.store.history(&doc_id)?)
+    }
+
+    pub fn sync_state(&self) -> Result<SyncState> {
+        Ok(self.store.sync_state()?)
+    }
+
+    /// Pushes and pulls until up to date. Cancel by cancelling the coroutine / task: the next
+    /// sync resumes where the last complete round left off.
+    pub async fn sync(
+        &self,
+        settings: SyncSettings,
+        listener: Option<Arc<dyn SyncListener>>,
+    ) -> Result<SyncReport> {
+        let config = SyncConfig::new(settings.server_url, settings.token);
+        let on_progress = move |p: &SyncProgress| {
+            if let Some(l) = &listener {
+                l.on_progress(p.clone())
+            }
+        };
+        let report = self.store.sync(&config, &on_progress);
+        Ok(report.await?)
+    }
+}
+
+/// When an incident's 15-minute response target runs out (milliseconds).
+#[uniffi::export]
+pub fn response_deadline(incident: IncidentSummary) -> i64 {
+    incident.response_deadline()
+}
+
+/// Whether an incident is past its response target without being accepted.
+#[uniffi::export]
+pub fn response_overdue(incident: IncidentSummary, now: i64) -> bool {
+    incident.response_overdue(now)
+}
+
+/// The default visit policy (monthly; weekly for care-tagged households).
+#[uniffi::export]
+pub fn default_visit_policy() -> VisitPolicy {
+    VisitPolicy::default()
+}
