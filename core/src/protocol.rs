@@ -238,7 +238,12 @@ pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, CodecErro
     if plain.len() > MAX_DECODED_BYTES {
         return Err(CodecError::TooLarge);
     }
-    postcard::from_bytes(&plain).map_err(|_| CodecError::Decode)
+    // The whole body must be exactly one message: another type, or junk after a valid
+    // message, is refused rather than half-read.
+    match postcard::take_from_bytes(&plain) {
+        Ok((msg, [])) => Ok(msg),
+        _ => Err(CodecError::Decode),
+    }
 }
 
 #[cfg(test)]
@@ -260,6 +265,22 @@ mod tests {
         let bytes = encode(&req).unwrap();
         assert!(bytes.len() < 32, "idle request is {} bytes", bytes.len());
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), req);
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let req = SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: Cursor::default(),
+            reference_version: 0,
+            push: vec![],
+            page_limit: 10,
+        };
+        let mut plain = postcard::to_allocvec(&req).unwrap();
+        plain.extend_from_slice(b"junk");
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&plain).unwrap();
+        assert!(decode::<SyncRequest>(&z.finish().unwrap()).is_err());
     }
 
     #[test]

@@ -344,6 +344,7 @@ impl Store {
         let mut refused: Vec<(String, PushOutcome)> = Vec::new();
         // Documents the server lacked history for, re-sent whole once in this sync.
         let mut resent: Vec<String> = Vec::new();
+        let mut restarted = false;
         let mut offset: Millis;
         loop {
             let skip: Vec<String> = refused.iter().map(|(d, _)| d.clone()).collect();
@@ -380,7 +381,20 @@ impl Store {
             if let Some(reference) = &response.reference {
                 self.apply_reference(reference)?;
             }
-            let change = self.apply_pulled(&response.docs, response.reference.is_some())?;
+            let change = match self.apply_pulled(&response.docs, response.reference.is_some()) {
+                Ok(change) => change,
+                // This device lacks history the server's changes build on: its own changes,
+                // lost (say, restored from an old backup) after the server acknowledged
+                // them. The server never sends a device its own changes, but a snapshot pass
+                // carries whole documents: start one, once.
+                Err(Error::MissingDependencies(_)) if !restarted => {
+                    restarted = true;
+                    tracing::warn!("pulled changes lack local history; starting a snapshot pass");
+                    self.save_round(&Cursor::default(), offset, None)?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let done = !response.more && !more_to_push && !retry;
             self.save_round(
                 &response.cursor,

@@ -366,8 +366,6 @@ async fn a_replayed_request_is_stored_once() {
 /// device its own changes, so when others' later changes build on the lost ones the phone
 /// cannot apply them; it should catch up all the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a phone restored from an older backup fails every sync with \
-            MissingDependencies and never catches up"]
 async fn a_phone_restored_from_an_older_backup_catches_up() {
     let server = Server::start().await;
     let (mut a, b) = two_workers(&server).await;
