@@ -117,12 +117,6 @@ pub fn merge_push(
     place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
 ) -> Result<Merge> {
     use Merge::Refused;
-    // Checked before parsing anything: a device may not even probe documents it cannot see.
-    if let Some(s) = stored
-        && !scope.covers(&s.place)
-    {
-        return Ok(Refused(PushOutcome::OutOfScope));
-    }
     match Automerge::load_with_options(
         bytes,
         LoadOptions::new().on_partial_load(OnPartialLoad::Error),
@@ -143,8 +137,16 @@ pub fn merge_push(
     if !d.get_missing_deps(&[]).is_empty() {
         return Ok(Refused(PushOutcome::MissingDependencies));
     }
-    if d.get_changes_meta(&old_heads).is_empty() {
+    // (hash, dependencies) of each change the server did not have.
+    let new_meta: Vec<(ChangeHash, Vec<ChangeHash>)> = d
+        .get_changes_meta(&old_heads)
+        .into_iter()
+        .map(|m| (m.hash, m.deps))
+        .collect();
+    if new_meta.is_empty() {
         return Ok(match stored {
+            // Not even "you already sent that" to a device outside the record's scope.
+            Some(s) if !scope.covers(&s.place) => Refused(PushOutcome::OutOfScope),
             Some(_) => Merge::Unchanged,
             // Nothing at all: not a document.
             None => Refused(PushOutcome::Invalid),
@@ -156,7 +158,35 @@ pub fn merge_push(
     if id != doc_id || stored.is_some_and(|s| s.kind != kind) {
         return Ok(Refused(PushOutcome::Invalid));
     }
-    if !scope.covers(&place) || !place_is_real(&place, place_of)? {
+    // Judge the device by what it saw and what it did, not by where others have since moved
+    // the record: the document as of the changes its push builds on must have been in its
+    // scope, and its own changes must leave the record in its scope, at a real place. A
+    // visit recorded offline to a household that another device meanwhile moved out of this
+    // device's scope is accepted; moving a record out of one's own scope is not.
+    let pushed: BTreeSet<ChangeHash> = new_meta.iter().map(|(h, _)| *h).collect();
+    let deps: BTreeSet<ChangeHash> = new_meta
+        .iter()
+        .flat_map(|(_, deps)| deps.iter().copied())
+        .collect();
+    let base: Vec<ChangeHash> = deps.difference(&pushed).copied().collect();
+    let tips: Vec<ChangeHash> = pushed
+        .difference(&deps)
+        .chain(base.iter())
+        .copied()
+        .collect();
+    if !base.is_empty() {
+        let Ok((_, _, seen)) = doc::describe(&d.fork_at(&base)?) else {
+            return Ok(Refused(PushOutcome::Invalid));
+        };
+        if !scope.covers(&seen) {
+            return Ok(Refused(PushOutcome::OutOfScope));
+        }
+    }
+    let Ok((_, _, left)) = doc::describe(&d.fork_at(&tips)?) else {
+        return Ok(Refused(PushOutcome::Invalid));
+    };
+    if !scope.covers(&left) || !place_is_real(&left, place_of)? || !place_is_real(&place, place_of)?
+    {
         return Ok(Refused(PushOutcome::OutOfScope));
     }
     let moved = stored.is_some_and(|s| s.place != place);
