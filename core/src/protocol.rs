@@ -85,6 +85,9 @@ pub struct SyncResponse {
     pub more: bool,
     /// Present when the device's `reference_version` is stale.
     pub reference: Option<ReferenceData>,
+    /// Documents that moved out of the device's scope since its cursor: it should forget
+    /// them (keeping any changes of its own the server has not accepted).
+    pub gone: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -828,6 +828,45 @@ impl Store {
         })
     }
 
+    /// Removes a document that left this device's scope, with its rows in every table;
+    /// returns its kind. A document with local changes the server has not accepted is kept
+    /// (returns `None`): nothing of the user's own is dropped.
+    pub(crate) fn forget(&self, doc_id: &str) -> Result<Option<DocKind>> {
+        let mut guard = lock(&self.writer);
+        let w = &mut *guard;
+        let tx = w
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let kind: Option<String> = tx
+            .prepare_cached("SELECT kind FROM documents WHERE id = ?1")?
+            .query_row([doc_id], |r| r.get(0))
+            .optional()?;
+        let Some(kind) = kind.as_deref().and_then(DocKind::from_code) else {
+            return Ok(None);
+        };
+        if !crate::sync::is_clean(&tx, doc_id)? {
+            return Ok(None);
+        }
+        for sql in [
+            "DELETE FROM doc_changes WHERE doc_id = ?1",
+            "DELETE FROM documents WHERE id = ?1",
+            "DELETE FROM sync_docs WHERE doc_id = ?1",
+            "DELETE FROM change_history WHERE doc_id = ?1",
+            "DELETE FROM household_search WHERE rowid = (SELECT rowid FROM households WHERE id = ?1)",
+            "DELETE FROM household_search_short WHERE rowid = \
+             (SELECT rowid FROM households WHERE id = ?1)",
+            "DELETE FROM household_tags WHERE household_id = ?1",
+            "DELETE FROM visits WHERE household_id = ?1",
+            "DELETE FROM households WHERE id = ?1",
+            "DELETE FROM incidents WHERE id = ?1",
+        ] {
+            tx.prepare_cached(sql)?.execute([doc_id])?;
+        }
+        tx.commit()?;
+        w.docs.remove(doc_id);
+        Ok(Some(kind))
+    }
+
     /// Folds every document's appended changes into its snapshot.
     pub fn compact_all(&self) -> Result<usize> {
         let ids: Vec<String> = {

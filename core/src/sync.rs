@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::doc::DocKind;
 use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::model::Millis;
@@ -381,7 +382,7 @@ impl Store {
             if let Some(reference) = &response.reference {
                 self.apply_reference(reference)?;
             }
-            let change = match self.apply_pulled(&response.docs, response.reference.is_some()) {
+            let mut change = match self.apply_pulled(&response.docs, response.reference.is_some()) {
                 Ok(change) => change,
                 // This device lacks history the server's changes build on: its own changes,
                 // lost (say, restored from an old backup) after the server acknowledged
@@ -395,6 +396,13 @@ impl Store {
                 }
                 Err(e) => return Err(e),
             };
+            for doc_id in &response.gone {
+                if let Some(kind) = self.forget(doc_id)? {
+                    change.households |= kind == DocKind::Household;
+                    change.incidents |= kind == DocKind::Incident;
+                    change.doc_ids.push(doc_id.clone());
+                }
+            }
             let done = !response.more && !more_to_push && !retry;
             self.save_round(
                 &response.cursor,

@@ -887,6 +887,8 @@ struct WeekFigures {
     /// The pushed Automerge change bytes before the protocol's DEFLATE, and after it.
     raw_changes: usize,
     deflated_changes: usize,
+    raw_bundles: usize,
+    deflated_bundles: usize,
 }
 
 fn week_once(rt: &Runtime, args: &Args, rng: &mut Rng) -> Res<WeekFigures> {
@@ -1077,8 +1079,24 @@ fn week_once(rt: &Runtime, args: &Args, rng: &mut Rng) -> Res<WeekFigures> {
     let edits_json = serde_json::to_vec(&edits)?;
     // What the push carries: every document's changes since the last sync.
     let mut raw_changes = Vec::new();
+    let mut bundles = Vec::new();
     for (id, heads) in &synced_heads {
         raw_changes.extend(device.changes_since(id, heads)?);
+        // The same changes as one Automerge "bundle" (experimental in automerge 0.12: the
+        // document encoding's column compression for a set of changes), checked to load.
+        let since: Vec<ChangeHash> = heads
+            .iter()
+            .map(|h| h.parse::<ChangeHash>().map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?;
+        let mut d = AutoCommit::load(&device.changes_since(id, &[])?)?;
+        let hashes: Vec<ChangeHash> = d.get_changes_meta(&since).iter().map(|m| m.hash).collect();
+        let bundle = d.bundle(hashes)?;
+        let mut base = d.fork_at(&since)?;
+        base.load_incremental(bundle.bytes())?;
+        if base.get_heads() != d.get_heads() {
+            return fail("a bundle did not reproduce the document");
+        }
+        bundles.extend_from_slice(bundle.bytes());
     }
 
     // The measured sync.
@@ -1106,6 +1124,8 @@ fn week_once(rt: &Runtime, args: &Args, rng: &mut Rng) -> Res<WeekFigures> {
         docs_up: p.docs_up,
         raw_changes: raw_changes.len(),
         deflated_changes: deflate(&raw_changes)?,
+        raw_bundles: bundles.len(),
+        deflated_bundles: deflate(&bundles)?,
     })
 }
 
@@ -1168,13 +1188,17 @@ fn week(rt: &Runtime, args: &Args, summary: &mut Vec<String>) -> Res<()> {
     println!(
         "  diagnosis: the push carries {} changes as individual Automerge change chunks, {:.0} B raw \
          ({:.0} B/change), {:.0} B after DEFLATE; each chunk holds a 32-byte dependency hash and a \
-         4-byte checksum that do not compress: ≥ {} B for {} changes",
+         4-byte checksum that do not compress: ≥ {} B for {} changes. The same changes as one \
+         Automerge bundle per document (automerge 0.12's experimental `bundle`, checked to load): \
+         {:.0} B raw, {:.0} B deflated",
         args.week_edits,
         m(&|f| f.raw_changes as f64),
         m(&|f| f.raw_changes as f64) / args.week_edits as f64,
         m(&|f| f.deflated_changes as f64),
         36 * args.week_edits,
-        args.week_edits
+        args.week_edits,
+        m(&|f| f.raw_bundles as f64),
+        m(&|f| f.deflated_bundles as f64)
     );
     summary.push(line);
     Ok(())
@@ -1364,7 +1388,9 @@ fn first(rt: &Runtime, args: &Args, grid: &mut Grid, summary: &mut Vec<String>) 
     let (device_id2, token2) = grid.spare.pop().ok_or("no spare device")?;
     let dir2 = shm_dir("linli-bench-first-shm")?;
     let store2 = open_store(dir2.path(), &device_id2, &grid.fresh_user)?;
+    let cpu2 = CpuWindow::start();
     let run2 = sync_through(rt, &store2, &grid.relay, &token2)?;
+    let cpu2_line = cpu2.report(run2.secs);
     drop(store2);
     let probe = disk_dir("linli-bench-probe")?;
     let commit_disk = commit_ms(probe.path(), 100)?;
@@ -1376,6 +1402,7 @@ fn first(rt: &Runtime, args: &Args, grid: &mut Grid, summary: &mut Vec<String>) 
         p.docs_down,
         commit_disk * p.docs_down as f64 / 1000.0
     );
+    println!("  during the tmpfs run {cpu2_line}");
 
     // Size context: what the server holds, and JSON of the same households.
     let stored = server_count(
@@ -1403,12 +1430,19 @@ fn first(rt: &Runtime, args: &Args, grid: &mut Grid, summary: &mut Vec<String>) 
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )?;
     let (mut saved, mut plain, mut heads) = (Vec::new(), Vec::new(), 0usize);
+    let (mut t_load, mut t_save, mut n_docs) = (0.0, 0.0, 0usize);
     {
         let mut stmt = conn.prepare("SELECT snapshot FROM documents ORDER BY doc_id")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let snapshot: Vec<u8> = row.get(0)?;
+            let t = Instant::now();
             let mut d = AutoCommit::load(&snapshot)?;
+            t_load += t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            std::hint::black_box(d.save());
+            t_save += t.elapsed().as_secs_f64();
+            n_docs += 1;
             heads += d.get_heads().len();
             plain.extend(d.save_nocompress());
             saved.extend(snapshot);
@@ -1423,6 +1457,12 @@ fn first(rt: &Runtime, args: &Args, grid: &mut Grid, summary: &mut Vec<String>) 
         kb(deflate(&plain)? as u64),
         heads,
         kb(32 * heads as u64)
+    );
+    println!(
+        "  Automerge per household: load {:.3} ms, save() {:.3} ms (a device import parses the bytes \
+         twice and saves once)",
+        1000.0 * t_load / n_docs.max(1) as f64,
+        1000.0 * t_save / n_docs.max(1) as f64
     );
     println!(
         "  sizes: server snapshots {} ({:.0} B/household); JSON of the {} households {} raw, gzip {}; \
@@ -1532,9 +1572,23 @@ fn idle(rt: &Runtime, args: &Args, grid: &mut Grid, summary: &mut Vec<String>) -
             return fail("an idle round carried documents");
         }
     }
+    let mut build_ms = Vec::new();
+    let mut pending_ms = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        std::hint::black_box(reqwest::Client::builder().no_proxy().build()?);
+        build_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        std::hint::black_box(store.sync_state()?);
+        pending_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
     println!(
-        "  diagnosis: the same round sent raw (server and loopback only): median {:.1} ms",
-        median(&raw_ms)
+        "  diagnosis: the same round sent raw (server and loopback only): median {:.1} ms; building a \
+         reqwest client (Store::sync builds one per sync): {:.1} ms; Store::sync_state() (counts \
+         pending documents, called each round): {:.1} ms",
+        median(&raw_ms),
+        median(&build_ms),
+        median(&pending_ms)
     );
     let m = |f: &dyn Fn(&SyncRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
     let body = m(&|r| (r.report.progress.bytes_up + r.report.progress.bytes_down) as f64);
@@ -2190,9 +2244,47 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
     let storage = SqliteStorage::open(pre_morning)?;
     let (mut auth, mut dec, mut push, mut pull, mut enc) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut pulled_bytes = 0usize;
+    // Every 10th request: the Automerge part of each pushed document, timed on its own.
+    let reader = rusqlite::Connection::open_with_flags(
+        pre_morning,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?;
+    let (mut m_load, mut m_merge, mut m_save, mut m_docs) = (0.0, 0.0, 0.0, 0usize);
+    let mut sampled = 0.0;
     let t_all = Instant::now();
-    for &i in order {
+    for (n, &i) in order.iter().enumerate() {
         let plan = &plans[i];
+        if n % 10 == 0 {
+            let t_sample = Instant::now();
+            let Auth::Device(device) = storage.authenticate(&plan.token)? else {
+                return fail("unknown device in replay");
+            };
+            let req: SyncRequest = protocol::decode(&plan.body)?;
+            for p in &req.push {
+                let stored = stored_doc(&reader, &p.doc_id)?;
+                let t = Instant::now();
+                let verdict = linli_sync_server::merge::merge_push(
+                    &p.doc_id,
+                    stored.as_ref(),
+                    &p.changes,
+                    &device.scope,
+                    &mut |id| storage.place(id),
+                )?;
+                m_merge += t.elapsed().as_secs_f64();
+                std::hint::black_box(verdict);
+                if let Some(s) = &stored {
+                    let t = Instant::now();
+                    let mut d = AutoCommit::load(&s.snapshot)?;
+                    m_load += t.elapsed().as_secs_f64();
+                    d.load_incremental(&p.changes)?;
+                    let t = Instant::now();
+                    std::hint::black_box(d.save());
+                    m_save += t.elapsed().as_secs_f64();
+                }
+                m_docs += 1;
+            }
+            sampled += t_sample.elapsed().as_secs_f64();
+        }
         let t = Instant::now();
         let Auth::Device(device) = storage.authenticate(&plan.token)? else {
             return fail("unknown device in replay");
@@ -2221,12 +2313,14 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
             cursor: page.cursor,
             more: page.more,
             reference,
+            gone: page.gone,
         })?;
         enc += t.elapsed().as_secs_f64();
         std::hint::black_box(encoded);
     }
-    let total = t_all.elapsed().as_secs_f64();
+    let total = t_all.elapsed().as_secs_f64() - sampled;
     let n = order.len() as f64;
+    let per_doc = |x: f64| 1000.0 * x / m_docs.max(1) as f64;
     let ms = |x: f64| 1000.0 * x / n;
     let fsync = commit * n / 1000.0;
     Ok(format!(
@@ -2234,7 +2328,8 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
          no HTTP): total {total:.1} s = {:.2} ms/request: authenticate {:.2} ms, decode {:.2} ms, \
          push {:.2} ms, pull + reference {:.2} ms, encode {:.2} ms; pulled {:.0} B/request raw. \
          Plus one commit per push on disk ({commit:.2} ms median, ≈ {fsync:.1} s for {} pushes, \
-         serialised on the writer)",
+         serialised on the writer). Per pushed document ({} sampled): merge_push {:.3} ms, of which \
+         loading the stored snapshot {:.3} ms and saving the new full snapshot {:.3} ms",
         order.len(),
         ms(total),
         ms(auth),
@@ -2243,8 +2338,39 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
         ms(pull),
         ms(enc),
         pulled_bytes as f64 / n,
-        order.len()
+        order.len(),
+        m_docs,
+        per_doc(m_merge),
+        per_doc(m_load),
+        per_doc(m_save)
     ))
+}
+
+/// A document as the server stores it (read straight from its database).
+fn stored_doc(
+    conn: &rusqlite::Connection,
+    doc_id: &str,
+) -> Res<Option<linli_sync_server::merge::StoredDoc>> {
+    use linli_core::doc::{DocKind, DocPlace};
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, community_id, grid_id, building_id, unit_id, snapshot \
+         FROM documents WHERE doc_id = ?1",
+    )?;
+    let mut rows = stmt.query([doc_id])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    let kind: String = r.get(0)?;
+    Ok(Some(linli_sync_server::merge::StoredDoc {
+        kind: DocKind::from_code(&kind).ok_or("unknown document kind")?,
+        place: DocPlace {
+            community_id: r.get(1)?,
+            grid_id: r.get(2)?,
+            building_id: r.get(3)?,
+            unit_id: r.get(4)?,
+        },
+        snapshot: r.get(5)?,
+    }))
 }
 
 // ---- main ------------------------------------------------------------------------------------------

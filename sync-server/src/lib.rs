@@ -175,6 +175,7 @@ async fn sync(
             server_time: storage::now_ms(),
             acks,
             docs: page.docs,
+            gone: page.gone,
             cursor: page.cursor,
             more: page.more,
             reference,

@@ -83,6 +83,9 @@ pub struct Update {
     /// new place but not the old one never had the document, so pulls send them the whole
     /// document for this change rather than a delta they could not apply.
     pub moved: bool,
+    /// Where the document was before the push, when it moved: devices covering only that
+    /// place are told to forget it.
+    pub left: Option<DocPlace>,
 }
 
 /// The verdict on one pushed document.
@@ -189,7 +192,8 @@ pub fn merge_push(
     {
         return Ok(Refused(PushOutcome::OutOfScope));
     }
-    let moved = stored.is_some_and(|s| s.place != place);
+    let left = stored.filter(|s| s.place != place).map(|s| s.place.clone());
+    let moved = left.is_some();
     let new_changes = d.save_after(&old_heads);
     let snapshot = d.save();
     let heads = heads_to_text(&d.get_heads());
@@ -200,6 +204,7 @@ pub fn merge_push(
         heads,
         new_changes,
         moved,
+        left,
     })))
 }
 

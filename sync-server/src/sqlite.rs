@@ -32,7 +32,7 @@ use crate::storage::{
 };
 
 /// Version of the schema below, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const READERS: usize = 3;
 
@@ -139,20 +139,33 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Version 2: where documents moved from, so devices covering only the old place forget them.
+const SCHEMA_V2: &str = "
+CREATE TABLE departures (
+    seq          INTEGER PRIMARY KEY,
+    doc_id       TEXT NOT NULL,
+    community_id TEXT NOT NULL,
+    grid_id      TEXT NOT NULL,
+    building_id  TEXT,
+    unit_id      TEXT
+) STRICT;
+";
+
 fn migrate(tx: &Transaction<'_>) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match version {
-        0 => {
-            tx.execute_batch(SCHEMA_V1)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            Ok(())
+        0 => tx.execute_batch(&format!("{SCHEMA_V1}{SCHEMA_V2}"))?,
+        1 => tx.execute_batch(SCHEMA_V2)?,
+        SCHEMA_VERSION => return Ok(()),
+        found => {
+            return Err(Error::IncompatibleSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
         }
-        SCHEMA_VERSION => Ok(()),
-        found => Err(Error::IncompatibleSchema {
-            found,
-            supported: SCHEMA_VERSION,
-        }),
     }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    Ok(())
 }
 
 fn json_ids<'a>(ids: impl IntoIterator<Item = &'a String>) -> String {
@@ -290,6 +303,20 @@ fn store_update(
         now_ms()
     ])?;
     let seq = tx.last_insert_rowid();
+    if let Some(from) = &u.left {
+        tx.prepare_cached(
+            "INSERT INTO departures (seq, doc_id, community_id, grid_id, building_id, unit_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            seq,
+            doc_id,
+            from.community_id,
+            from.grid_id,
+            from.building_id,
+            from.unit_id
+        ])?;
+    }
     tx.prepare_cached(
         "INSERT INTO documents (doc_id, kind, community_id, grid_id, building_id, unit_id, \
          snapshot, heads, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
@@ -426,6 +453,42 @@ impl SqliteStorage {
             });
         }
         Ok((last, false))
+    }
+
+    /// Documents that moved away from a place in scope within `(after, upto]` and are not in
+    /// scope now.
+    fn departures(
+        tx: &Transaction<'_>,
+        device: &Device,
+        scope: &[String; 4],
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<String>> {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT DISTINCT doc_id FROM departures \
+             WHERE seq > ?5 AND seq <= ?6 AND {IN_SCOPE} ORDER BY doc_id"
+        ))?;
+        let ids: Vec<String> = stmt
+            .query_map(
+                params![
+                    scope[0],
+                    scope[1],
+                    scope[2],
+                    scope[3],
+                    to_i64(after),
+                    to_i64(upto)
+                ],
+                |row| row.get(0),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut gone = Vec::new();
+        for id in ids {
+            match load_stored(tx, &id)? {
+                Some(doc) if device.scope.covers(&doc.place) => {}
+                _ => gone.push(id),
+            }
+        }
+        Ok(gone)
     }
 
     /// The changes phase: rows in scope in `(after, upto]` by other devices, in order.
@@ -637,6 +700,7 @@ impl Storage for SqliteStorage {
             if cut {
                 return Ok(Page {
                     docs,
+                    gone: Vec::new(),
                     cursor: Cursor {
                         seq,
                         snapshot: Some(SnapshotCursor {
@@ -653,11 +717,14 @@ impl Storage for SqliteStorage {
         }
         let (last, cut) =
             Self::changes_page(&tx, device, &scope, seq, max, &mut budget, &mut docs)?;
+        // Uncut, every row up to `max` was seen, whether in scope or not.
+        let upto = if cut { last.unwrap_or(seq) } else { max };
+        let gone = Self::departures(&tx, device, &scope, seq, upto)?;
         Ok(Page {
             docs,
+            gone,
             cursor: Cursor {
-                // Uncut, every row up to `max` was seen, whether in scope or not.
-                seq: if cut { last.unwrap_or(seq) } else { max },
+                seq: upto,
                 snapshot: None,
             },
             more: cut,

@@ -68,6 +68,8 @@ pub struct DeviceInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub docs: Vec<DocChanges>,
+    /// Documents that left the device's scope within the page's range of the log.
+    pub gone: Vec<String>,
     pub cursor: Cursor,
     pub more: bool,
 }
