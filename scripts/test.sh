@@ -14,3 +14,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== rust tests"
 cargo test --workspace --locked
+
+echo "== kotlin bindings (JVM, real library, real server)"
+bash bindings/tests/kotlin/run.sh

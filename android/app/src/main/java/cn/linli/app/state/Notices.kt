@@ -1,0 +1,58 @@
+package cn.linli.app.state
+
+import uniffi.linli.LinliException
+
+/**
+ * What the user is told, as a key: the Android layer maps each to a string resource
+ * (Chinese by default, English in `values-en`), so these classes stay free of text.
+ */
+enum class Message {
+    /** No connection: everything is kept on the phone and syncs later. */
+    WILL_SYNC_LATER,
+
+    /** The server no longer accepts this device's token. */
+    SIGN_IN_AGAIN,
+    DEVICE_REVOKED,
+    UPDATE_APP,
+
+    /** [Notice.count] records are outside the user's area; they stay on the phone. */
+    OUTSIDE_AREA,
+
+    /** [Notice.count] records the server refused for another reason; they stay on the phone. */
+    NOT_ACCEPTED,
+    SERVER_TROUBLE,
+    STORAGE_FAILED,
+
+    /** The record is not on this phone (yet). */
+    NOT_ON_DEVICE,
+
+    /** A value was refused but belongs to no field on this form. */
+    CHECK_FORM,
+
+    /** The incident moved on elsewhere; the list shows its current status. */
+    MOVE_NOT_ALLOWED,
+    UNEXPECTED,
+}
+
+data class Notice(val message: Message, val count: Int = 0)
+
+/**
+ * Maps a failure to what the user can do about it. Exhaustive over [LinliException], so a new
+ * error variant in the core fails this build instead of falling through to [Message.UNEXPECTED].
+ */
+fun Throwable.toNotice(): Notice = when (this) {
+    is LinliException -> when (this) {
+        is LinliException.Network -> Notice(Message.WILL_SYNC_LATER)
+        is LinliException.Unauthorized -> Notice(Message.SIGN_IN_AGAIN)
+        is LinliException.Revoked -> Notice(Message.DEVICE_REVOKED)
+        is LinliException.UnsupportedVersion -> Notice(Message.UPDATE_APP)
+        is LinliException.OutOfScope -> Notice(Message.OUTSIDE_AREA, count.toInt())
+        is LinliException.Server -> Notice(Message.SERVER_TROUBLE)
+        is LinliException.Storage -> Notice(Message.STORAGE_FAILED)
+        is LinliException.NotFound -> Notice(Message.NOT_ON_DEVICE)
+        is LinliException.InvalidInput -> Notice(Message.CHECK_FORM)
+        is LinliException.IllegalTransition -> Notice(Message.MOVE_NOT_ALLOWED)
+    }
+    // uniffi's InternalException (a Rust panic turned into an error) and anything else.
+    else -> Notice(Message.UNEXPECTED)
+}

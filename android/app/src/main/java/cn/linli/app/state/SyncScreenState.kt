@@ -1,0 +1,86 @@
+package cn.linli.app.state
+
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import uniffi.linli.DataChange
+import uniffi.linli.LinliStore
+import uniffi.linli.SyncListener
+import uniffi.linli.SyncProgress
+import uniffi.linli.SyncSettings
+
+data class SyncUi(
+    val running: Boolean = false,
+    /** Counts of the sync under way (or the last one), after each round. */
+    val progress: SyncProgress? = null,
+    val lastSyncedAt: Long? = null,
+    /** Records changed on this phone that the server does not have yet. */
+    val pendingChanges: Int = 0,
+    /** Why the last sync did not finish cleanly; null after a clean sync. */
+    val notice: Notice? = null,
+)
+
+/**
+ * The sync button and what it shows. Named for the screen because `uniffi.linli.SyncState`
+ * is the core's record this reads.
+ *
+ * Offline is normal: a network error keeps everything on the phone (it is already written)
+ * and says it will sync later. Cancelling the job stops the sync; the next one resumes where
+ * the last complete round left off.
+ */
+class SyncScreenState(
+    store: LinliStore,
+    private val settings: SyncSettings,
+    scope: CoroutineScope,
+    io: CoroutineDispatcher,
+) : StoreScreen<SyncUi>(SyncUi(), store, scope, io) {
+    private var job: Job? = null
+
+    // Called on sync's worker thread after every round; the state flow is thread-safe.
+    private val progressListener = object : SyncListener {
+        override fun onProgress(progress: SyncProgress) = update { it.copy(progress = progress) }
+    }
+
+    init {
+        start()
+    }
+
+    /** Starts a sync, or returns the one already running. */
+    @Synchronized
+    fun sync(): Job = job?.takeIf { it.isActive } ?: scope.launch { run() }.also { job = it }
+
+    @Synchronized
+    fun cancel() {
+        job?.cancel()
+    }
+
+    private suspend fun run() {
+        update { it.copy(running = true, progress = null, notice = null) }
+        try {
+            val report = store.sync(settings, progressListener)
+            val refused = report.refused.size
+            update { it.copy(notice = if (refused == 0) null else Notice(Message.NOT_ACCEPTED, refused)) }
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Exception) {
+            update { it.copy(notice = e.toNotice()) }
+        } finally {
+            update { it.copy(running = false) }
+            // Last-synced time and pending count moved (or not): read them again.
+            reload()
+        }
+    }
+
+    // A local write adds a pending change; pulled changes do not.
+    override fun shows(change: DataChange) = !change.fromSync
+
+    override suspend fun load() {
+        val state = withContext(io) { store.syncState() }
+        update { it.copy(lastSyncedAt = state.lastSyncAt, pendingChanges = state.pendingDocs.toInt()) }
+    }
+
+    override fun failed(notice: Notice) = update { it.copy(notice = notice) }
+}

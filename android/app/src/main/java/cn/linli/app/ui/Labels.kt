@@ -1,0 +1,126 @@
+package cn.linli.app.ui
+
+import androidx.annotation.StringRes
+import cn.linli.app.R
+import cn.linli.app.state.Message
+import uniffi.linli.CareTag
+import uniffi.linli.IncidentAction
+import uniffi.linli.IncidentCategory
+import uniffi.linli.IncidentStatus
+import uniffi.linli.NeedCategory
+import uniffi.linli.Priority
+import uniffi.linli.Relation
+import uniffi.linli.VisitPurpose
+
+// The core's enums and the state classes' message keys, as string resources. Exhaustive
+// `when`s: a new variant in the core fails the build until it has a label in both languages.
+
+@get:StringRes
+val Message.label: Int
+    get() = when (this) {
+        Message.WILL_SYNC_LATER -> R.string.msg_will_sync_later
+        Message.SIGN_IN_AGAIN -> R.string.msg_sign_in_again
+        Message.DEVICE_REVOKED -> R.string.msg_device_revoked
+        Message.UPDATE_APP -> R.string.msg_update_app
+        Message.OUTSIDE_AREA -> R.string.msg_outside_area
+        Message.NOT_ACCEPTED -> R.string.msg_not_accepted
+        Message.SERVER_TROUBLE -> R.string.msg_server_trouble
+        Message.STORAGE_FAILED -> R.string.msg_storage_failed
+        Message.NOT_ON_DEVICE -> R.string.msg_not_on_device
+        Message.CHECK_FORM -> R.string.msg_check_form
+        Message.MOVE_NOT_ALLOWED -> R.string.msg_move_not_allowed
+        Message.UNEXPECTED -> R.string.msg_unexpected
+    }
+
+@get:StringRes
+val CareTag.label: Int
+    get() = when (this) {
+        CareTag.ELDERLY_ALONE -> R.string.tag_elderly_alone
+        CareTag.DISABLED -> R.string.tag_disabled
+        CareTag.LOW_INCOME -> R.string.tag_low_income
+        CareTag.LEFT_BEHIND_CHILD -> R.string.tag_left_behind_child
+        CareTag.VETERAN -> R.string.tag_veteran
+        CareTag.PARTY_MEMBER -> R.string.tag_party_member
+        CareTag.CORRECTION -> R.string.tag_correction
+    }
+
+@get:StringRes
+val Relation.label: Int
+    get() = when (this) {
+        Relation.HEAD -> R.string.relation_head
+        Relation.SPOUSE -> R.string.relation_spouse
+        Relation.CHILD -> R.string.relation_child
+        Relation.PARENT -> R.string.relation_parent
+        Relation.GRANDCHILD -> R.string.relation_grandchild
+        Relation.GRANDPARENT -> R.string.relation_grandparent
+        Relation.SIBLING -> R.string.relation_sibling
+        Relation.TENANT -> R.string.relation_tenant
+        Relation.OTHER -> R.string.relation_other
+    }
+
+@get:StringRes
+val VisitPurpose.label: Int
+    get() = when (this) {
+        VisitPurpose.ROUTINE -> R.string.purpose_routine
+        VisitPurpose.ASK_NEEDS -> R.string.purpose_ask_needs
+        VisitPurpose.FOLLOW_UP -> R.string.purpose_follow_up
+        VisitPurpose.CARE -> R.string.purpose_care
+        VisitPurpose.POLICY -> R.string.purpose_policy
+        VisitPurpose.REGISTRATION -> R.string.purpose_registration
+        VisitPurpose.OTHER -> R.string.purpose_other
+    }
+
+@get:StringRes
+val NeedCategory.label: Int
+    get() = when (this) {
+        NeedCategory.REPAIR -> R.string.need_repair
+        NeedCategory.ELDER_CARE -> R.string.need_elder_care
+        NeedCategory.DISPUTE -> R.string.need_dispute
+        NeedCategory.POLICY -> R.string.need_policy
+        NeedCategory.MICRO_WISH -> R.string.need_micro_wish
+        NeedCategory.EMPLOYMENT -> R.string.need_employment
+        NeedCategory.HEALTH -> R.string.need_health
+        NeedCategory.OTHER -> R.string.need_other
+    }
+
+@get:StringRes
+val IncidentCategory.label: Int
+    get() = when (this) {
+        IncidentCategory.DISPUTE -> R.string.incident_dispute
+        IncidentCategory.PARKING -> R.string.incident_parking
+        IncidentCategory.NOISE -> R.string.incident_noise
+        IncidentCategory.HIGH_RISE_LITTERING -> R.string.incident_high_rise_littering
+        IncidentCategory.FLYING_WIRE_CHARGING -> R.string.incident_flying_wire_charging
+        IncidentCategory.LEAK_REPAIR -> R.string.incident_leak_repair
+        IncidentCategory.SAFETY_HAZARD -> R.string.incident_safety_hazard
+        IncidentCategory.OTHER -> R.string.incident_other
+    }
+
+@get:StringRes
+val Priority.label: Int
+    get() = when (this) {
+        Priority.LOW -> R.string.priority_low
+        Priority.NORMAL -> R.string.priority_normal
+        Priority.HIGH -> R.string.priority_high
+        Priority.URGENT -> R.string.priority_urgent
+    }
+
+@get:StringRes
+val IncidentStatus.label: Int
+    get() = when (this) {
+        IncidentStatus.REPORTED -> R.string.status_reported
+        IncidentStatus.ACCEPTED -> R.string.status_accepted
+        IncidentStatus.IN_PROGRESS -> R.string.status_in_progress
+        IncidentStatus.RESOLVED -> R.string.status_resolved
+        IncidentStatus.CLOSED -> R.string.status_closed
+    }
+
+@get:StringRes
+val IncidentAction.label: Int
+    get() = when (this) {
+        IncidentAction.ACCEPT -> R.string.action_accept
+        IncidentAction.START -> R.string.action_start
+        IncidentAction.RESOLVE -> R.string.action_resolve
+        IncidentAction.CLOSE -> R.string.action_close
+        IncidentAction.REOPEN -> R.string.action_reopen
+    }

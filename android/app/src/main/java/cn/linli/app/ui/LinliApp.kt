@@ -1,0 +1,63 @@
+package cn.linli.app.ui
+
+import androidx.annotation.StringRes
+import androidx.compose.foundation.layout.Box
+import androidx.compose.foundation.layout.padding
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.filled.Home
+import androidx.compose.material.icons.filled.Refresh
+import androidx.compose.material.icons.filled.Warning
+import androidx.compose.material3.Icon
+import androidx.compose.material3.NavigationBar
+import androidx.compose.material3.NavigationBarItem
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.saveable.rememberSaveable
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.graphics.vector.ImageVector
+import androidx.compose.ui.res.stringResource
+import cn.linli.app.R
+import uniffi.linli.LinliStore
+import uniffi.linli.SyncSettings
+
+private enum class Tab(@StringRes val label: Int, val icon: ImageVector) {
+    HOUSEHOLDS(R.string.tab_households, Icons.Filled.Home),
+    INCIDENTS(R.string.tab_incidents, Icons.Filled.Warning),
+    SYNC(R.string.tab_sync, Icons.Filled.Refresh),
+}
+
+/** The signed-in app: households, incidents and sync, one tab each. */
+@Composable
+fun LinliApp(store: LinliStore, settings: SyncSettings) {
+    var tab by rememberSaveable { mutableStateOf(Tab.HOUSEHOLDS) }
+    var household by rememberSaveable { mutableStateOf<String?>(null) }
+    Scaffold(
+        bottomBar = {
+            NavigationBar {
+                Tab.entries.forEach {
+                    NavigationBarItem(
+                        selected = tab == it,
+                        onClick = { tab = it },
+                        icon = { Icon(it.icon, contentDescription = null) },
+                        label = { Text(stringResource(it.label)) },
+                    )
+                }
+            }
+        },
+    ) { padding ->
+        Box(Modifier.padding(padding)) {
+            when (tab) {
+                Tab.HOUSEHOLDS -> when (val id = household) {
+                    null -> HouseholdListScreen(store, onOpen = { household = it })
+                    else -> HouseholdDetailScreen(store, id, onBack = { household = null })
+                }
+                Tab.INCIDENTS -> IncidentsScreen(store)
+                Tab.SYNC -> SyncScreen(store, settings)
+            }
+        }
+    }
+}
