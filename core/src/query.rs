@@ -1,7 +1,7 @@
 //! What the screens ask, answered from the query tables on the reader connection.
 //! Nothing here loads a document.
 
-use rusqlite::{Row, params, params_from_iter};
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, invalid};
@@ -159,6 +159,28 @@ fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentSummary> {
     })
 }
 
+/// Building, unit, then room in natural order (room 9 before room 10).
+fn address_order(h: &HouseholdSummary) -> (&Option<String>, &Option<String>, usize, &str) {
+    (&h.building_id, &h.unit_id, h.room.len(), &h.room)
+}
+
+/// The `households` column that holds places of this place's kind, so a list uses the
+/// index for its level instead of testing every level.
+fn place_column(conn: &rusqlite::Connection, place_id: &str) -> Result<&'static str> {
+    let kind: Option<String> = conn
+        .prepare_cached("SELECT kind FROM places WHERE id = ?1")?
+        .query_row([place_id], |r| r.get(0))
+        .optional()?;
+    Ok(match kind.as_deref().and_then(PlaceKind::from_code) {
+        Some(PlaceKind::Community) => "community_id",
+        Some(PlaceKind::Grid) => "grid_id",
+        Some(PlaceKind::Building) => "building_id",
+        Some(PlaceKind::Unit) => "unit_id",
+        // Unknown here (the tree not synced yet): households may still name it.
+        None => "grid_id",
+    })
+}
+
 /// An FTS5 string literal for `term` (quotes doubled), matched as a phrase.
 fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
@@ -197,9 +219,9 @@ impl Store {
     /// Households of a grid, building or unit, ordered by building, unit and room.
     pub fn households_in(&self, place_id: &str) -> Result<Vec<HouseholdSummary>> {
         let r = lock(&self.reader);
+        let column = place_column(&r, place_id)?;
         let sql = format!(
-            "SELECT {HOUSEHOLD_COLUMNS} FROM households h \
-             WHERE h.grid_id = ?1 OR h.building_id = ?1 OR h.unit_id = ?1 OR h.community_id = ?1 \
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.{column} = ?1 \
              ORDER BY h.building_id, h.unit_id, length(h.room), h.room"
         );
         let mut stmt = r.prepare_cached(&sql)?;
@@ -210,9 +232,10 @@ impl Store {
     /// Households of a place carrying `tag`.
     pub fn households_tagged(&self, place_id: &str, tag: CareTag) -> Result<Vec<HouseholdSummary>> {
         let r = lock(&self.reader);
+        let column = place_column(&r, place_id)?;
         let sql = format!(
             "SELECT {HOUSEHOLD_COLUMNS} FROM household_tags t JOIN households h ON h.id = t.household_id \
-             WHERE t.tag = ?2 AND (h.grid_id = ?1 OR h.building_id = ?1 OR h.unit_id = ?1 OR h.community_id = ?1) \
+             WHERE t.tag = ?2 AND h.{column} = ?1 \
              ORDER BY h.building_id, h.unit_id, length(h.room), h.room"
         );
         let mut stmt = r.prepare_cached(&sql)?;
@@ -221,46 +244,53 @@ impl Store {
     }
 
     /// Households whose name, phone or address contains every whitespace-separated term of
-    /// `query`. Terms of 3+ characters use the trigram index; shorter ones (张三, 王, 301's
-    /// "30") a per-character index, matched as a phrase.
+    /// `query`, at most `limit`, ordered by address. Terms of 3+ characters use the trigram
+    /// index; shorter ones (张三, 王) a per-character index, matched as a phrase. The longest
+    /// term drives the query and it stops at `limit` rows: a one-character surname that
+    /// matches a fifth of the households costs no more than a rare one (no sort of every
+    /// match; the page found is sorted here).
     pub fn search_households(&self, query: &str, limit: u32) -> Result<Vec<HouseholdSummary>> {
-        let terms: Vec<&str> = query.split_whitespace().collect();
+        let mut terms: Vec<&str> = query.split_whitespace().collect();
         if terms.is_empty() {
             return Err(invalid("query", "must not be empty"));
         }
         if terms.len() > 8 || query.chars().count() > 100 {
             return Err(invalid("query", "too long"));
         }
-        let mut clauses = Vec::new();
-        let mut args: Vec<String> = Vec::new();
+        terms.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+        let mut matches: Vec<(&'static str, String)> = Vec::new();
         for term in terms {
             if term.chars().count() >= 3 {
-                clauses.push("h.rowid IN (SELECT rowid FROM household_search WHERE household_search MATCH ?)");
-                args.push(fts_phrase(term));
+                matches.push(("household_search", fts_phrase(term)));
             } else {
                 let tokens = spaced(term);
-                if tokens.trim().is_empty() {
-                    continue;
+                if !tokens.trim().is_empty() {
+                    matches.push(("household_search_short", fts_phrase(tokens.trim())));
                 }
-                clauses.push(
-                    "h.rowid IN (SELECT rowid FROM household_search_short WHERE household_search_short MATCH ?)",
-                );
-                args.push(fts_phrase(tokens.trim()));
             }
         }
-        if clauses.is_empty() {
+        let Some(((driver, _), rest)) = matches.split_first() else {
             return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE {} \
-             ORDER BY h.building_id, h.unit_id, length(h.room), h.room LIMIT {}",
-            clauses.join(" AND "),
-            limit.min(500)
+        };
+        let mut sql = format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM {driver} s JOIN households h ON h.rowid = s.rowid \
+             WHERE {driver} MATCH ?"
         );
+        for (table, _) in rest {
+            sql.push_str(&format!(
+                " AND h.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"
+            ));
+        }
+        sql.push_str(&format!(" LIMIT {}", limit.min(500)));
         let r = lock(&self.reader);
         let mut stmt = r.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), household_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map(
+            params_from_iter(matches.iter().map(|(_, m)| m)),
+            household_row,
+        )?;
+        let mut found: Vec<HouseholdSummary> = rows.collect::<rusqlite::Result<_>>()?;
+        found.sort_by(|a, b| address_order(a).cmp(&address_order(b)));
+        Ok(found)
     }
 
     /// Households of a place due for a visit at `now`: not visited within the policy's days,
@@ -272,9 +302,10 @@ impl Store {
         now: Millis,
     ) -> Result<Vec<HouseholdSummary>> {
         let r = lock(&self.reader);
+        let column = place_column(&r, place_id)?;
         let sql = format!(
             "SELECT {HOUSEHOLD_COLUMNS} FROM households h \
-             WHERE (h.grid_id = ?1 OR h.building_id = ?1 OR h.unit_id = ?1 OR h.community_id = ?1) \
+             WHERE h.{column} = ?1 \
              AND (h.last_visit_at IS NULL OR h.last_visit_at <= \
                   CASE WHEN h.care THEN ?3 ELSE ?2 END) \
              ORDER BY h.last_visit_at IS NOT NULL, h.last_visit_at, h.room"
