@@ -17,3 +17,6 @@ cargo test --workspace --locked
 
 echo "== kotlin bindings (JVM, real library, real server)"
 bash bindings/tests/kotlin/run.sh
+
+echo "== python bindings (pytest, real library, real server)"
+bash bindings/tests/python/run.sh -q

@@ -1,0 +1,158 @@
+"""Sync across the FFI against a real `linli-sync-server demo` process.
+
+`LinliStore.sync` is an async method: in Python a coroutine, awaited on an asyncio loop
+while the Rust future runs on the library's tokio runtime.
+"""
+
+import asyncio
+import socket
+
+import pytest
+
+import linli
+from factories import member, new_household, patch
+
+
+class Progress(linli.SyncListener):
+    def __init__(self):
+        self.seen = []
+
+    def on_progress(self, progress):
+        self.seen.append(progress)
+
+
+class Changes(linli.ChangeListener):
+    def __init__(self):
+        self.seen = []
+
+    def on_change(self, change):
+        self.seen.append(change)
+
+
+def sync(store, settings, listener=None):
+    return asyncio.run(store.sync(settings, listener))
+
+
+def test_two_devices_converge_through_the_server(server, tmp_path):
+    limei = server.open_store(tmp_path / "limei.db", "user-limei")
+    zhao = server.open_store(tmp_path / "zhao.db", "user-zhao")
+
+    # A fresh device knows no places; its first sync brings the tree of its scope.
+    assert limei.places_under(None) == []
+    report = sync(limei, server.settings("user-limei"))
+    assert report.refused == []
+    assert {p.id for p in limei.places_under("g-1")} == {"b-1", "b-2"}
+    assert {p.id for p in limei.places_under("b-1")} == {"u-1-1", "u-1-2"}
+    assert limei.sync_state().reference_version > 0
+
+    hh = limei.create_household(new_household(
+        "u-1-1", "302", [member("张秀英", phone="13812345678", birth_year=1941)],
+        tags=[linli.CareTag.ELDERLY_ALONE]))
+    assert limei.sync_state().pending_docs == 1
+    report = sync(limei, server.settings("user-limei"))
+    assert report.progress.docs_up == 1
+    assert limei.sync_state().pending_docs == 0
+
+    # The building leader of b-1 receives it, and his screens hear of it.
+    heard = Changes()
+    zhao.subscribe(heard)
+    sync(zhao, server.settings("user-zhao"))
+    assert [h.id for h in zhao.households_in("b-1")] == [hh]
+    assert any(c.from_sync and c.households and hh in c.doc_ids for c in heard.seen)
+    assert zhao.household(hh) == limei.household(hh)
+
+    # Both edit different fields offline; both edits survive, identically on both phones.
+    limei.update_household(hh, patch(notes="女儿在成都，每周回来一次"))
+    zhao.update_household(hh, patch(housing=linli.Housing.RENTED))
+    sync(limei, server.settings("user-limei"))
+    sync(zhao, server.settings("user-zhao"))
+    sync(limei, server.settings("user-limei"))
+
+    a, b = limei.household(hh), zhao.household(hh)
+    assert a == b
+    assert a.notes == "女儿在成都，每周回来一次"
+    assert a.housing == linli.Housing.RENTED
+    assert a.members[0].phone == "13812345678"
+    assert {(e.op, e.user_id) for e in zhao.history(hh)} == {
+        ("household.create", "user-limei"),
+        ("household.update", "user-limei"),
+        ("household.update", "user-zhao"),
+    }
+    for s in (limei, zhao):
+        state = s.sync_state()
+        assert state.pending_docs == 0 and state.last_sync_at is not None
+
+
+def test_a_sync_listener_receives_progress(server, tmp_path):
+    limei = server.open_store(tmp_path / "limei.db", "user-limei")
+    limei_settings = server.settings("user-limei")
+    sync(limei, limei_settings)
+    limei.create_household(new_household("u-1-1", "301", [member("张三")]))
+    limei.create_household(new_household("u-1-2", "402", [member("李四")]))
+
+    listener = Progress()
+    report = sync(limei, limei_settings, listener)
+    assert listener.seen, "no progress reported"
+    assert [p.rounds for p in listener.seen] == list(range(1, len(listener.seen) + 1))
+    assert listener.seen[-1] == report.progress
+    assert report.progress.docs_up == 2
+    assert report.progress.bytes_up > 0 and report.progress.bytes_down > 0
+
+
+def test_sync_is_a_coroutine_that_leaves_the_loop_free_and_can_be_cancelled(server, tmp_path):
+    limei = server.open_store(tmp_path / "limei.db", "user-limei")
+    zhao = server.open_store(tmp_path / "zhao.db", "user-zhao")
+
+    # A server that accepts the connection and never answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        host, port = silent.getsockname()
+        stuck = linli.SyncSettings(server_url=f"http://{host}:{port}",
+                                   token=server.devices["user-limei"].token)
+
+        async def cancel_a_stuck_sync():
+            task = asyncio.create_task(limei.sync(stuck, None))
+            ticks = 0
+            for _ in range(20):  # the loop keeps running while Rust waits
+                await asyncio.sleep(0.01)
+                ticks += 1
+            assert not task.done()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return ticks
+
+        assert asyncio.run(cancel_a_stuck_sync()) == 20
+
+    pending = limei.sync(server.settings("user-limei"), None)
+    assert asyncio.iscoroutine(pending)
+
+    async def both():
+        return await asyncio.gather(pending, zhao.sync(server.settings("user-zhao"), None))
+
+    # Two stores sync concurrently on one loop; the cancelled store syncs normally after.
+    reports = asyncio.run(both())
+    assert all(isinstance(r, linli.SyncReport) for r in reports)
+    assert limei.places_under("g-1") and zhao.sync_state().last_sync_at is not None
+
+
+def test_a_bad_token_is_unauthorized_and_keeps_the_records(server, tmp_path):
+    limei = server.open_store(tmp_path / "limei.db", "user-limei")
+    sync(limei, server.settings("user-limei"))
+    limei.create_household(new_household("u-1-1", "301", [member("张三")]))
+
+    with pytest.raises(linli.LinliError.Unauthorized):
+        sync(limei, server.settings("user-limei", token="0" * 64))
+    assert limei.sync_state().pending_docs == 1
+
+    sync(limei, server.settings("user-limei"))
+    assert limei.sync_state().pending_docs == 0
+
+
+def test_no_server_is_a_network_error(store):
+    with socket.socket() as s:  # a port nobody listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(linli.LinliError.Network):
+        sync(store, linli.SyncSettings(server_url=f"http://127.0.0.1:{port}", token="x"))

@@ -1,0 +1,106 @@
+// This phone's enrolment (server, user, device; the token in the Keychain) and its store.
+
+import Foundation
+import LinliKit
+import Security
+
+struct Enrolment: Codable, Equatable {
+    var serverUrl: String
+    var userId: String
+    var deviceId: String
+}
+
+@MainActor
+final class Session: ObservableObject {
+    @Published private(set) var enrolment: Enrolment?
+    @Published private(set) var token: String?
+    @Published private(set) var store: LinliStore?
+    @Published private(set) var restoring = true
+    @Published private(set) var notice: Notice?
+
+    private static let enrolmentKey = "cn.linli.enrolment"
+
+    /// Opens the store of the enrolled user, if any.
+    func restore() async {
+        defer { restoring = false }
+        guard store == nil,
+            let data = UserDefaults.standard.data(forKey: Self.enrolmentKey),
+            let saved = try? JSONDecoder().decode(Enrolment.self, from: data),
+            let token = Keychain.token()
+        else { return }
+        await open(saved, token: token)
+    }
+
+    /// Saves what the community office issued for this phone (device id and token) and opens
+    /// the store. The first sync then brings the place tree and the building's households.
+    func enrol(_ enrolment: Enrolment, token: String) async {
+        guard Keychain.setToken(token) else {
+            notice = Notice(.storageFailed)
+            return
+        }
+        UserDefaults.standard.set(try? JSONEncoder().encode(enrolment), forKey: Self.enrolmentKey)
+        await open(enrolment, token: token)
+    }
+
+    private func open(_ enrolment: Enrolment, token: String) async {
+        do {
+            let path = try Self.storePath(userId: enrolment.userId)
+            // Opening runs migrations: off the main thread.
+            let store = try await StoreWorker.shared.run {
+                try LinliStore.open(path: path, deviceId: enrolment.deviceId, userId: enrolment.userId)
+            }
+            self.enrolment = enrolment
+            self.token = token
+            self.store = store
+            notice = nil
+        } catch {
+            notice = Notice(error)
+        }
+    }
+
+    /// Application Support/linli/<user>.db, encrypted by iOS data protection once the phone
+    /// has been unlocked after boot (so a sync can finish with the screen locked).
+    private static func storePath(userId: String) throws -> String {
+        let dir = try FileManager.default
+            .url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+            .appendingPathComponent("linli", isDirectory: true)
+        try FileManager.default.createDirectory(
+            at: dir, withIntermediateDirectories: true,
+            attributes: [.protectionKey: FileProtectionType.completeUntilFirstUserAuthentication])
+        var excluded = URLResourceValues()
+        excluded.isExcludedFromBackup = true
+        var url = dir
+        try url.setResourceValues(excluded)
+        return dir.appendingPathComponent("\(userId).db").path
+    }
+}
+
+/// The device token, kept in the Keychain (never in UserDefaults or the database).
+enum Keychain {
+    private static var query: [String: Any] {
+        [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: "cn.linli.sync",
+            kSecAttrAccount as String: "device-token",
+        ]
+    }
+
+    static func token() -> String? {
+        var q = query
+        q[kSecReturnData as String] = true
+        q[kSecMatchLimit as String] = kSecMatchLimitOne
+        var item: CFTypeRef?
+        guard SecItemCopyMatching(q as CFDictionary, &item) == errSecSuccess,
+            let data = item as? Data
+        else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
+    static func setToken(_ token: String) -> Bool {
+        SecItemDelete(query as CFDictionary)
+        var q = query
+        q[kSecValueData as String] = Data(token.utf8)
+        q[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+        return SecItemAdd(q as CFDictionary, nil) == errSecSuccess
+    }
+}

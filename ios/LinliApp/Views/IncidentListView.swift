@@ -1,0 +1,90 @@
+// Incidents with their status and the 15-minute response clock, ticking every second.
+
+import Combine
+import LinliKit
+import SwiftUI
+
+struct IncidentListView: View {
+    @StateObject private var state: IncidentListState
+    private let ticks = Timer.publish(every: 1, on: .main, in: .common).autoconnect()
+
+    init(store: LinliStore) {
+        _state = StateObject(wrappedValue: IncidentListState(store: store))
+    }
+
+    var body: some View {
+        let ui = state.ui
+        List {
+            if let notice = ui.notice {
+                NoticeRow(notice: notice)
+            }
+            if ui.overdueCount > 0 {
+                Label("incidents.overdue_count \(ui.overdueCount)", systemImage: "exclamationmark.triangle.fill")
+                    .foregroundStyle(.red)
+            }
+            ForEach(ui.rows) { row in
+                IncidentRowView(row: row) { action in
+                    Task { await state.move(row.id, action) }
+                }
+            }
+        }
+        .overlay {
+            if ui.loading { ProgressView() }
+        }
+        .navigationTitle("tab.incidents")
+        .refreshable { state.reload() }
+        .onReceive(ticks) { _ in state.tick() }
+    }
+}
+
+struct IncidentRowView: View {
+    let row: IncidentRow
+    let move: (IncidentAction) -> Void
+
+    var body: some View {
+        let incident = row.incident
+        VStack(alignment: .leading, spacing: 4) {
+            HStack {
+                Text(incident.category.label).font(.headline)
+                Spacer()
+                Text(incident.status.label).font(.subheadline)
+            }
+            Text(incident.summary).lineLimit(2)
+            HStack {
+                ResponseClockView(clock: row.clock)
+                Spacer()
+                // Every move is offered; the core refuses the ones the incident cannot make
+                // now (the notice says so). See ios/README.md: the core has no "next moves".
+                Menu("incident.move") {
+                    ForEach(IncidentAction.all, id: \.self) { action in
+                        Button { move(action) } label: { Text(action.label) }
+                    }
+                }
+            }
+            .font(.caption)
+        }
+    }
+}
+
+struct ResponseClockView: View {
+    let clock: ResponseClock
+
+    var body: some View {
+        switch clock {
+        case .running(_, let remainingMs):
+            Label("clock.remaining \(minutesSeconds(remainingMs))", systemImage: "timer")
+                .foregroundStyle(.orange)
+        case .overdue(_, let lateByMs):
+            Label("clock.overdue \(minutesSeconds(lateByMs))", systemImage: "exclamationmark.triangle")
+                .foregroundStyle(.red)
+        case .answered:
+            Label("clock.answered", systemImage: "checkmark.circle")
+                .foregroundStyle(.green)
+        }
+    }
+
+    private func minutesSeconds(_ ms: Int64) -> String {
+        let seconds = max(0, ms / 1000)
+        return String(format: "%d:%02d", seconds / 60, seconds % 60)
+    }
+}

@@ -1,0 +1,209 @@
+// The words for the core's enums and notices (keys into Localizable.strings). The switches
+// are exhaustive: a new case in the core fails this build until it has a label. The `all`
+// lists feed pickers (uniffi's enums are not CaseIterable).
+
+import LinliKit
+import SwiftUI
+
+extension CareTag {
+    var label: LocalizedStringKey {
+        switch self {
+        case .elderlyAlone: return "tag.elderly_alone"
+        case .disabled: return "tag.disabled"
+        case .lowIncome: return "tag.low_income"
+        case .leftBehindChild: return "tag.left_behind_child"
+        case .veteran: return "tag.veteran"
+        case .partyMember: return "tag.party_member"
+        case .correction: return "tag.correction"
+        }
+    }
+}
+
+extension Residency {
+    var label: LocalizedStringKey {
+        switch self {
+        case .resident: return "residency.resident"
+        case .floating: return "residency.floating"
+        }
+    }
+}
+
+extension Housing {
+    var label: LocalizedStringKey {
+        switch self {
+        case .owned: return "housing.owned"
+        case .rented: return "housing.rented"
+        case .resettlement: return "housing.resettlement"
+        }
+    }
+}
+
+extension Relation {
+    var label: LocalizedStringKey {
+        switch self {
+        case .head: return "relation.head"
+        case .spouse: return "relation.spouse"
+        case .child: return "relation.child"
+        case .parent: return "relation.parent"
+        case .grandchild: return "relation.grandchild"
+        case .grandparent: return "relation.grandparent"
+        case .sibling: return "relation.sibling"
+        case .tenant: return "relation.tenant"
+        case .other: return "relation.other"
+        }
+    }
+}
+
+extension VisitPurpose {
+    static let all: [VisitPurpose] = [.askNeeds, .routine, .followUp, .care, .policy, .registration, .other]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .routine: return "purpose.routine"
+        case .askNeeds: return "purpose.ask_needs"
+        case .followUp: return "purpose.follow_up"
+        case .care: return "purpose.care"
+        case .policy: return "purpose.policy"
+        case .registration: return "purpose.registration"
+        case .other: return "purpose.other"
+        }
+    }
+}
+
+extension NeedCategory {
+    static let all: [NeedCategory] = [.repair, .elderCare, .dispute, .policy, .microWish, .employment, .health, .other]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .repair: return "need.repair"
+        case .elderCare: return "need.elder_care"
+        case .dispute: return "need.dispute"
+        case .policy: return "need.policy"
+        case .microWish: return "need.micro_wish"
+        case .employment: return "need.employment"
+        case .health: return "need.health"
+        case .other: return "need.other"
+        }
+    }
+}
+
+extension IncidentCategory {
+    static let all: [IncidentCategory] = [
+        .flyingWireCharging, .highRiseLittering, .leakRepair, .safetyHazard, .parking, .noise, .dispute, .other,
+    ]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .dispute: return "category.dispute"
+        case .parking: return "category.parking"
+        case .noise: return "category.noise"
+        case .highRiseLittering: return "category.high_rise_littering"
+        case .flyingWireCharging: return "category.flying_wire_charging"
+        case .leakRepair: return "category.leak_repair"
+        case .safetyHazard: return "category.safety_hazard"
+        case .other: return "category.other"
+        }
+    }
+}
+
+extension Priority {
+    static let all: [Priority] = [.low, .normal, .high, .urgent]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .low: return "priority.low"
+        case .normal: return "priority.normal"
+        case .high: return "priority.high"
+        case .urgent: return "priority.urgent"
+        }
+    }
+}
+
+extension IncidentStatus {
+    var label: LocalizedStringKey {
+        switch self {
+        case .reported: return "status.reported"
+        case .accepted: return "status.accepted"
+        case .inProgress: return "status.in_progress"
+        case .resolved: return "status.resolved"
+        case .closed: return "status.closed"
+        }
+    }
+}
+
+extension IncidentAction {
+    static let all: [IncidentAction] = [.accept, .start, .resolve, .close, .reopen]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .accept: return "action.accept"
+        case .start: return "action.start"
+        case .resolve: return "action.resolve"
+        case .close: return "action.close"
+        case .reopen: return "action.reopen"
+        }
+    }
+}
+
+extension Notice {
+    var text: LocalizedStringKey {
+        switch message {
+        case .willSyncLater: return "notice.will_sync_later"
+        case .signInAgain: return "notice.sign_in_again"
+        case .deviceRevoked: return "notice.device_revoked"
+        case .updateApp: return "notice.update_app"
+        case .outsideArea: return "notice.outside_area \(count)"
+        case .notAccepted: return "notice.not_accepted \(count)"
+        case .serverTrouble: return "notice.server_trouble"
+        case .storageFailed: return "notice.storage_failed"
+        case .notOnDevice: return "notice.not_on_device"
+        case .checkForm: return "notice.check_form"
+        case .moveNotAllowed: return "notice.move_not_allowed"
+        case .unexpected: return "notice.unexpected"
+        }
+    }
+}
+
+extension Date {
+    init(millis: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(millis) / 1000)
+    }
+
+    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+}
+
+struct NoticeRow: View {
+    let notice: Notice
+
+    var body: some View {
+        Label(notice.text, systemImage: "info.circle")
+            .foregroundStyle(.secondary)
+    }
+}
+
+struct TagChips: View {
+    let tags: [CareTag]
+
+    var body: some View {
+        if !tags.isEmpty {
+            HStack(spacing: 4) {
+                ForEach(tags, id: \.self) { tag in
+                    Text(tag.label)
+                        .font(.caption2)
+                        .padding(.horizontal, 6)
+                        .padding(.vertical, 2)
+                        .background(Capsule().fill(Color.accentColor.opacity(0.15)))
+                }
+            }
+        }
+    }
+}
+
+/// The "due for a visit" marker (待走访).
+struct DueMarker: View {
+    var body: some View {
+        Label("households.due", systemImage: "clock.badge.exclamationmark")
+            .font(.caption)
+            .foregroundStyle(.orange)
+    }
+}

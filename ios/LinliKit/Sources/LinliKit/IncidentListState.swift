@@ -1,0 +1,125 @@
+// The incidents on this phone with their status and 15-minute response clock
+// (15分钟全响应). Mirrors android's IncidentListState.kt.
+
+import Foundation
+
+/// Where an incident stands against the response target.
+public enum ResponseClock: Hashable, Sendable {
+    /// Not yet accepted; `remainingMs` left until `deadline`.
+    case running(deadline: Int64, remainingMs: Int64)
+    /// Not accepted and past `deadline` by `lateByMs`.
+    case overdue(deadline: Int64, lateByMs: Int64)
+    /// Accepted: the target is met and no longer counts down.
+    case answered
+
+    public var isOverdue: Bool {
+        if case .overdue = self { return true }
+        return false
+    }
+}
+
+public struct IncidentRow: Hashable, Sendable, Identifiable {
+    public let incident: IncidentSummary
+    public let clock: ResponseClock
+    public var id: String { incident.id }
+}
+
+public struct IncidentListUI: Equatable, Sendable {
+    public var loading = true
+    public var filter = IncidentFilter(statuses: [], assignee: nil, placeId: nil)
+    public var rows: [IncidentRow] = []
+    public var overdueCount = 0
+    public var notice: Notice?
+
+    public init() {}
+}
+
+/// The clock is the core's: the deadline from `responseDeadline`, overdue from
+/// `responseOverdue` at the store's corrected `now()`. Call `tick()` every second or so
+/// while the screen shows.
+@MainActor
+public final class IncidentListState: StoreScreen<IncidentListUI> {
+    private let clock: @Sendable () -> Int64
+
+    public init(
+        store: LinliStore,
+        worker: StoreWorker = .shared,
+        clock: (@Sendable () -> Int64)? = nil
+    ) {
+        self.clock = clock ?? { store.now() }
+        super.init(IncidentListUI(), store: store, worker: worker)
+        start()
+    }
+
+    public func setFilter(_ filter: IncidentFilter) {
+        update { $0.filter = filter }
+        reload()
+    }
+
+    /// Recomputes the response clocks for the time now, without reading the store.
+    public func tick() {
+        let now = clock()
+        let incidents = ui.rows.map(\.incident)
+        update { Self.withClocks(&$0, incidents, now) }
+    }
+
+    /// Moves an incident along its loop (accept → start → resolve → close, or reopen). The
+    /// list follows through the store's change notice. A move the incident cannot make now
+    /// (someone moved it first on another phone) becomes a notice, and the list reloads to
+    /// show where it actually stands.
+    @discardableResult
+    public func move(_ incidentId: String, _ action: IncidentAction, note: String = "") async -> Bool {
+        let store = self.store
+        do {
+            _ = try await worker.run {
+                try store.moveIncident(id: incidentId, action: action, note: note)
+            }
+            update { $0.notice = nil }
+            return true
+        } catch {
+            failed(Notice(error))
+            reload()
+            return false
+        }
+    }
+
+    override func shows(_ change: DataChange) -> Bool {
+        change.incidents || change.reference
+    }
+
+    override func load() async throws {
+        let filter = ui.filter
+        let store = self.store
+        let incidents = try await worker.run { try store.incidents(filter: filter) }
+        let now = clock()
+        update { ui in
+            // The filter moved on while loading: a reload for it is already marked.
+            guard ui.filter == filter else { return }
+            ui.loading = false
+            Self.withClocks(&ui, incidents, now)
+        }
+    }
+
+    override func failed(_ notice: Notice) {
+        update {
+            $0.loading = false
+            $0.notice = notice
+        }
+    }
+
+    private static func withClocks(_ ui: inout IncidentListUI, _ incidents: [IncidentSummary], _ now: Int64) {
+        ui.rows = incidents.map { IncidentRow(incident: $0, clock: responseClock($0, now)) }
+        ui.overdueCount = ui.rows.filter { $0.clock.isOverdue }.count
+    }
+
+    private static func responseClock(_ incident: IncidentSummary, _ now: Int64) -> ResponseClock {
+        let deadline = responseDeadline(incident: incident)
+        if responseOverdue(incident: incident, now: now) {
+            return .overdue(deadline: deadline, lateByMs: now - deadline)
+        }
+        if incident.acceptedAt == nil {
+            return .running(deadline: deadline, remainingMs: deadline - now)
+        }
+        return .answered
+    }
+}
