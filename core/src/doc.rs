@@ -4,15 +4,16 @@
 //! Everything that two people may add concurrently is a map keyed by a fresh id (members,
 //! visits, lifecycle events) or by a stable code (tags), never a list, so concurrent adds
 //! keep both sides. Scalar fields are last-writer-wins per field, resolved the same way on
-//! every device by Automerge.
+//! every device by Automerge. A visit is written once and never edited, so it is one value
+//! (its JSON) rather than a map of fields: one operation instead of a dozen per door knock.
+//! Visits written as maps (the first layout) are still read.
 //!
 //! ```text
 //! household: { type, v, id, created_at, residency, housing, notes,
 //!              address: { community_id, grid_id, building_id?, unit_id?, room },
 //!              members: { <id>: { name, relation, birth_year?, phone?, id_number?, removed } },
 //!              tags:    { <tag code>: true },
-//!              visits:  { <id>: { visitor, at, purpose, done_on_spot, follow_up,
-//!                                 needs: { "0": { category, text }, … } } } }
+//!              visits:  { <id>: "<JSON of the visit>" } }
 //! incident:  { type, v, id, category, description, community_id, grid_id, building_id?,
 //!              household_id?, reporter, priority, assignee?, reported_at,
 //!              events: { <id>: { action, by, at, note } } }
@@ -179,35 +180,72 @@ pub fn read_tags(doc: &AutoCommit) -> Result<Vec<CareTag>> {
     Ok(out)
 }
 
+/// A visit as stored: everything but its id and household, which the map key and the
+/// document give.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredVisit {
+    visitor: String,
+    at: Millis,
+    purpose: VisitPurpose,
+    needs: Vec<Need>,
+    done_on_spot: String,
+    follow_up: bool,
+}
+
 pub fn read_visits(doc: &AutoCommit, household_id: &str) -> Result<Vec<Visit>> {
     let visits = map(doc, &ROOT, "visits")?;
     let mut out = Vec::new();
-    for (id, v) in entries(doc, &visits)? {
-        let needs_obj = map(doc, &v, "needs")?;
-        let mut needs: Vec<(String, Need)> = Vec::new();
-        for (k, n) in entries(doc, &needs_obj)? {
-            needs.push((
-                k,
-                Need {
-                    category: req_code(doc, &n, "category", NeedCategory::from_code)?,
-                    text: req_str(doc, &n, "text")?,
-                },
-            ));
-        }
-        needs.sort_by_key(|(k, _)| k.parse::<u32>().unwrap_or(u32::MAX));
-        out.push(Visit {
-            id,
-            household_id: household_id.to_owned(),
-            visitor: req_str(doc, &v, "visitor")?,
-            at: req_int(doc, &v, "at")?,
-            purpose: req_code(doc, &v, "purpose", VisitPurpose::from_code)?,
-            needs: needs.into_iter().map(|(_, n)| n).collect(),
-            done_on_spot: opt_str(doc, &v, "done_on_spot")?.unwrap_or_default(),
-            follow_up: opt_bool(doc, &v, "follow_up")?,
-        });
+    for id in doc.keys(&visits) {
+        let visit = match doc.get(&visits, &id)? {
+            Some((Value::Scalar(s), _)) => {
+                let json = s.as_str().ok_or(SHAPE)?;
+                let v: StoredVisit = serde_json::from_str(json).map_err(|_| SHAPE)?;
+                Visit {
+                    id,
+                    household_id: household_id.to_owned(),
+                    visitor: v.visitor,
+                    at: v.at,
+                    purpose: v.purpose,
+                    needs: v.needs,
+                    done_on_spot: v.done_on_spot,
+                    follow_up: v.follow_up,
+                }
+            }
+            Some((Value::Object(ObjType::Map), obj)) => {
+                read_visit_map(doc, id, &obj, household_id)?
+            }
+            _ => return Err(SHAPE),
+        };
+        out.push(visit);
     }
     out.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
     Ok(out)
+}
+
+/// A visit in the first layout: a map of fields with a map of needs.
+fn read_visit_map(doc: &AutoCommit, id: String, v: &ObjId, household_id: &str) -> Result<Visit> {
+    let needs_obj = map(doc, v, "needs")?;
+    let mut needs: Vec<(String, Need)> = Vec::new();
+    for (k, n) in entries(doc, &needs_obj)? {
+        needs.push((
+            k,
+            Need {
+                category: req_code(doc, &n, "category", NeedCategory::from_code)?,
+                text: req_str(doc, &n, "text")?,
+            },
+        ));
+    }
+    needs.sort_by_key(|(k, _)| k.parse::<u32>().unwrap_or(u32::MAX));
+    Ok(Visit {
+        id,
+        household_id: household_id.to_owned(),
+        visitor: req_str(doc, v, "visitor")?,
+        at: req_int(doc, v, "at")?,
+        purpose: req_code(doc, v, "purpose", VisitPurpose::from_code)?,
+        needs: needs.into_iter().map(|(_, n)| n).collect(),
+        done_on_spot: opt_str(doc, v, "done_on_spot")?.unwrap_or_default(),
+        follow_up: opt_bool(doc, v, "follow_up")?,
+    })
 }
 
 /// The household without its visits (they are read separately when needed).
@@ -432,18 +470,24 @@ pub fn put_household_fields(
 
 pub fn put_visit(doc: &mut AutoCommit, v: &Visit) -> Result<()> {
     let visits = map(doc, &ROOT, "visits")?;
-    let obj = doc.put_object(&visits, v.id.as_str(), ObjType::Map)?;
-    doc.put(&obj, "visitor", v.visitor.as_str())?;
-    doc.put(&obj, "at", v.at)?;
-    doc.put(&obj, "purpose", v.purpose.code())?;
-    doc.put(&obj, "done_on_spot", v.done_on_spot.trim())?;
-    doc.put(&obj, "follow_up", v.follow_up)?;
-    let needs = doc.put_object(&obj, "needs", ObjType::Map)?;
-    for (i, n) in v.needs.iter().enumerate() {
-        let need = doc.put_object(&needs, i.to_string(), ObjType::Map)?;
-        doc.put(&need, "category", n.category.code())?;
-        doc.put(&need, "text", n.text.trim())?;
-    }
+    let stored = StoredVisit {
+        visitor: v.visitor.clone(),
+        at: v.at,
+        purpose: v.purpose,
+        needs: v
+            .needs
+            .iter()
+            .map(|n| Need {
+                category: n.category,
+                text: n.text.trim().to_owned(),
+            })
+            .collect(),
+        done_on_spot: v.done_on_spot.trim().to_owned(),
+        follow_up: v.follow_up,
+    };
+    let json = serde_json::to_string(&stored)
+        .map_err(|_| Error::CorruptChanges("visit could not be encoded"))?;
+    doc.put(&visits, v.id.as_str(), json)?;
     Ok(())
 }
 
