@@ -20,17 +20,21 @@ case "$profile" in
   *) echo "usage: $0 [debug|release] [OUT_DIR]" >&2; exit 2 ;;
 esac
 
-lib="target/$profile/liblinli.so"
+case "$(uname -s)" in
+  Darwin) lib="target/$profile/liblinli.dylib" ;;
+  *) lib="target/$profile/liblinli.so" ;;
+esac
 rm -rf "$out"
 mkdir -p "$out"
 for language in kotlin swift python; do
   target/debug/uniffi-bindgen generate --library "$lib" --language "$language" \
     --out-dir "$out/$language" --no-format >/dev/null
 done
+name=$(basename "$lib")
 cp "$lib" "$out/python/"
 mkdir -p "$out/lib"
 cp "$lib" "$out/lib/"
 if [ "$profile" = release ]; then
-  strip "$out/lib/liblinli.so" "$out/python/liblinli.so"
+  strip "$out/lib/$name" "$out/python/$name"
 fi
-echo "bindings in $out ($(du -h "$out/lib/liblinli.so" | cut -f1) library)"
+echo "bindings in $out ($(du -h "$out/lib/$name" | cut -f1) library)"

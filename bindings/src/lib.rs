@@ -296,6 +296,18 @@ pub fn response_overdue(incident: IncidentSummary, now: i64) -> bool {
     incident.response_overdue(now)
 }
 
+/// The moves allowed from `status`, for an incident's action menu.
+#[uniffi::export]
+pub fn allowed_actions(status: IncidentStatus) -> Vec<IncidentAction> {
+    status.allowed_actions()
+}
+
+/// Whether a care tag makes a household due for visits more often.
+#[uniffi::export]
+pub fn tag_needs_care(tag: CareTag) -> bool {
+    tag.needs_care()
+}
+
 /// The default visit policy (monthly; weekly for care-tagged households).
 #[uniffi::export]
 pub fn default_visit_policy() -> VisitPolicy {

@@ -27,6 +27,17 @@ impl IncidentStatus {
     }
 }
 
+impl IncidentStatus {
+    /// The moves allowed from this status, for the app's action menu.
+    pub fn allowed_actions(self) -> Vec<IncidentAction> {
+        IncidentAction::ALL
+            .iter()
+            .copied()
+            .filter(|a| self.after(*a).is_some())
+            .collect()
+    }
+}
+
 /// What the events say about an incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derived {
@@ -117,6 +128,14 @@ mod tests {
         assert_eq!(d1.status, d2.status);
         assert_eq!(d1.accepted_at, Some(12));
         assert_eq!(d1.applied.iter().filter(|(_, took)| !took).count(), 1);
+    }
+
+    #[test]
+    fn allowed_actions_follow_the_table() {
+        assert_eq!(S::Reported.allowed_actions(), vec![A::Accept]);
+        assert_eq!(S::Accepted.allowed_actions(), vec![A::Start, A::Resolve]);
+        assert_eq!(S::Resolved.allowed_actions(), vec![A::Close, A::Reopen]);
+        assert_eq!(S::Closed.allowed_actions(), vec![A::Reopen]);
     }
 
     #[test]

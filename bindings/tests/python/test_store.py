@@ -168,3 +168,13 @@ def test_a_change_listener_hears_a_write(store):
     count = len(listener.changes)
     store.set_tag(hh, linli.CareTag.VETERAN, True)
     assert len(listener.changes) == count
+
+
+def test_the_action_menu_and_care_tags_come_from_the_core():
+    assert linli.allowed_actions(linli.IncidentStatus.REPORTED) == [linli.IncidentAction.ACCEPT]
+    assert linli.allowed_actions(linli.IncidentStatus.RESOLVED) == [
+        linli.IncidentAction.CLOSE,
+        linli.IncidentAction.REOPEN,
+    ]
+    assert linli.tag_needs_care(linli.CareTag.ELDERLY_ALONE)
+    assert not linli.tag_needs_care(linli.CareTag.PARTY_MEMBER)
