@@ -63,7 +63,7 @@ impl Scope {
 pub struct StoredDoc {
     pub kind: DocKind,
     pub place: DocPlace,
-    /// A full `save()` of the document.
+    /// A full save of the document (uncompressed: see `merge_push`).
     pub snapshot: Vec<u8>,
 }
 
@@ -73,7 +73,7 @@ pub struct Update {
     pub kind: DocKind,
     /// The document's place after the push.
     pub place: DocPlace,
-    /// The new full `save()`.
+    /// The new full save (uncompressed).
     pub snapshot: Vec<u8>,
     /// The new heads, as sorted comma-separated hex hashes.
     pub heads: String,
@@ -177,25 +177,43 @@ pub fn merge_push(
         .chain(base.iter())
         .copied()
         .collect();
-    if !base.is_empty() {
-        let Ok((_, _, seen)) = doc::describe(&d.fork_at(&base)?) else {
+    let old: BTreeSet<ChangeHash> = old_heads.iter().copied().collect();
+    let built_on_current = base.iter().copied().collect::<BTreeSet<_>>() == old;
+    // The common case: the device built on exactly what the server holds, so what it saw is
+    // the stored place and what it left is the merged result. Only a push concurrent with
+    // others' changes needs the document rebuilt at its base and at its tips.
+    let (seen, after) = if built_on_current {
+        (stored.map(|s| s.place.clone()), place.clone())
+    } else {
+        let seen = if base.is_empty() {
+            None
+        } else {
+            match doc::describe(&d.fork_at(&base)?) {
+                Ok((_, _, seen)) => Some(seen),
+                Err(_) => return Ok(Refused(PushOutcome::Invalid)),
+            }
+        };
+        let Ok((_, _, after)) = doc::describe(&d.fork_at(&tips)?) else {
             return Ok(Refused(PushOutcome::Invalid));
         };
-        if !scope.covers(&seen) {
-            return Ok(Refused(PushOutcome::OutOfScope));
-        }
-    }
-    let Ok((_, _, left)) = doc::describe(&d.fork_at(&tips)?) else {
-        return Ok(Refused(PushOutcome::Invalid));
+        (seen, after)
     };
-    if !scope.covers(&left) || !place_is_real(&left, place_of)? || !place_is_real(&place, place_of)?
+    if seen.is_some_and(|seen| !scope.covers(&seen)) {
+        return Ok(Refused(PushOutcome::OutOfScope));
+    }
+    if !scope.covers(&after)
+        || !place_is_real(&after, place_of)?
+        || (after != place && !place_is_real(&place, place_of)?)
     {
         return Ok(Refused(PushOutcome::OutOfScope));
     }
     let left = stored.filter(|s| s.place != place).map(|s| s.place.clone());
     let moved = left.is_some();
     let new_changes = d.save_after(&old_heads);
-    let snapshot = d.save();
+    // Stored (and sent in snapshot passes) without Automerge's per-document compression:
+    // pages are DEFLATEd whole, which then also finds what documents share (measured: 3.76 MB
+    // → 1.67 MB for a 10,000-household first sync).
+    let snapshot = d.save_nocompress();
     let heads = heads_to_text(&d.get_heads());
     Ok(Merge::Changed(Box::new(Update {
         kind,
