@@ -758,74 +758,101 @@ impl Store {
         self.import(doc_id, bytes, false)
     }
 
-    /// Import; with `from_server`, a document with no unpushed local changes is marked as
-    /// held by the server at its new heads, so what was pulled is never pushed back.
     pub(crate) fn import(
         &self,
         doc_id: &str,
         bytes: &[u8],
         from_server: bool,
     ) -> Result<ImportOutcome> {
+        let mut outcomes = self.import_batch(&[(doc_id, bytes)], from_server)?;
+        outcomes
+            .pop()
+            .ok_or(Error::CorruptChanges("nothing imported"))
+    }
+
+    /// Imports several documents' changes in ONE transaction (a pulled page: one commit, not
+    /// one per document); all or nothing. With `from_server`, a document with no unpushed
+    /// local changes is marked as held by the server at its new heads, so what was pulled is
+    /// never pushed back.
+    pub(crate) fn import_batch(
+        &self,
+        items: &[(&str, &[u8])],
+        from_server: bool,
+    ) -> Result<Vec<ImportOutcome>> {
         // Strict parse first: a partial load is otherwise silently accepted by Automerge.
         // Missing dependencies are judged against the stored document below.
-        match Automerge::load_with_options(
-            bytes,
-            LoadOptions::new().on_partial_load(OnPartialLoad::Error),
-        ) {
-            Ok(_) | Err(AutomergeError::MissingDeps) => {}
-            Err(_) => return Err(Error::CorruptChanges("bytes are not Automerge changes")),
+        for (_, bytes) in items {
+            match Automerge::load_with_options(
+                bytes,
+                LoadOptions::new().on_partial_load(OnPartialLoad::Error),
+            ) {
+                Ok(_) | Err(AutomergeError::MissingDeps) => {}
+                Err(_) => return Err(Error::CorruptChanges("bytes are not Automerge changes")),
+            }
         }
         let mut guard = lock(&self.writer);
-        let w = &mut *guard;
-        let existing = match w.docs.remove(doc_id) {
-            Some(cached) => Some(cached),
-            None => load_doc(&w.conn, doc_id, &self.actor)?,
-        };
-        let create = existing.is_none();
-        let (mut d, known_kind) = match existing {
-            Some((k, d)) => (d, Some(k)),
-            None => (AutoCommit::new().with_actor(self.actor.clone()), None),
-        };
-        let old_heads = d.get_heads();
-        d.load_incremental(bytes)
-            .map_err(|_| Error::CorruptChanges("changes could not be applied"))?;
-        let missing = d.get_missing_deps(&[]);
-        if !missing.is_empty() {
-            return Err(Error::MissingDependencies(missing.len()));
-        }
-        let kind = doc::kind_of(&d)?;
-        if known_kind.is_some_and(|k| k != kind) {
-            return Err(Error::CorruptChanges("document changed kind"));
-        }
-        if doc_id_of(&d)? != doc_id {
-            return Err(Error::CorruptChanges("document id does not match"));
-        }
-        let new_changes = d.get_changes_meta(&old_heads).len();
-        if new_changes > 0 {
-            let tx = w
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let clean = create || crate::sync::is_clean(&tx, doc_id)?;
-            let seq = persist(&tx, doc_id, kind, &mut d, &old_heads, create)?;
-            if from_server && clean {
-                crate::sync::mark_synced(&tx, doc_id, &heads_to_text(&d.get_heads()), seq)?;
+        let Writer { conn, docs } = &mut *guard;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Documents touched by this batch; a document may appear twice in one page.
+        let mut touched: HashMap<String, (DocKind, AutoCommit)> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut changed: Vec<(DocKind, String)> = Vec::new();
+        for (doc_id, bytes) in items {
+            let doc_id = *doc_id;
+            let existing = match touched.remove(doc_id).or_else(|| docs.remove(doc_id)) {
+                Some(held) => Some(held),
+                None => load_doc(&tx, doc_id, &self.actor)?,
+            };
+            let create = existing.is_none();
+            let (mut d, known_kind) = match existing {
+                Some((k, d)) => (d, Some(k)),
+                None => (AutoCommit::new().with_actor(self.actor.clone()), None),
+            };
+            let old_heads = d.get_heads();
+            d.load_incremental(bytes)
+                .map_err(|_| Error::CorruptChanges("changes could not be applied"))?;
+            let missing = d.get_missing_deps(&[]);
+            if !missing.is_empty() {
+                return Err(Error::MissingDependencies(missing.len()));
             }
-            match kind {
-                DocKind::Household => projection::household_doc(&tx, &d)?,
-                DocKind::Incident => projection::incident_doc(&tx, &d)?,
+            let kind = doc::kind_of(&d)?;
+            if known_kind.is_some_and(|k| k != kind) {
+                return Err(Error::CorruptChanges("document changed kind"));
             }
-            tx.commit()?;
+            if doc_id_of(&d)? != doc_id {
+                return Err(Error::CorruptChanges("document id does not match"));
+            }
+            let new_changes = d.get_changes_meta(&old_heads).len();
+            if new_changes > 0 {
+                let clean = create || crate::sync::is_clean(&tx, doc_id)?;
+                let seq = persist(&tx, doc_id, kind, &mut d, &old_heads, create)?;
+                if from_server && clean {
+                    crate::sync::mark_synced(&tx, doc_id, &heads_to_text(&d.get_heads()), seq)?;
+                }
+                match kind {
+                    DocKind::Household => projection::household_doc(&tx, &d)?,
+                    DocKind::Incident => projection::incident_doc(&tx, &d)?,
+                }
+                changed.push((kind, doc_id.to_owned()));
+            }
+            outcomes.push(ImportOutcome {
+                kind: kind.code(),
+                new_changes,
+            });
+            touched.insert(doc_id.to_owned(), (kind, d));
         }
-        cache(&mut w.docs, doc_id, kind, d);
+        tx.commit()?;
+        for (id, (kind, d)) in touched {
+            cache(docs, &id, kind, d);
+        }
         drop(guard);
         // Sync reports its imports once per round instead.
-        if new_changes > 0 && !from_server {
-            self.notify(&DataChange::of(kind, doc_id, false));
+        if !from_server {
+            for (kind, id) in &changed {
+                self.notify(&DataChange::of(*kind, id, false));
+            }
         }
-        Ok(ImportOutcome {
-            kind: kind.code(),
-            new_changes,
-        })
+        Ok(outcomes)
     }
 
     /// Removes a document that left this device's scope, with its rows in every table;

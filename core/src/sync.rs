@@ -281,8 +281,12 @@ impl Store {
             from_sync: true,
             ..DataChange::default()
         };
-        for d in docs {
-            let outcome = self.import(&d.doc_id, &d.changes, true)?;
+        let items: Vec<(&str, &[u8])> = docs
+            .iter()
+            .map(|d| (d.doc_id.as_str(), d.changes.as_slice()))
+            .collect();
+        let outcomes = self.import_batch(&items, true)?;
+        for (d, outcome) in docs.iter().zip(outcomes) {
             if outcome.new_changes > 0 {
                 change.households |= outcome.kind == "household";
                 change.incidents |= outcome.kind == "incident";
