@@ -1396,8 +1396,8 @@ fn first(rt: &Runtime, args: &Args, grid: &mut Grid, summary: &mut Vec<String>) 
     let commit_disk = commit_ms(probe.path(), 100)?;
     println!(
         "  diagnosis, same Store::sync with the device on tmpfs: {:.2} s; one SQLite commit \
-         (WAL, synchronous=FULL) on this disk: median {commit_disk:.2} ms, so {} per-document \
-         commits cost ≈ {:.1} s",
+         (WAL, synchronous=FULL) on this disk: median {commit_disk:.2} ms (a device committing \
+         each of the {} documents separately would pay ≈ {:.1} s)",
         run2.secs,
         p.docs_down,
         commit_disk * p.docs_down as f64 / 1000.0
@@ -1449,7 +1449,7 @@ fn first(rt: &Runtime, args: &Args, grid: &mut Grid, summary: &mut Vec<String>) 
         }
     }
     println!(
-        "  snapshots: save() {} raw → {} deflated; save_nocompress() {} raw → {} deflated; {} head \
+        "  snapshots: as stored {} raw → {} deflated; save_nocompress() {} raw → {} deflated; {} head \
          hashes (32 B each, incompressible: {})",
         kb(saved.len() as u64),
         kb(deflate(&saved)? as u64),
@@ -2249,7 +2249,8 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
         pre_morning,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )?;
-    let (mut m_load, mut m_merge, mut m_save, mut m_docs) = (0.0, 0.0, 0.0, 0usize);
+    let (mut m_merge, mut m_docs) = (0.0, 0usize);
+    let mut parts = [0.0f64; PARTS.len()];
     let mut sampled = 0.0;
     let t_all = Instant::now();
     for (n, &i) in order.iter().enumerate() {
@@ -2272,14 +2273,9 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
                 )?;
                 m_merge += t.elapsed().as_secs_f64();
                 std::hint::black_box(verdict);
-                if let Some(s) = &stored {
-                    let t = Instant::now();
-                    let mut d = AutoCommit::load(&s.snapshot)?;
-                    m_load += t.elapsed().as_secs_f64();
-                    d.load_incremental(&p.changes)?;
-                    let t = Instant::now();
-                    std::hint::black_box(d.save());
-                    m_save += t.elapsed().as_secs_f64();
+                let timed = merge_parts(stored.as_ref(), &p.changes, &storage)?;
+                for (sum, t) in parts.iter_mut().zip(timed) {
+                    *sum += t;
                 }
                 m_docs += 1;
             }
@@ -2328,8 +2324,8 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
          no HTTP): total {total:.1} s = {:.2} ms/request: authenticate {:.2} ms, decode {:.2} ms, \
          push {:.2} ms, pull + reference {:.2} ms, encode {:.2} ms; pulled {:.0} B/request raw. \
          Plus one commit per push on disk ({commit:.2} ms median, ≈ {fsync:.1} s for {} pushes, \
-         serialised on the writer). Per pushed document ({} sampled): merge_push {:.3} ms, of which \
-         loading the stored snapshot {:.3} ms and saving the new full snapshot {:.3} ms",
+         serialised on the writer). Per pushed document ({} sampled): merge_push {:.3} ms; its steps \
+         timed one by one: {}",
         order.len(),
         ms(total),
         ms(auth),
@@ -2341,9 +2337,109 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
         order.len(),
         m_docs,
         per_doc(m_merge),
-        per_doc(m_load),
-        per_doc(m_save)
+        PARTS
+            .iter()
+            .zip(parts)
+            .enumerate()
+            .map(|(i, (name, t))| {
+                if i == PARTS.len() - 1 {
+                    format!("{name}: {t:.0}")
+                } else {
+                    format!("{name} {:.3} ms", per_doc(t))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
+}
+
+const PARTS: [&str; 9] = [
+    "strict parse of the pushed bytes",
+    "load stored snapshot",
+    "apply + missing deps + new change meta",
+    "describe",
+    "fork_at(base, tips) + describe both (when not built on the server's heads)",
+    "place lookups",
+    "save_after",
+    "save (full snapshot)",
+    "documents that needed the forks (count, not ms)",
+];
+
+/// The steps of `merge::merge_push` for one pushed document, each timed (seconds), done the
+/// way it does them as of commit f9babdc (a replica for timing: the real function is timed as
+/// a whole; keep the two in step). The last slot counts documents that needed the forks.
+fn merge_parts(
+    stored: Option<&linli_sync_server::merge::StoredDoc>,
+    bytes: &[u8],
+    storage: &SqliteStorage,
+) -> Res<[f64; 9]> {
+    use automerge::{Automerge, LoadOptions, OnPartialLoad};
+    use std::collections::BTreeSet;
+    let mut t = [0.0; 9];
+    let mut lap = Instant::now();
+    let mut mark = |i: usize, lap: &mut Instant| {
+        t[i] += lap.elapsed().as_secs_f64();
+        *lap = Instant::now();
+    };
+    let _ = std::hint::black_box(Automerge::load_with_options(
+        bytes,
+        LoadOptions::new().on_partial_load(OnPartialLoad::Error),
+    ));
+    mark(0, &mut lap);
+    let mut d = match stored {
+        Some(s) => AutoCommit::load(&s.snapshot)?,
+        None => AutoCommit::new(),
+    };
+    mark(1, &mut lap);
+    let old_heads = d.get_heads();
+    d.load_incremental(bytes)?;
+    std::hint::black_box(d.get_missing_deps(&[]));
+    let new_meta: Vec<(ChangeHash, Vec<ChangeHash>)> = d
+        .get_changes_meta(&old_heads)
+        .into_iter()
+        .map(|m| (m.hash, m.deps))
+        .collect();
+    mark(2, &mut lap);
+    let (_, _, place) = linli_core::doc::describe(&d)?;
+    mark(3, &mut lap);
+    let pushed: BTreeSet<ChangeHash> = new_meta.iter().map(|(h, _)| *h).collect();
+    let deps: BTreeSet<ChangeHash> = new_meta
+        .iter()
+        .flat_map(|(_, deps)| deps.iter().copied())
+        .collect();
+    let base: Vec<ChangeHash> = deps.difference(&pushed).copied().collect();
+    let tips: Vec<ChangeHash> = pushed
+        .difference(&deps)
+        .chain(base.iter())
+        .copied()
+        .collect();
+    let old: BTreeSet<ChangeHash> = old_heads.iter().copied().collect();
+    let built_on_current = base.iter().copied().collect::<BTreeSet<_>>() == old;
+    let left = if built_on_current {
+        place.clone()
+    } else {
+        if !base.is_empty() {
+            std::hint::black_box(linli_core::doc::describe(&d.fork_at(&base)?)?);
+        }
+        linli_core::doc::describe(&d.fork_at(&tips)?)?.2
+    };
+    mark(4, &mut lap);
+    for p in [&left, &place] {
+        storage.place(&p.community_id)?;
+        storage.place(&p.grid_id)?;
+        for id in [&p.building_id, &p.unit_id].into_iter().flatten() {
+            storage.place(id)?;
+        }
+    }
+    mark(5, &mut lap);
+    std::hint::black_box(d.save_after(&old_heads));
+    mark(6, &mut lap);
+    std::hint::black_box(d.save_nocompress());
+    mark(7, &mut lap);
+    if !built_on_current {
+        t[8] = 1.0;
+    }
+    Ok(t)
 }
 
 /// A document as the server stores it (read straight from its database).
