@@ -149,9 +149,6 @@ impl Store {
     /// Where sync stands on this device.
     pub fn sync_state(&self) -> Result<SyncState> {
         let r = lock(&self.reader);
-        let reference_version = meta_get(&r, REFERENCE_VERSION)?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
         let last_sync_at = meta_get(&r, LAST_SYNC)?.and_then(|v| v.parse().ok());
         let pending_docs: u32 = r
             .prepare_cached(
@@ -159,11 +156,21 @@ impl Store {
                  WHERE s.synced_seq IS NULL OR d.local_seq > s.synced_seq",
             )?
             .query_row([], |row| row.get(0))?;
+        drop(r);
         Ok(SyncState {
-            reference_version,
+            reference_version: self.reference_version()?,
             last_sync_at,
             pending_docs,
         })
+    }
+
+    /// The reference data version held (0: none). Read each round instead of
+    /// [`Store::sync_state`], which counts pending documents over the whole store.
+    fn reference_version(&self) -> Result<u64> {
+        let r = lock(&self.reader);
+        Ok(meta_get(&r, REFERENCE_VERSION)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
     }
 
     fn cursor(&self) -> Result<Cursor> {
@@ -355,11 +362,10 @@ impl Store {
             let skip: Vec<String> = refused.iter().map(|(d, _)| d.clone()).collect();
 
             let (pending, more_to_push) = self.pending_pushes(MAX_REQUEST_BYTES / 2, &skip)?;
-            let state = self.sync_state()?;
             let request = SyncRequest {
                 protocol: PROTOCOL_VERSION,
                 cursor: self.cursor()?,
-                reference_version: state.reference_version,
+                reference_version: self.reference_version()?,
                 push: pending
                     .iter()
                     .map(|p| DocPush {
