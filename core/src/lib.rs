@@ -32,5 +32,5 @@ pub use model::*;
 pub use query::{
     HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy, VisitSummary,
 };
-pub use store::{DataChange, Identity, ImportOutcome, Store};
+pub use store::{DataChange, Identity, ImportOutcome, Store, heads_to_text};
 pub use sync::{RefusedDoc, SyncConfig, SyncProgress, SyncReport, SyncState};

@@ -102,7 +102,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub(crate) fn heads_to_text(heads: &[ChangeHash]) -> String {
+/// Heads as stored on device and server: sorted hex change hashes joined by ','.
+pub fn heads_to_text(heads: &[ChangeHash]) -> String {
     let mut hs: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
     hs.sort();
     hs.join(",")

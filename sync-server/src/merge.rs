@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use automerge::{AutoCommit, Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
 use linli_core::doc::{self, DocKind, DocPlace};
 use linli_core::protocol::PushOutcome;
-use linli_core::{Place, PlaceKind};
+use linli_core::{Place, PlaceKind, heads_to_text};
 
 use crate::error::Result;
 
@@ -97,13 +97,6 @@ pub enum Merge {
     Changed(Box<Update>),
     /// Refused; store nothing.
     Refused(PushOutcome),
-}
-
-/// Heads as the server stores them: sorted hex hashes joined by commas (as the device does).
-pub fn heads_to_text(heads: &[ChangeHash]) -> String {
-    let mut hs: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
-    hs.sort();
-    hs.join(",")
 }
 
 /// Judges and applies one pushed document.
