@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds and starts the sync server on an embedded SQLite file with a demo
 # community (users and device tokens printed), runs simulated devices through it, and keeps
-# serving until Ctrl-C. Extra arguments go to `linli-sync-server demo`.
+# serving until Ctrl-C. Extra arguments go to `linli-demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "Rust is needed: https://rustup.rs" >&2; exit 1; }
-exec cargo run --locked -p linli-sync-server -- demo "$@"
+exec cargo run --locked -p linli-demo -- "$@"

@@ -40,7 +40,7 @@ pub enum LinliError {
     /// An admin revoked this device.
     #[error("device revoked")]
     Revoked,
-    /// The app is too old for the server: update it.
+    /// The app is too old for the server or for a record: update it.
     #[error("app update required")]
     UnsupportedVersion,
     /// Some records are outside this user's area; they stay on the device.

@@ -110,6 +110,7 @@ pub enum IncidentAction {
     Resolve,
     Close,
     Reopen,
+    Other,
 }
 
 #[uniffi::remote(Enum)]

@@ -56,8 +56,10 @@ pub enum Error {
     #[error("this device has been revoked")]
     Revoked,
 
-    /// The server speaks another protocol version: the app needs updating.
-    #[error("the server speaks another sync protocol version")]
+    /// The app is older than what it met: a server speaking a newer protocol, or a record in
+    /// a newer document layout (kept on the device, shown once the app is updated). The app
+    /// needs updating.
+    #[error("this app is too old for the server or the record: update the app")]
     UnsupportedVersion,
 
     /// The server refused to store changes to documents outside the user's scope. The rest
@@ -71,6 +73,20 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<linli_domain::Error> for Error {
+    fn from(e: linli_domain::Error) -> Error {
+        use linli_domain::Error as D;
+        match e {
+            D::InvalidInput { field, reason } => Error::InvalidInput { field, reason },
+            D::NotFound { kind } => Error::NotFound { kind },
+            D::IllegalTransition { from, action } => Error::IllegalTransition { from, action },
+            D::Corrupt(what) => Error::CorruptChanges(what),
+            D::UnsupportedLayout { .. } => Error::UnsupportedVersion,
+            D::Document(e) => Error::Document(e),
+        }
+    }
+}
 
 pub(crate) fn invalid(field: &'static str, reason: &'static str) -> Error {
     Error::InvalidInput { field, reason }

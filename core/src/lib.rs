@@ -5,32 +5,32 @@
 //! one transaction; sync merges changes from other devices through [`Store::import_changes`]
 //! and [`Store::changes_since`].
 //!
-//! - `model.rs`: the domain types and their validation
-//! - `lifecycle.rs`: an incident's status, derived from its events
-//! - `doc.rs`: the Automerge layout of each record
+//! The domain itself (the model, the lifecycle, the document layout and the protocol) is
+//! the `linli-domain` crate, shared with the server and re-exported here.
+//!
 //! - `schema.rs`, `db.rs`: the SQLite schema, migrations and connections
 //! - `store.rs`: writes and the merge surface; `projection.rs`: the query tables
 //! - `query.rs`: list, search and history queries
-//! - `protocol.rs`: the sync wire protocol; `sync.rs`: the device's sync state and rounds;
+//! - `sync.rs`: the device's sync state and rounds;
 //!   `http.rs`: the transport
 
 mod db;
-pub mod doc;
 mod error;
 mod http;
-pub mod lifecycle;
-mod model;
 mod projection;
-pub mod protocol;
 mod query;
 pub mod schema;
 mod store;
 mod sync;
 
 pub use error::{Error, Result};
-pub use model::*;
+// The shared domain, re-exported so that apps and bindings see one API.
+pub use linli_domain::doc::heads_to_text;
+pub(crate) use linli_domain::model;
+pub use linli_domain::model::*;
+pub use linli_domain::{doc, lifecycle, protocol, scope};
 pub use query::{
     HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy, VisitSummary,
 };
-pub use store::{DataChange, Identity, ImportOutcome, Store, heads_to_text};
+pub use store::{DataChange, Identity, ImportOutcome, Store};
 pub use sync::{RefusedDoc, SyncConfig, SyncProgress, SyncReport, SyncState};

@@ -17,7 +17,7 @@ use automerge::{
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-use crate::doc::{self, DocKind};
+use crate::doc::{self, DocKind, heads_from_text, heads_to_text};
 use crate::error::{Error, Result, invalid};
 use crate::model::*;
 use crate::{db, projection};
@@ -100,20 +100,6 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // back on drop); the cached documents are dropped below when a write fails. So a
     // poisoned lock is safe to take over.
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Heads as stored on device and server: sorted hex change hashes joined by ','.
-pub fn heads_to_text(heads: &[ChangeHash]) -> String {
-    let mut hs: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
-    hs.sort();
-    hs.join(",")
-}
-
-pub(crate) fn heads_from_text(text: &str) -> Result<Vec<ChangeHash>> {
-    text.split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().map_err(|_| invalid("heads", "not a change hash")))
-        .collect()
 }
 
 fn new_id() -> String {
@@ -550,7 +536,7 @@ impl Store {
 
     /// The full household with members and visits (loads its document).
     pub fn household(&self, id: &str) -> Result<Household> {
-        self.with_doc(id, DocKind::Household, |d| doc::read_household(d))
+        self.with_doc(id, DocKind::Household, |d| Ok(doc::read_household(d)?))
     }
 
     // ---- visits -------------------------------------------------------------------------

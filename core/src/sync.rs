@@ -11,6 +11,7 @@ use std::time::Duration;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::doc::DocKind;
+use crate::doc::heads_from_text;
 use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::model::Millis;
@@ -18,7 +19,7 @@ use crate::protocol::{
     Cursor, DocChanges, DocPush, MAX_REQUEST_BYTES, PROTOCOL_VERSION, Person, PushAck, PushOutcome,
     ReferenceData, Role, SyncRequest,
 };
-use crate::store::{DataChange, Store, heads_from_text, lock};
+use crate::store::{DataChange, Store, lock};
 
 /// Where and how to sync.
 #[derive(Debug, Clone)]

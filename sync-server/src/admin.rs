@@ -7,8 +7,8 @@
 
 use std::io::Write;
 
-use linli_core::protocol::Role;
-use linli_core::{Place, PlaceKind};
+use linli_domain::protocol::Role;
+use linli_domain::{Place, PlaceKind};
 
 use crate::error::{Error, Result};
 use crate::storage::{Compaction, Storage, User, new_token, token_hash};

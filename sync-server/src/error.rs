@@ -19,7 +19,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use linli_core::protocol::Refusal;
+use linli_domain::protocol::Refusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -3,7 +3,7 @@
 //! A device POSTs its new Automerge changes and its pull cursor to [`SYNC_PATH`]; the server
 //! stores what the device may write (its scope: the places its user was granted) and answers
 //! with one page of what the device's scope holds that it lacks. The wire protocol is
-//! `linli_core::protocol`; whole-request refusals are described in `error.rs`.
+//! `linli_domain::protocol`; whole-request refusals are described in `error.rs`.
 //!
 //! - `lib.rs`: the router ([`app`]), its state and the HTTP handlers; [`serve`]
 //! - `error.rs`: the server's error and its HTTP mapping
@@ -12,13 +12,11 @@
 //! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent)
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command; the demo
-//! - `simulate.rs`: the demo's simulated devices, syncing through a running server
 
 pub mod admin;
 pub mod config;
 mod error;
 pub mod merge;
-pub mod simulate;
 pub mod sqlite;
 pub mod storage;
 
@@ -33,7 +31,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use linli_core::protocol::{
+use linli_domain::protocol::{
     self, CONTENT_TYPE, MAX_REQUEST_BYTES, PROTOCOL_VERSION, Refusal, SYNC_PATH, SyncRequest,
     SyncResponse, VERSION_HEADER,
 };
@@ -78,6 +76,28 @@ pub async fn serve(
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Completes on SIGINT or SIGTERM: the shutdown signal for [`serve`].
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
 }
 
 /// Runs storage work off the async workers.

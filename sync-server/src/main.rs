@@ -1,6 +1,6 @@
-//! The `linli-sync-server` command: `serve`, `admin …` and `demo`.
+//! The `linli-sync-server` command: `serve` and `admin …`. (The demo is `linli-demo`.)
 //!
-//! `serve` and `demo` print `listening on http://ADDR` on stdout once bound (port 0 gives
+//! `serve` prints `listening on http://ADDR` on stdout once bound (port 0 gives
 //! the real port), so scripts and tests can read where to connect. Logs go to stderr,
 //! filtered by `RUST_LOG` (default `info`).
 
@@ -42,16 +42,6 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Seeds a demo community, prints its devices' tokens, and serves.
-    Demo {
-        #[arg(long, default_value = "demo-data/demo.db")]
-        db: PathBuf,
-        #[arg(long, env = "LINLI_LISTEN", default_value = config::DEFAULT_LISTEN)]
-        listen: String,
-        /// Only serve: skip the simulated devices.
-        #[arg(long)]
-        no_simulate: bool,
-    },
 }
 
 fn main() -> ExitCode {
@@ -77,36 +67,17 @@ fn run(command: Command) -> Result<()> {
         Command::Serve { db, listen, config } => {
             let c = config::resolve(db, listen, config.as_deref())?;
             let storage = SqliteStorage::open(&c.db)?;
-            serve(storage, c.listen, None)
+            serve(storage, c.listen)
         }
         Command::Admin { db, command } => {
             let storage = SqliteStorage::open(&db)?;
             admin::run(&storage, command, &mut std::io::stdout().lock())
         }
-        Command::Demo {
-            db,
-            listen,
-            no_simulate,
-        } => {
-            let listen = config::parse_listen(&listen)?;
-            if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            let storage = SqliteStorage::open(&db)?;
-            let devices = linli_sync_server::seed_demo(&storage)?;
-            admin::print_demo_devices(&devices, &mut std::io::stdout().lock())?;
-            let phones = db.with_file_name("devices");
-            serve(storage, listen, (!no_simulate).then_some((devices, phones)))
-        }
     }
 }
 
-/// Serves until SIGINT/SIGTERM; with `simulate`, first runs the demo's devices against itself.
-fn serve(
-    storage: SqliteStorage,
-    listen: std::net::SocketAddr,
-    simulate: Option<(Vec<admin::DemoDevice>, PathBuf)>,
-) -> Result<()> {
+/// Serves until SIGINT/SIGTERM.
+fn serve(storage: SqliteStorage, listen: std::net::SocketAddr) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -120,48 +91,8 @@ fn serve(
         }
         tracing::info!(%addr, "serving");
         let state = AppState::new(Arc::new(storage));
-        let server = tokio::spawn(linli_sync_server::serve(listener, state, shutdown_signal()));
-        if let Some((devices, dir)) = simulate {
-            let mut text = Vec::new();
-            let base = format!("http://{addr}");
-            match linli_sync_server::simulate::run(&base, &devices, &dir, &mut text).await {
-                Ok(()) => {}
-                Err(e) => tracing::error!(error = %e, "demo simulation failed"),
-            }
-            let mut out = std::io::stdout().lock();
-            out.write_all(&text)?;
-            writeln!(
-                out,
-                "server still running at http://{addr} — Ctrl-C to stop"
-            )?;
-            out.flush()?;
-        }
-        server
-            .await
-            .map_err(|_| std::io::Error::other("server task failed"))??;
+        linli_sync_server::serve(listener, state, linli_sync_server::shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
-    }
 }

@@ -15,21 +15,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use linli_core::doc::{DocKind, DocPlace};
-use linli_core::protocol::{
+use linli_domain::doc::{DocKind, DocPlace};
+use linli_domain::protocol::{
     Cursor, DocChanges, DocPush, Person, PushAck, PushOutcome, ReferenceData, Role, SnapshotCursor,
 };
-use linli_core::{Place, PlaceKind};
+use linli_domain::{Place, PlaceKind};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
 use crate::error::{Error, Result};
-use crate::merge::{self, Merge, Scope, StoredDoc};
+use crate::merge::{self, Merge, StoredDoc};
 use crate::storage::{
     Auth, Compaction, Device, DeviceInfo, MAX_PAGE_LIMIT, PAGE_BYTES, Page, Storage, User, now_ms,
     token_hash,
 };
+use linli_domain::scope::Scope;
 
 /// Version of the schema below, kept in `PRAGMA user_version`.
 pub const SCHEMA_VERSION: i64 = 2;

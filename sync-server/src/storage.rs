@@ -7,12 +7,12 @@
 //! implementations in [`crate::merge`]. [`crate::sqlite::SqliteStorage`] is the embedded
 //! implementation; PostgreSQL is to follow.
 
-use linli_core::protocol::{Cursor, DocChanges, DocPush, PushAck, ReferenceData, Role};
-use linli_core::{Millis, Place};
+use linli_domain::protocol::{Cursor, DocChanges, DocPush, PushAck, ReferenceData, Role};
+use linli_domain::{Millis, Place};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
-use crate::merge::Scope;
+use linli_domain::scope::Scope;
 
 /// Largest page a device may ask for, in changes or documents.
 pub const MAX_PAGE_LIMIT: u32 = 1000;
@@ -95,7 +95,7 @@ pub trait Storage: Send + Sync + 'static {
     /// order; a refused document writes nothing and does not stop the others.
     fn push(&self, device: &Device, pushes: &[DocPush]) -> Result<Vec<PushAck>>;
 
-    /// One page of what the device's scope holds after `cursor` (see `linli_core::protocol`
+    /// One page of what the device's scope holds after `cursor` (see `linli_domain::protocol`
     /// for the cursor's meaning). `page_limit` is clamped to `1..=MAX_PAGE_LIMIT`.
     fn pull(&self, device: &Device, cursor: &Cursor, page_limit: u32) -> Result<Page>;
 

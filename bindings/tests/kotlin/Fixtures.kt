@@ -96,7 +96,7 @@ class TempStores : ExternalResource() {
 }
 
 /**
- * `linli-sync-server demo` on a free loopback port with its own database: the demo community
+ * `linli-demo --no-simulate` on a free loopback port with its own database: the demo community
  * seeded and a device enrolled per user. Killed on [close].
  */
 class DemoServer private constructor(
@@ -118,10 +118,10 @@ class DemoServer private constructor(
     companion object {
         fun start(dir: File): DemoServer {
             val binary = System.getProperty("linli.server")
-                ?: error("set -Dlinli.server to the linli-sync-server binary")
+                ?: error("set -Dlinli.server to the linli-demo binary")
             val log = File(dir, "server.log")
             val process = ProcessBuilder(
-                binary, "demo", "--db", File(dir, "server.db").path,
+                binary, "--db", File(dir, "server.db").path,
                 "--listen", "127.0.0.1:0", "--no-simulate",
             ).redirectError(log).start()
             // Reads the device table, then `listening on http://ADDR`; bounded, so a server

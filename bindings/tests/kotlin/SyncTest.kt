@@ -25,7 +25,7 @@ import uniffi.linli.SyncSettings
 import uniffi.linli.VisitPurpose
 
 /**
- * `suspend fun sync` through a real `linli-sync-server demo` on loopback: the async call, its
+ * `suspend fun sync` through a real `linli-demo` on loopback: the async call, its
  * progress callback and its errors cross the FFI, and the state classes follow along.
  */
 class SyncTest {

@@ -14,7 +14,7 @@ kotlin_version=2.4.20
 tools=target/kotlin-tools
 out=target/kotlin-tests
 bindings=target/bindings/debug
-server=target/debug/linli-sync-server
+server=target/debug/linli-demo
 
 # ---- tools -------------------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ fi
 
 # ---- the library, its bindings and the server --------------------------------------------
 
-[ -x "$server" ] || cargo build --locked -p linli-sync-server
+[ -x "$server" ] || cargo build --locked -p linli-demo
 bindings/generate.sh debug
 
 # ---- compile once: bindings + state classes + tests --------------------------------------

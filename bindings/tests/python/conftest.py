@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 BINDINGS = Path(os.environ.get("LINLI_PY_BINDINGS", ROOT / "target/bindings/debug/python"))
-SERVER = Path(os.environ.get("LINLI_SYNC_SERVER", ROOT / "target/debug/linli-sync-server"))
+SERVER = Path(os.environ.get("LINLI_DEMO", ROOT / "target/debug/linli-demo"))
 
 if not (BINDINGS / "linli.py").exists():
     raise pytest.UsageError(
@@ -72,12 +72,12 @@ def _pump(stream, lines):
 
 @pytest.fixture
 def server(tmp_path):
-    """`linli-sync-server demo` on a free loopback port with its own database, stopped after."""
+    """`linli-demo --no-simulate` on a free loopback port with its own database, stopped after."""
     if not SERVER.exists():
-        pytest.fail(f"no server binary at {SERVER}: cargo build -p linli-sync-server")
+        pytest.fail(f"no demo binary at {SERVER}: cargo build -p linli-demo")
     log = open(tmp_path / "server.log", "wb")
     proc = subprocess.Popen(
-        [str(SERVER), "demo", "--db", str(tmp_path / "server" / "demo.db"),
+        [str(SERVER), "--db", str(tmp_path / "server" / "demo.db"),
          "--listen", "127.0.0.1:0", "--no-simulate"],
         stdout=subprocess.PIPE,
         stderr=log,

@@ -2,7 +2,7 @@
 
 import linli
 
-# The demo community as `linli-sync-server demo` seeds it (sync-server/src/admin.rs),
+# The demo community as `linli-demo` seeds it (sync-server/src/admin.rs),
 # parents first, for stores that never meet a server.
 DEMO_PLACES = [
     ("c-xingfu", linli.PlaceKind.COMMUNITY, None, "幸福社区"),

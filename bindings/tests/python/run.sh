@@ -4,7 +4,7 @@
 #   bindings/tests/python/run.sh [pytest args…]
 #
 # Uses (creating it once) a venv in target/py-venv with pytest; regenerates the debug
-# bindings (target/bindings/debug/python); builds the sync server if missing or stale.
+# bindings (target/bindings/debug/python); builds the demo server if missing or stale.
 # Exits with pytest's code; "no tests collected" (5) counts as a failure.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -19,10 +19,10 @@ fi
 
 bindings/generate.sh debug
 # Built when missing, or older than its sources (a stale server may speak an older protocol).
-server=target/debug/linli-sync-server
+server=target/debug/linli-demo
 if [ ! -x "$server" ] ||
-  [ -n "$(find core/src sync-server/src Cargo.lock -newer "$server" -print -quit)" ]; then
-  cargo build --locked -p linli-sync-server
+  [ -n "$(find domain/src core/src sync-server/src demo/src Cargo.lock -newer "$server" -print -quit)" ]; then
+  cargo build --locked -p linli-demo
 fi
 
 status=0

@@ -1,4 +1,4 @@
-"""Sync across the FFI against a real `linli-sync-server demo` process.
+"""Sync across the FFI against a real `linli-demo` process.
 
 `LinliStore.sync` is an async method: in Python a coroutine, awaited on an asyncio loop
 while the Rust future runs on the library's tokio runtime.

@@ -141,6 +141,7 @@ extension IncidentAction {
         case .resolve: return "action.resolve"
         case .close: return "action.close"
         case .reopen: return "action.reopen"
+        case .other: return "action.other"
         }
     }
 }

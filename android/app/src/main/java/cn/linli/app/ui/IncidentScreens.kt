@@ -105,7 +105,7 @@ private fun IncidentItem(row: IncidentRow, onMove: (IncidentAction) -> Unit) {
                 TextButton(onClick = { menu = true }) { Text(stringResource(R.string.handle)) }
                 // Every move is offered: the core decides which are allowed now (see README).
                 DropdownMenu(expanded = menu, onDismissRequest = { menu = false }) {
-                    IncidentAction.entries.forEach { action ->
+                    IncidentAction.entries.filter { it != IncidentAction.OTHER }.forEach { action ->
                         DropdownMenuItem(
                             text = { Text(stringResource(action.label)) },
                             onClick = { menu = false; onMove(action) },

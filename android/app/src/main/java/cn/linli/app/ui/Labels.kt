@@ -123,4 +123,5 @@ val IncidentAction.label: Int
         IncidentAction.RESOLVE -> R.string.action_resolve
         IncidentAction.CLOSE -> R.string.action_close
         IncidentAction.REOPEN -> R.string.action_reopen
+        IncidentAction.OTHER -> R.string.action_other
     }

@@ -2,7 +2,7 @@
 //! a community admin, each with a real device store, work offline, come back and sync
 //! through the running server; then what merged is printed.
 //!
-//! Run by `linli-sync-server demo` against itself once it is listening.
+//! Run by `linli-demo` against its server once it is listening.
 
 use std::io::Write;
 use std::path::Path;
@@ -14,8 +14,8 @@ use linli_core::{
     Residency, Store, SyncConfig, VisitPurpose,
 };
 
-use crate::admin::DemoDevice;
-use crate::admin::demo::{BUILDING_2, GRID_1, GRID_2, UNIT_1_1, UNIT_9_1};
+use linli_sync_server::admin::DemoDevice;
+use linli_sync_server::admin::demo::{BUILDING_2, GRID_1, GRID_2, UNIT_1_1, UNIT_9_1};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 

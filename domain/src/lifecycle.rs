@@ -75,7 +75,7 @@ pub fn derive(events: &[LifecycleEvent]) -> Derived {
                     d.resolved_at = None;
                     d.closed_at = None;
                 }
-                IncidentAction::Start => {}
+                IncidentAction::Start | IncidentAction::Other => {}
             }
         }
         d.applied.push((e.clone(), next.is_some()));

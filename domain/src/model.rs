@@ -165,13 +165,16 @@ code_enum!(
 );
 
 code_enum!(
-    /// A move in an incident's lifecycle; each is recorded as an event.
+    /// A move in an incident's lifecycle; each is recorded as an event. `Other` is a move
+    /// recorded by a newer app that this code does not know: kept in the history, skipped
+    /// when the status is derived, never offered or written.
     IncidentAction {
         Accept = "accept", "受理";
         Start = "start", "开始处理";
         Resolve = "resolve", "办结";
         Close = "close", "反馈关闭";
         Reopen = "reopen", "重新打开";
+        Other = "other", "其他";
     }
 );
 
@@ -341,7 +344,7 @@ const MAX_NAME_CHARS: usize = 50;
 const MAX_TEXT_CHARS: usize = 4000;
 const MAX_SHORT_CHARS: usize = 100;
 
-pub(crate) fn check_name(name: &str) -> Result<()> {
+pub fn check_name(name: &str) -> Result<()> {
     let trimmed = name.trim();
     if trimmed.is_empty() {
         return Err(invalid("name", "must not be empty"));
@@ -355,7 +358,7 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn check_text(field: &'static str, text: &str, required: bool) -> Result<()> {
+pub fn check_text(field: &'static str, text: &str, required: bool) -> Result<()> {
     if required && text.trim().is_empty() {
         return Err(invalid(field, "must not be empty"));
     }
@@ -365,7 +368,7 @@ pub(crate) fn check_text(field: &'static str, text: &str, required: bool) -> Res
     Ok(())
 }
 
-pub(crate) fn check_short(field: &'static str, text: &str, required: bool) -> Result<()> {
+pub fn check_short(field: &'static str, text: &str, required: bool) -> Result<()> {
     if required && text.trim().is_empty() {
         return Err(invalid(field, "must not be empty"));
     }
@@ -377,7 +380,7 @@ pub(crate) fn check_short(field: &'static str, text: &str, required: bool) -> Re
 
 /// A mainland mobile number (11 digits starting 1[3-9]) or a landline with an optional
 /// area code (0 + 2–3 digits, optional '-') and 7–8 digits.
-pub(crate) fn check_phone(phone: &str) -> Result<()> {
+pub fn check_phone(phone: &str) -> Result<()> {
     let p = phone.trim();
     let bytes = p.as_bytes();
     let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
@@ -405,7 +408,7 @@ pub(crate) fn check_phone(phone: &str) -> Result<()> {
 }
 
 /// An 18-character resident ID number (GB 11643-1999) with a valid check character.
-pub(crate) fn check_id_number(id: &str) -> Result<()> {
+pub fn check_id_number(id: &str) -> Result<()> {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: &[u8; 11] = b"10X98765432";
     let b = id.trim().as_bytes();
@@ -427,7 +430,7 @@ pub(crate) fn check_id_number(id: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn check_birth_year(year: i32, now: Millis) -> Result<()> {
+pub fn check_birth_year(year: i32, now: Millis) -> Result<()> {
     // Milliseconds in a mean Gregorian year (365.2425 days).
     const YEAR_MS: i64 = 3_652_425 * 8_640;
     let this_year = 1970 + (now / YEAR_MS) as i32;
@@ -438,7 +441,7 @@ pub(crate) fn check_birth_year(year: i32, now: Millis) -> Result<()> {
 }
 
 impl NewMember {
-    pub(crate) fn validate(&self, now: Millis) -> Result<()> {
+    pub fn validate(&self, now: Millis) -> Result<()> {
         check_name(&self.name)?;
         if let Some(y) = self.birth_year {
             check_birth_year(y, now)?;
@@ -454,7 +457,7 @@ impl NewMember {
 }
 
 impl MemberPatch {
-    pub(crate) fn validate(&self, now: Millis) -> Result<()> {
+    pub fn validate(&self, now: Millis) -> Result<()> {
         if let Some(n) = &self.name {
             check_name(n)?;
         }
@@ -472,7 +475,7 @@ impl MemberPatch {
 }
 
 impl NewHousehold {
-    pub(crate) fn validate(&self, now: Millis) -> Result<()> {
+    pub fn validate(&self, now: Millis) -> Result<()> {
         check_short("room", &self.room, true)?;
         check_text("notes", &self.notes, false)?;
         for m in &self.members {
@@ -483,7 +486,7 @@ impl NewHousehold {
 }
 
 impl HouseholdPatch {
-    pub(crate) fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<()> {
         if let Some(r) = &self.room {
             check_short("room", r, true)?;
         }
@@ -495,7 +498,7 @@ impl HouseholdPatch {
 }
 
 impl NewVisit {
-    pub(crate) fn validate(&self, now: Millis) -> Result<()> {
+    pub fn validate(&self, now: Millis) -> Result<()> {
         for need in &self.needs {
             check_text("need", &need.text, true)?;
         }
@@ -511,7 +514,7 @@ impl NewVisit {
 }
 
 impl NewIncident {
-    pub(crate) fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<()> {
         check_text("description", &self.description, true)?;
         if self.place_id.is_none() && self.household_id.is_none() {
             return Err(invalid("place", "an incident needs a place or a household"));

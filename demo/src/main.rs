@@ -1,0 +1,116 @@
+//! `linli-demo`: the main job. Seeds a demo community into an embedded SQLite database,
+//! prints its devices' tokens, serves the sync API, runs the simulated phones against it
+//! (unless `--no-simulate`) and keeps serving until Ctrl-C.
+//!
+//! Prints `listening on http://ADDR` on stdout once bound (port 0 gives the real port), so
+//! scripts and tests can read where to connect. Logs go to stderr, filtered by `RUST_LOG`
+//! (default `info`).
+
+mod simulate;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use linli_sync_server::admin::{self, DemoDevice};
+use linli_sync_server::{AppState, SqliteStorage, config};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "linli-demo",
+    version,
+    about = "Linli's demo: a seeded sync server and simulated phones"
+)]
+struct Cli {
+    #[arg(long, default_value = "demo-data/demo.db")]
+    db: PathBuf,
+    #[arg(long, env = "LINLI_LISTEN", default_value = config::DEFAULT_LISTEN)]
+    listen: String,
+    /// Only serve: skip the simulated devices.
+    #[arg(long)]
+    no_simulate: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let listen = config::parse_listen(&cli.listen)?;
+    if let Some(dir) = cli.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let storage = SqliteStorage::open(&cli.db)?;
+    let devices = linli_sync_server::seed_demo(&storage)?;
+    admin::print_demo_devices(&devices, &mut std::io::stdout().lock())?;
+    let phones = cli.db.with_file_name("devices");
+    serve(
+        storage,
+        listen,
+        (!cli.no_simulate).then_some((devices, phones)),
+    )
+}
+
+/// Serves until SIGINT/SIGTERM; with `simulate`, first runs the demo's devices against it.
+fn serve(
+    storage: SqliteStorage,
+    listen: std::net::SocketAddr,
+    simulate: Option<(Vec<DemoDevice>, PathBuf)>,
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "listening on http://{addr}")?;
+            out.flush()?;
+        }
+        tracing::info!(%addr, "serving");
+        let state = AppState::new(Arc::new(storage));
+        let server = tokio::spawn(linli_sync_server::serve(
+            listener,
+            state,
+            linli_sync_server::shutdown_signal(),
+        ));
+        if let Some((devices, dir)) = simulate {
+            let mut text = Vec::new();
+            let base = format!("http://{addr}");
+            if let Err(e) = simulate::run(&base, &devices, &dir, &mut text).await {
+                tracing::error!(error = %e, "demo simulation failed");
+            }
+            let mut out = std::io::stdout().lock();
+            out.write_all(&text)?;
+            writeln!(
+                out,
+                "server still running at http://{addr} — Ctrl-C to stop"
+            )?;
+            out.flush()?;
+        }
+        server
+            .await
+            .map_err(|_| std::io::Error::other("server task failed"))??;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}

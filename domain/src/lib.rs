@@ -1,0 +1,20 @@
+//! What Linli's phones and its server share, without any I/O (no SQLite, no HTTP, no async
+//! runtime): the device core (`linli-core`) and the sync server (`linli-sync-server`) both
+//! build on it, so they cannot disagree on a record, a status or a message.
+//!
+//! - `model.rs`: the domain types and their validation
+//! - `lifecycle.rs`: an incident's status, derived from its events
+//! - `doc.rs`: the Automerge layout of each record, its versions, and heads as text
+//! - `scope.rs`: which places a user may see and write
+//! - `protocol.rs`: the sync wire protocol (messages and their encoding)
+//! - `error.rs`: the domain's error
+
+pub mod doc;
+mod error;
+pub mod lifecycle;
+pub mod model;
+pub mod protocol;
+pub mod scope;
+
+pub use error::{Error, Result, invalid};
+pub use model::*;
