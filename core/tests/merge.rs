@@ -252,7 +252,7 @@ proptest! {
         for i in 1..3 {
             prop_assert_eq!(&s(i).household(&hh).unwrap(), &h0);
             prop_assert_eq!(&s(i).incident(&inc).unwrap(), &i0);
-            prop_assert_eq!(s(i).households_in(GRID_A).unwrap(), s(0).households_in(GRID_A).unwrap());
+            prop_assert_eq!(s(i).households_in(GRID_1).unwrap(), s(0).households_in(GRID_1).unwrap());
             prop_assert_eq!(s(i).visits_of(&hh).unwrap(), s(0).visits_of(&hh).unwrap());
             prop_assert_eq!(
                 s(i).incidents(&IncidentFilter::default()).unwrap(),

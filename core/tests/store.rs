@@ -23,7 +23,7 @@ fn household_round_trip_and_listing() {
     let id = s.create_household(new).unwrap();
 
     let h = s.household(&id).unwrap();
-    assert_eq!(h.address.grid_id, GRID_A);
+    assert_eq!(h.address.grid_id, GRID_1);
     assert_eq!(h.address.building_id.as_deref(), Some(BUILDING_1));
     assert_eq!(h.address.unit_id.as_deref(), Some(UNIT_1_1));
     assert_eq!(h.address.community_id, COMMUNITY);
@@ -40,16 +40,16 @@ fn household_round_trip_and_listing() {
         listed[0].tags,
         vec![CareTag::ElderlyAlone, CareTag::PartyMember]
     );
-    assert_eq!(s.households_in(GRID_A).unwrap().len(), 1);
+    assert_eq!(s.households_in(GRID_1).unwrap().len(), 1);
     assert!(s.households_in(BUILDING_2).unwrap().is_empty());
     assert_eq!(
-        s.households_tagged(GRID_A, CareTag::ElderlyAlone)
+        s.households_tagged(GRID_1, CareTag::ElderlyAlone)
             .unwrap()
             .len(),
         1
     );
     assert!(
-        s.households_tagged(GRID_A, CareTag::Veteran)
+        s.households_tagged(GRID_1, CareTag::Veteran)
             .unwrap()
             .is_empty()
     );
@@ -229,7 +229,7 @@ fn visits_history_and_due_list() {
     // Policy: everyone monthly, care-tagged weekly. The care household visited 10 days ago
     // is due; the plain one visited today is not; the never-visited one is, first.
     let due: Vec<String> = s
-        .households_due(GRID_A, VisitPolicy::default(), now)
+        .households_due(GRID_1, VisitPolicy::default(), now)
         .unwrap()
         .into_iter()
         .map(|h| h.id)
@@ -237,7 +237,7 @@ fn visits_history_and_due_list() {
     assert_eq!(due, vec![never.clone(), cared.clone()]);
     // Forty days on, everyone is due.
     assert_eq!(
-        s.households_due(GRID_A, VisitPolicy::default(), now + 40 * day)
+        s.households_due(GRID_1, VisitPolicy::default(), now + 40 * day)
             .unwrap()
             .len(),
         3
@@ -278,7 +278,7 @@ fn incident_lifecycle_and_overdue() {
         .report_incident(NewIncident {
             category: IncidentCategory::Parking,
             description: "消防通道停车".into(),
-            place_id: Some(GRID_B.into()),
+            place_id: Some(GRID_2.into()),
             household_id: None,
             priority: Priority::Normal,
             assignee: Some("worker-wang".into()),
@@ -287,7 +287,7 @@ fn incident_lifecycle_and_overdue() {
 
     let i = s.incident(&leak).unwrap();
     assert_eq!(i.status, IncidentStatus::Reported);
-    assert_eq!(i.grid_id, GRID_A);
+    assert_eq!(i.grid_id, GRID_1);
     assert_eq!(i.building_id.as_deref(), Some(BUILDING_1));
 
     let now = s.now();
@@ -344,7 +344,7 @@ fn incident_lifecycle_and_overdue() {
     assert!(mine[0].response_overdue(later));
     let in_grid_b = s
         .incidents(&IncidentFilter {
-            place_id: Some(GRID_B.into()),
+            place_id: Some(GRID_2.into()),
             ..Default::default()
         })
         .unwrap();
@@ -439,7 +439,7 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
         &|e| matches!(e, Error::NotFound { kind: "place" }),
     );
     check(
-        s.create_household(household(GRID_A, "302", vec![]))
+        s.create_household(household(GRID_1, "302", vec![]))
             .map(drop),
         &invalid("place"),
     );

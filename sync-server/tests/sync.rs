@@ -133,7 +133,7 @@ impl Phone {
             },
         )
         .unwrap();
-        store.put_places(&admin::demo_places()).unwrap();
+        store.put_places(&linli_testkit::demo::places()).unwrap();
         Phone {
             store,
             device,
@@ -241,7 +241,7 @@ async fn a_household_pushed_by_one_device_reaches_another() {
     let resp = li.sync(&server, &[&hh]).await;
     assert_eq!(resp.acks[0].outcome, PushOutcome::Stored);
     let reference = resp.reference.unwrap();
-    assert_eq!(reference.places.len(), admin::demo_places().len());
+    assert_eq!(reference.places.len(), linli_testkit::demo::places().len());
     assert_eq!(reference.people.len(), 4);
     assert_eq!(
         reference.places[0].id,

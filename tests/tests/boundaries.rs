@@ -514,7 +514,10 @@ async fn the_first_sync_brings_the_place_tree_and_the_people() {
                 (UNIT_1_2.to_owned(), "2单元".to_owned())
             ]
         );
-        assert_eq!(d.raw_count("places"), admin::demo_places().len() as i64);
+        assert_eq!(
+            d.raw_count("places"),
+            linli_testkit::demo::places().len() as i64
+        );
         let people: BTreeSet<(String, &str)> = s
             .people()
             .unwrap()

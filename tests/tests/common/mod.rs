@@ -17,26 +17,16 @@ use linli_core::protocol::Role;
 use linli_core::*;
 use linli_sync_server::admin::{self, Enrollment};
 use linli_sync_server::{AppState, SqliteStorage, Storage, User};
+use linli_testkit::records;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-pub use linli_sync_server::admin::demo::*;
+pub use linli_testkit::demo::*;
 
-/// A temporary directory for databases, on tmpfs (`/dev/shm`) where there is one. These tests
-/// are about what crosses the wire, not about the disk: on this small shared machine the
-/// fsync of every `synchronous = FULL` commit would otherwise dominate their run time. A
-/// SIGKILLed process loses nothing it committed on tmpfs either (the page cache survives
-/// it), so the kill test keeps its meaning. `TMPDIR` still wins if set.
+/// A temporary directory for databases, on tmpfs where there is one (see the test kit).
 pub fn temp_dir() -> TempDir {
-    let shm = Path::new("/dev/shm");
-    if std::env::var_os("TMPDIR").is_none()
-        && shm.is_dir()
-        && let Ok(dir) = tempfile::tempdir_in(shm)
-    {
-        return dir;
-    }
-    tempfile::tempdir().unwrap()
+    linli_testkit::temp_dir().unwrap()
 }
 
 // ---- the server, in process ---------------------------------------------------------------
@@ -216,51 +206,20 @@ impl Device {
 
     pub fn create(&self, place: &str, room: &str) -> String {
         self.store
-            .create_household(NewHousehold {
-                place_id: place.into(),
-                room: room.into(),
-                residency: Residency::Resident,
-                housing: Housing::Resettlement,
-                tags: vec![CareTag::ElderlyAlone],
-                notes: String::new(),
-                members: vec![NewMember {
-                    name: format!("住户{room}"),
-                    relation: Relation::Head,
-                    birth_year: Some(1948),
-                    phone: None,
-                    id_number: None,
-                }],
-            })
+            .create_household(records::elderly_alone(place, room))
             .unwrap()
     }
 
     pub fn visit(&self, household_id: &str) -> String {
         self.store
-            .record_visit(NewVisit {
-                household_id: household_id.into(),
-                at: None,
-                purpose: VisitPurpose::AskNeeds,
-                needs: vec![Need {
-                    category: NeedCategory::Repair,
-                    text: "卫生间漏水".into(),
-                }],
-                done_on_spot: "已联系物业".into(),
-                follow_up: true,
-            })
+            .record_visit(records::visit(household_id))
             .unwrap()
     }
 
     /// An incident at a household (it takes the household's grid and building).
     pub fn report(&self, household_id: &str) -> String {
         self.store
-            .report_incident(NewIncident {
-                category: IncidentCategory::FlyingWireCharging,
-                description: "楼道飞线充电".into(),
-                place_id: None,
-                household_id: Some(household_id.into()),
-                priority: Priority::High,
-                assignee: None,
-            })
+            .report_incident(records::incident_at_household(household_id))
             .unwrap()
     }
 
