@@ -13,9 +13,11 @@ cd "$(dirname "$0")/.."
 profile="${1:-debug}"
 out="${2:-target/bindings/$profile}"
 case "$profile" in
-  debug) cargo build --locked -p linli-bindings -p uniffi-bindgen ;;
+  # The whole workspace, never `-p`: the same feature set as the tests, so nothing is
+  # compiled twice.
+  debug) cargo build --workspace --locked ;;
   release)
-    cargo build --locked -p uniffi-bindgen
+    cargo build --workspace --locked
     cargo build --locked --release -p linli-bindings ;;
   *) echo "usage: $0 [debug|release] [OUT_DIR]" >&2; exit 2 ;;
 esac

@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "Rust is needed: https://rustup.rs" >&2; exit 1; }
-exec cargo run --locked -p linli-demo -- "$@"
+# The whole workspace, as the tests build it: after ./scripts/test.sh this compiles nothing.
+cargo build --workspace --locked
+exec target/debug/linli-demo "$@"

@@ -1,22 +1,44 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs every test. The README's test command; CI runs it too.
 # LINLI_HEAVY=1 also runs the long property tests (more cases).
+#
+# Every cargo call builds the whole workspace with one feature set (`--workspace`, never
+# `-p`): the test, binding and demo steps then share every compiled crate, so nothing is
+# built twice and a second run compiles nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-echo "== format"
+started=$SECONDS
+step_started=$SECONDS
+step_name=""
+step() {
+  if [ -n "$step_name" ]; then
+    echo "== $step_name: $((SECONDS - step_started)) s"
+  fi
+  step_name="$1"
+  step_started=$SECONDS
+  [ -z "$step_name" ] || echo "== $step_name"
+}
+
+step "format"
 cargo fmt --all -- --check
 
-echo "== lint"
+step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== rust tests"
+step "build (libraries and binaries, once)"
+cargo build --workspace --locked
+
+step "rust tests"
 cargo test --workspace --locked
 
-echo "== kotlin bindings (JVM, real library, real server)"
+step "kotlin bindings (JVM, real library, real server)"
 bash bindings/tests/kotlin/run.sh
 
-echo "== python bindings (pytest, real library, real server)"
+step "python bindings (pytest, real library, real server)"
 bash bindings/tests/python/run.sh -q
+
+step ""
+echo "== all tests passed in $((SECONDS - started)) s"

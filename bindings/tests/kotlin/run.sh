@@ -41,7 +41,8 @@ fi
 
 # ---- the library, its bindings and the server --------------------------------------------
 
-[ -x "$server" ] || cargo build --locked -p linli-demo
+# The workspace as the tests build it (one feature set): nothing is compiled twice.
+cargo build --workspace --locked
 bindings/generate.sh debug
 
 # ---- compile once: bindings + state classes + tests --------------------------------------

@@ -4,7 +4,7 @@
 #   bindings/tests/python/run.sh [pytest args…]
 #
 # Uses (creating it once) a venv in target/py-venv with pytest; regenerates the debug
-# bindings (target/bindings/debug/python); builds the demo server if missing or stale.
+# bindings (target/bindings/debug/python); builds the workspace (the demo server) if stale.
 # Exits with pytest's code; "no tests collected" (5) counts as a failure.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -18,12 +18,9 @@ if ! "$venv/bin/python" -c 'import pytest' 2>/dev/null; then
 fi
 
 bindings/generate.sh debug
-# Built when missing, or older than its sources (a stale server may speak an older protocol).
-server=target/debug/linli-demo
-if [ ! -x "$server" ] ||
-  [ -n "$(find domain/src core/src sync-server/src demo/src Cargo.lock -newer "$server" -print -quit)" ]; then
-  cargo build --locked -p linli-demo
-fi
+# The demo server, built with the whole workspace (one feature set, as the tests build it);
+# cargo rebuilds it when its sources changed, and does nothing otherwise.
+cargo build --workspace --locked
 
 status=0
 PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest bindings/tests/python "$@" || status=$?
