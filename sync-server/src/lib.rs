@@ -10,10 +10,12 @@
 //! - `storage.rs`: the [`Storage`] trait and the types it speaks
 //! - `sqlite.rs`: [`SqliteStorage`], the embedded implementation
 //! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent)
+//! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command; the demo
 
 pub mod admin;
+pub mod backup;
 pub mod config;
 mod error;
 pub mod merge;

@@ -1,4 +1,5 @@
-//! The `linli-sync-server` command: `serve` and `admin …`. (The demo is `linli-demo`.)
+//! The `linli-sync-server` command: `serve`, `admin …`, `backup` and `restore`. (The demo is
+//! `linli-demo`.)
 //!
 //! `serve` prints `listening on http://ADDR` on stdout once bound (port 0 gives
 //! the real port), so scripts and tests can read where to connect. Logs go to stderr,
@@ -35,6 +36,27 @@ enum Command {
         #[arg(long, env = "LINLI_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Copies the database consistently while the server runs (SQLite online backup).
+    Backup {
+        #[arg(long, env = "LINLI_DB")]
+        db: PathBuf,
+        /// The backup file to write (replaced if it exists).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Puts a backup in place of the database. Stop the server first; the current database
+    /// is kept beside it as `<db>.before-restore-<time>`.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, env = "LINLI_DB")]
+        db: PathBuf,
+        /// Restore even though the database has a write-ahead log (after a crash, when no
+        /// server runs).
+        #[arg(long)]
+        force: bool,
+    },
     /// Manages places, people and devices.
     Admin {
         #[arg(long, env = "LINLI_DB")]
@@ -68,6 +90,24 @@ fn run(command: Command) -> Result<()> {
             let c = config::resolve(db, listen, config.as_deref())?;
             let storage = SqliteStorage::open(&c.db)?;
             serve(storage, c.listen)
+        }
+        Command::Backup { db, to } => {
+            let r = linli_sync_server::backup::backup(&db, &to)?;
+            println!(
+                "backed up {} pages ({} bytes) to {}",
+                r.pages,
+                r.bytes,
+                to.display()
+            );
+            Ok(())
+        }
+        Command::Restore { from, db, force } => {
+            let moved = linli_sync_server::backup::restore(&from, &db, force)?;
+            if let Some(aside) = moved {
+                println!("the previous database is kept at {}", aside.display());
+            }
+            println!("restored {} to {}", from.display(), db.display());
+            Ok(())
         }
         Command::Admin { db, command } => {
             let storage = SqliteStorage::open(&db)?;
