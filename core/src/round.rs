@@ -200,11 +200,6 @@ impl Session {
         Ok(Applied::Round { change, done })
     }
 
-    /// The documents refused so far in this sync.
-    pub(crate) fn refused(&self) -> &[RefusedDoc] {
-        &self.refused
-    }
-
     /// The report of the sync, at `now` by the device clock.
     pub(crate) fn report(self, now: Millis) -> SyncReport {
         SyncReport {

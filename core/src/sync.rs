@@ -7,9 +7,8 @@
 use std::time::Duration;
 
 use crate::db::lock;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::{Transport, TransportOptions};
-use crate::protocol::PushOutcome;
 use crate::round::{Applied, Exchange, Session, SyncProgress, SyncReport};
 use crate::store::{Store, local_now};
 use crate::sync_state::{self, SyncState};
@@ -62,7 +61,9 @@ impl Store {
 
     /// Pushes everything the server lacks and pulls everything in scope this device lacks,
     /// in as many rounds as it takes. Safe to cancel (drop the future) at any point: the
-    /// next sync resumes where the last complete round left off.
+    /// next sync resumes where the last complete round left off. Documents the server
+    /// refused (out of the user's scope, invalid) are listed in the report's `refused`, with
+    /// why; their changes stay on the device.
     pub async fn sync(
         &self,
         config: &SyncConfig,
@@ -93,16 +94,8 @@ impl Store {
                 }
             }
         }
-        let scope_refused = session
-            .refused()
-            .iter()
-            .filter(|r| r.outcome == PushOutcome::OutOfScope)
-            .count();
-        if scope_refused > 0 {
-            return Err(Error::OutOfScope {
-                count: scope_refused,
-            });
-        }
+        // Refused documents are part of the report, not an error: the rest of the sync
+        // completed, and its progress and clock offset are the caller's to show.
         Ok(session.report(local_now()))
     }
 }
