@@ -1,12 +1,16 @@
 //! A document's bytes in SQLite, inside the caller's transaction: loading (snapshot plus the
 //! changes appended since), persisting a change (append, history, heads, compaction), the
 //! query rows of a whole document, and deleting every row of one.
+//!
+//! A document in a layout newer than this app (see `linli_domain::doc`) is stored like any
+//! other but set aside (`unread_docs`) instead of projected: it is not listed, reading it says
+//! "update the app", and the first open by an app that knows its layout projects it.
 
 use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-use crate::doc::{DocKind, heads_to_text};
+use crate::doc::{self, DocKind, heads_to_text};
 use crate::error::{Error, Result};
 use crate::projection;
 
@@ -137,12 +141,72 @@ pub(crate) fn compact(tx: &Transaction<'_>, doc_id: &str, d: &mut AutoCommit) ->
 }
 
 /// Rebuilds the query rows of a whole document (after an import, where anything may have
-/// changed).
-pub(crate) fn project(tx: &Transaction<'_>, kind: DocKind, d: &AutoCommit) -> Result<()> {
-    match kind {
+/// changed). A document this app cannot read for its layout is set aside instead; any other
+/// failure is an error.
+pub(crate) fn project(
+    tx: &Transaction<'_>,
+    doc_id: &str,
+    kind: DocKind,
+    d: &AutoCommit,
+) -> Result<()> {
+    // The readers fail before the first row is written, so a failure leaves no rows.
+    let projected = match kind {
         DocKind::Household => projection::household_doc(tx, d),
         DocKind::Incident => projection::incident_doc(tx, d),
+    };
+    match projected {
+        Ok(()) => {
+            tx.prepare_cached("DELETE FROM unread_docs WHERE doc_id = ?1")?
+                .execute([doc_id])?;
+            Ok(())
+        }
+        Err(Error::UnsupportedVersion) => set_aside(tx, doc_id, d),
+        Err(e) => Err(e),
     }
+}
+
+/// Takes a document out of the query tables and lists it as unread.
+fn set_aside(tx: &Transaction<'_>, doc_id: &str, d: &AutoCommit) -> Result<()> {
+    let layout = match d.get(automerge::ROOT, "v")? {
+        Some((automerge::Value::Scalar(s), _)) => s.as_i64().unwrap_or(0),
+        _ => 0,
+    };
+    // Only the fact, never the record: its content is personal data.
+    tracing::info!(
+        layout,
+        "a record in a newer layout is kept unread until the app is updated"
+    );
+    projection::remove(tx, doc_id)?;
+    tx.prepare_cached("INSERT OR REPLACE INTO unread_docs (doc_id, layout) VALUES (?1, ?2)")?
+        .execute(params![doc_id, layout])?;
+    Ok(())
+}
+
+/// Projects the documents set aside by an older app whose layout this app knows (run on
+/// open); the others stay aside.
+pub(crate) fn project_unread(conn: &mut Connection, actor: &ActorId) -> Result<()> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT doc_id FROM unread_docs ORDER BY doc_id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for id in &ids {
+        let Some((kind, d)) = load(&tx, id, actor)? else {
+            tx.prepare_cached("DELETE FROM unread_docs WHERE doc_id = ?1")?
+                .execute([id])?;
+            continue;
+        };
+        // Still newer than this app: `project` sets it aside again. Anything else that
+        // fails keeps it aside too: opening the store must not fail for one record.
+        if let Err(e) = project(&tx, id, kind, &d) {
+            tracing::warn!(error = %e, "a record set aside still cannot be read");
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Deletes a document and its rows in every table but the sync state.
@@ -151,8 +215,27 @@ pub(crate) fn delete(tx: &Transaction<'_>, doc_id: &str) -> Result<()> {
         "DELETE FROM doc_changes WHERE doc_id = ?1",
         "DELETE FROM documents WHERE id = ?1",
         "DELETE FROM change_history WHERE doc_id = ?1",
+        "DELETE FROM unread_docs WHERE doc_id = ?1",
     ] {
         tx.prepare_cached(sql)?.execute([doc_id])?;
     }
     projection::remove(tx, doc_id)
+}
+
+/// The kind of a document as its `type` field says, whatever its layout: a document in a
+/// newer layout is still stored under its kind (and set aside by [`project`]).
+pub(crate) fn kind_of(d: &AutoCommit) -> Result<DocKind> {
+    match doc::kind_of(d) {
+        Ok(kind) => Ok(kind),
+        Err(linli_domain::Error::UnsupportedLayout { .. }) => {
+            match d.get(automerge::ROOT, "type")? {
+                Some((automerge::Value::Scalar(s), _)) => s
+                    .as_str()
+                    .and_then(DocKind::from_code)
+                    .ok_or(Error::CorruptChanges("unknown document kind")),
+                _ => Err(Error::CorruptChanges("document has no type")),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -8,7 +8,7 @@ use automerge::{AutoCommit, Automerge, AutomergeError, LoadOptions, OnPartialLoa
 use rusqlite::{OptionalExtension, TransactionBehavior};
 
 use crate::db::lock;
-use crate::doc::{self, DocKind, heads_from_text, heads_to_text};
+use crate::doc::{DocKind, heads_from_text, heads_to_text};
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::store::{DataChange, Store};
@@ -63,7 +63,8 @@ impl Store {
     /// Applies changes made elsewhere (another device, the server). Idempotent: changes
     /// already here are skipped. Corrupt bytes, changes whose dependencies are missing, or
     /// a document that is not a valid household or incident are errors, and nothing is
-    /// written. Query tables are updated in the same transaction.
+    /// written. Query tables are updated in the same transaction. A document in a layout
+    /// newer than this app is stored but not shown (reading it is `UnsupportedVersion`).
     pub fn import_changes(&self, doc_id: &str, bytes: &[u8]) -> Result<ImportOutcome> {
         let mut outcomes = self.import_batch(&[(doc_id, bytes)], false)?;
         outcomes
@@ -116,7 +117,8 @@ impl Store {
             if !missing.is_empty() {
                 return Err(Error::MissingDependencies(missing.len()));
             }
-            let kind = doc::kind_of(&d)?;
+            // Known kind, any layout: a newer layout is stored and set aside, not refused.
+            let kind = documents::kind_of(&d)?;
             if known_kind.is_some_and(|k| k != kind) {
                 return Err(Error::CorruptChanges("document changed kind"));
             }
@@ -130,7 +132,7 @@ impl Store {
                 if from_server && clean {
                     sync_state::mark_synced(&tx, doc_id, &heads_to_text(&d.get_heads()), seq)?;
                 }
-                documents::project(&tx, kind, &d)?;
+                documents::project(&tx, doc_id, kind, &d)?;
                 changed.push((kind, doc_id.to_owned()));
             }
             outcomes.push(ImportOutcome {

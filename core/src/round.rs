@@ -626,4 +626,64 @@ mod tests {
         let err = session.apply(&dst.store, &out, &r, &Exchange::default());
         assert!(matches!(err, Err(Error::MissingDependencies(_))));
     }
+
+    #[test]
+    fn a_page_with_a_record_in_a_newer_layout_applies_the_rest() {
+        use automerge::transaction::Transactable;
+
+        let (src, dst) = (device(1), device(2));
+        let [a, newer, b] = ["101", "102", "103"].map(|room| household(&src.store, room));
+        // An app newer than this one rewrote `newer` in a layout this one does not know.
+        let mut d =
+            automerge::AutoCommit::load(&src.store.changes_since(&newer, &[]).unwrap()).unwrap();
+        d.put(automerge::ROOT, "v", 99).unwrap();
+        d.commit();
+        let newer_bytes = d.save();
+        let r = response(
+            vec![],
+            vec![
+                whole(&src.store, &a),
+                DocChanges {
+                    doc_id: newer.clone(),
+                    changes: newer_bytes,
+                },
+                whole(&src.store, &b),
+            ],
+            8,
+        );
+        let mut session = Session::default();
+        let out = session.prepare(&dst.store, 50).unwrap();
+        assert!(round(&mut session, &dst.store, &out, &r));
+
+        let mut listed: Vec<String> = dst
+            .store
+            .households_in("b")
+            .unwrap()
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        listed.sort();
+        let mut expected = vec![a, b];
+        expected.sort();
+        assert_eq!(listed, expected, "the newer record is not listed");
+        assert!(matches!(
+            dst.store.household(&newer),
+            Err(Error::UnsupportedVersion)
+        ));
+        // Its bytes are kept, whole, and it is not pending push.
+        assert_eq!(
+            dst.store.heads(&newer).unwrap(),
+            d.get_heads()
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(cursor(&dst.store).seq, 8);
+        assert_eq!(dst.store.sync_state().unwrap().pending_docs, 0);
+        // Nor can this app write to it: that could break what the newer app wrote.
+        assert!(matches!(
+            dst.store.set_tag(&newer, CareTag::Veteran, true),
+            Err(Error::UnsupportedVersion)
+        ));
+    }
 }

@@ -93,14 +93,17 @@ impl Store {
         let device = uuid::Uuid::parse_str(&identity.device_id)
             .map_err(|_| invalid("device_id", "not a UUID"))?;
         check_short("user_id", &identity.user_id, true)?;
-        let (writer, reader) = db::open(path.as_ref())?;
+        let (mut writer, reader) = db::open(path.as_ref())?;
         let offset = sync_state::clock_offset(&writer)?;
+        let actor = ActorId::from(device.as_bytes().as_slice());
+        // Records an older app set aside may be readable now (after an update).
+        documents::project_unread(&mut writer, &actor)?;
         Ok(Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             cache: DocCache::default(),
             observers: Mutex::new(Vec::new()),
-            actor: ActorId::from(device.as_bytes().as_slice()),
+            actor,
             identity,
             clock_offset_ms: AtomicI64::new(offset),
             before_commit: Mutex::new(None),
