@@ -43,9 +43,6 @@ pub enum LinliError {
     /// The app is too old for the server or for a record: update it.
     #[error("app update required")]
     UnsupportedVersion,
-    /// Some records are outside this user's area; they stay on the device.
-    #[error("{count} record(s) outside your area were not accepted")]
-    OutOfScope { count: u32 },
     /// The device's database failed or is from a newer app.
     #[error("storage: {reason}")]
     Storage { reason: String },
@@ -70,9 +67,6 @@ impl From<Error> for LinliError {
             Error::Unauthorized => LinliError::Unauthorized,
             Error::Revoked => LinliError::Revoked,
             Error::UnsupportedVersion => LinliError::UnsupportedVersion,
-            Error::OutOfScope { count } => LinliError::OutOfScope {
-                count: u32::try_from(count).unwrap_or(u32::MAX),
-            },
             Error::Server(reason) => LinliError::Server { reason },
             Error::CorruptChanges(_)
             | Error::MissingDependencies(_)
@@ -267,7 +261,8 @@ impl LinliStore {
     }
 
     /// Pushes and pulls until up to date. Cancel by cancelling the coroutine / task: the next
-    /// sync resumes where the last complete round left off.
+    /// sync resumes where the last complete round left off. Records the server refused are
+    /// in the report's `refused` (with why), not an error; they stay on the device.
     pub async fn sync(
         &self,
         settings: SyncSettings,

@@ -4,6 +4,7 @@
 //! so a record whose call returned survives a crash or a power cut.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -38,4 +39,12 @@ pub fn open(path: &Path) -> Result<(Connection, Connection)> {
     )?;
     configure(&reader)?;
     Ok((writer, reader))
+}
+
+/// Takes a lock of the store (a connection, the document cache, the observers).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave SQLite half-written (the transaction rolls
+    // back on drop), and a write puts a document into the cache only after its commit. So a
+    // poisoned lock is safe to take over.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -62,11 +62,6 @@ pub enum Error {
     #[error("this app is too old for the server or the record: update the app")]
     UnsupportedVersion,
 
-    /// The server refused to store changes to documents outside the user's scope. The rest
-    /// of the sync completed; the refused changes stay on the device.
-    #[error("{count} document(s) are outside this user's scope and were not accepted")]
-    OutOfScope { count: usize },
-
     /// The server answered with an error or an unreadable response.
     #[error("server error: {0}")]
     Server(String),

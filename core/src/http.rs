@@ -1,19 +1,37 @@
 //! The sync transport: one POST per round over reqwest (rustls), retrying network errors
 //! and server errors with doubling back-off; refusals (auth, version) are final.
+//!
+//! It knows the protocol's messages and nothing of the store or of sync's rounds: it sends
+//! the request it is given and returns what came back.
+
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::protocol::{
     self, CONTENT_TYPE, PROTOCOL_VERSION, Refusal, SYNC_PATH, SyncRequest, SyncResponse,
     VERSION_HEADER,
 };
-use crate::sync::SyncConfig;
+
+/// Where and how to reach the sync server.
+#[derive(Debug, Clone)]
+pub(crate) struct TransportOptions {
+    /// Base URL of the sync server, e.g. `https://linli.example.gov.cn`.
+    pub server_url: String,
+    /// The device token from enrolment.
+    pub token: String,
+    /// Attempts per round on network errors and 5xx, with doubling back-off.
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
 
 pub(crate) struct Transport {
     client: reqwest::Client,
     url: String,
     token: String,
     max_attempts: u32,
-    backoff: std::time::Duration,
+    backoff: Duration,
 }
 
 enum Failure {
@@ -23,21 +41,21 @@ enum Failure {
 }
 
 impl Transport {
-    pub(crate) fn new(config: &SyncConfig) -> Result<Transport> {
+    pub(crate) fn new(options: &TransportOptions) -> Result<Transport> {
         // reqwest is built without a bundled crypto provider; ring is ours. Installing
         // twice is harmless (the second attempt reports the first is in place).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|_| Error::Network("could not set up the HTTP client".into()))?;
         Ok(Transport {
             client,
-            url: format!("{}{}", config.server_url.trim_end_matches('/'), SYNC_PATH),
-            token: config.token.clone(),
-            max_attempts: config.max_attempts.max(1),
-            backoff: config.initial_backoff,
+            url: format!("{}{}", options.server_url.trim_end_matches('/'), SYNC_PATH),
+            token: options.token.clone(),
+            max_attempts: options.max_attempts.max(1),
+            backoff: options.initial_backoff,
         })
     }
 

@@ -8,20 +8,36 @@
 //! The domain itself (the model, the lifecycle, the document layout and the protocol) is
 //! the `linli-domain` crate, shared with the server and re-exported here.
 //!
+//! Modules, each depending only on those listed after it:
+//!
+//! - `sync.rs`: `SyncConfig` and the sync driver; `round.rs`: one round, prepared and
+//!   applied without the network; `http.rs`: the transport
+//! - `query.rs`: list, search and history queries; `people.rs`: the people of the scope
+//! - `households.rs`, `visits.rs`, `incidents.rs`, `places.rs`: each record kind's calls;
+//!   `merge.rs`: changes in and out, forgetting, compaction
+//! - `store.rs`: the store, the one write path, whole-document reads
+//! - `documents.rs`: document bytes in SQLite; `projection.rs`: the query tables;
+//!   `cache.rs`: the document cache; `sync_state.rs`: the sync bookkeeping
 //! - `schema.rs`, `db.rs`: the SQLite schema, migrations and connections
-//! - `store.rs`: writes and the merge surface; `projection.rs`: the query tables
-//! - `query.rs`: list, search and history queries
-//! - `sync.rs`: the device's sync state and rounds;
-//!   `http.rs`: the transport
 
+mod cache;
 mod db;
+mod documents;
 mod error;
+mod households;
 mod http;
+mod incidents;
+mod merge;
+mod people;
+mod places;
 mod projection;
 mod query;
+mod round;
 pub mod schema;
 mod store;
 mod sync;
+mod sync_state;
+mod visits;
 
 pub use error::{Error, Result};
 // The shared domain, re-exported so that apps and bindings see one API.
@@ -29,8 +45,11 @@ pub use linli_domain::doc::heads_to_text;
 pub(crate) use linli_domain::model;
 pub use linli_domain::model::*;
 pub use linli_domain::{doc, lifecycle, protocol, scope};
+pub use merge::ImportOutcome;
 pub use query::{
     HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy, VisitSummary,
 };
-pub use store::{DataChange, Identity, ImportOutcome, Store};
-pub use sync::{RefusedDoc, SyncConfig, SyncProgress, SyncReport, SyncState};
+pub use round::{RefusedDoc, SyncProgress, SyncReport};
+pub use store::{DataChange, Identity, Store};
+pub use sync::SyncConfig;
+pub use sync_state::SyncState;

@@ -179,6 +179,24 @@ pub fn incident_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
     Ok(())
 }
 
+/// Deletes a record's rows from every query table (the record left the device, or cannot
+/// be shown by this app).
+pub fn remove(tx: &Transaction<'_>, doc_id: &str) -> Result<()> {
+    for sql in [
+        // The search tables are keyed by the household's rowid: before the household goes.
+        "DELETE FROM household_search WHERE rowid = (SELECT rowid FROM households WHERE id = ?1)",
+        "DELETE FROM household_search_short WHERE rowid = \
+         (SELECT rowid FROM households WHERE id = ?1)",
+        "DELETE FROM household_tags WHERE household_id = ?1",
+        "DELETE FROM visits WHERE household_id = ?1",
+        "DELETE FROM households WHERE id = ?1",
+        "DELETE FROM incidents WHERE id = ?1",
+    ] {
+        tx.prepare_cached(sql)?.execute([doc_id])?;
+    }
+    Ok(())
+}
+
 /// Tags as stored in the `tags` column.
 pub fn parse_tags(codes: &str) -> Vec<CareTag> {
     codes.split(',').filter_map(CareTag::from_code).collect()

@@ -4,10 +4,11 @@
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
+use crate::db::lock;
 use crate::error::{Result, invalid};
 use crate::model::*;
 use crate::projection::{parse_tags, spaced};
-use crate::store::{Store, lock};
+use crate::store::Store;
 
 const DAY_MS: Millis = 24 * 3600 * 1000;
 

@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Version 1: the records and their query tables.
 const CREATE_V1: &str = r#"
@@ -153,6 +153,18 @@ CREATE TABLE people (
 ) STRICT;
 "#;
 
+/// Version 3: records kept without being shown, in a layout newer than the app reads.
+const V3: &str = r#"
+-- Documents in a layout newer than this app reads. Their bytes are in `documents` as any
+-- other's (so nothing is lost and they sync), but not in the query tables; on open, an app
+-- that knows their layout builds their rows and removes them from here.
+CREATE TABLE unread_docs (
+    doc_id TEXT PRIMARY KEY,
+    -- The layout (`v`) the document had when it was set aside.
+    layout INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// Brings a database to `VERSION`: creates it if empty, upgrades it if older.
 pub fn init(tx: &Transaction<'_>) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -180,6 +192,7 @@ pub fn init(tx: &Transaction<'_>) -> Result<()> {
 fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
     match from {
         1 => tx.execute_batch(V2)?,
+        2 => tx.execute_batch(V3)?,
         _ => {
             return Err(Error::IncompatibleSchema {
                 found: from,

@@ -33,6 +33,7 @@ fn from_fixture(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 const FIXTURES: &[(i64, &str)] = &[
     (1, include_str!("fixtures/schema_v1.sql")),
     (2, include_str!("fixtures/schema_v2.sql")),
+    (3, include_str!("fixtures/schema_v3.sql")),
 ];
 
 #[test]

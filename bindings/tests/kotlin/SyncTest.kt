@@ -98,6 +98,26 @@ class SyncTest {
     }
 
     @Test
+    fun aRecordOutsideTheAreaIsReportedAndStaysOnThePhone() = runBlocking {
+        DemoServer.start(stores.dir).use { server ->
+            // The demo tree holds b-9 of another grid: Li Mei's phone can place a record
+            // there, and the server refuses it.
+            val limei = stores.open(LI_MEI, server.device(LI_MEI).deviceId)
+            val outside = limei.createHousehold(household("b-9", "101", "孙七"))
+            limei.createHousehold(household("u-1-1", "302", "钱六"))
+            val sync = SyncScreenState(limei, server.settings(LI_MEI), stores.scope, io)
+            sync.ui.await { it.pendingChanges == 2 }
+
+            sync.sync().join()
+            val ui = sync.ui.await { !it.running && it.lastSyncedAt != null && it.pendingChanges == 1 }
+            assertEquals(Message.OUTSIDE_AREA, ui.notice?.message)
+            assertEquals(1, ui.notice?.count)
+            assertEquals(2u, assertNotNull(ui.progress).docsUp)
+            assertEquals("孙七", limei.household(outside).members.single().name)
+        }
+    }
+
+    @Test
     fun aTokenTheServerDoesNotKnowMeansSignInAgain() = runBlocking {
         DemoServer.start(stores.dir).use { server ->
             val store = stores.open(LI_MEI, places = false)

@@ -10,7 +10,7 @@ import socket
 import pytest
 
 import linli
-from factories import member, new_household, patch
+from factories import demo_places, member, new_household, patch
 
 
 class Progress(linli.SyncListener):
@@ -156,3 +156,25 @@ def test_no_server_is_a_network_error(store):
         port = s.getsockname()[1]
     with pytest.raises(linli.LinliError.Network):
         sync(store, linli.SyncSettings(server_url=f"http://127.0.0.1:{port}", token="x"))
+
+
+def test_a_record_outside_the_area_is_in_the_report_not_an_error(server, tmp_path):
+    limei = server.open_store(tmp_path / "limei.db", "user-limei")
+    limei.put_places(demo_places())  # as if it knew b-9, which is not in her grid
+    inside = limei.create_household(new_household("u-1-1", "301", [member("张三")]))
+    outside = limei.create_household(new_household("u-9-1", "101", [member("李四")]))
+
+    listener = Progress()
+    report = sync(limei, server.settings("user-limei"), listener)
+    assert report.refused == [
+        linli.RefusedDoc(doc_id=outside, outcome=linli.PushOutcome.OUT_OF_SCOPE)
+    ]
+    # The rest of the sync completed: the report has its progress and clock offset.
+    assert report.progress.docs_up == 2 and listener.seen[-1] == report.progress
+    assert abs(report.clock_offset_ms) < 60_000
+    state = limei.sync_state()
+    assert state.last_sync_at is not None and state.reference_version > 0
+    # The refused record stays on the phone, pending; the accepted one is synced.
+    assert state.pending_docs == 1
+    assert limei.household(outside).members[0].name == "李四"
+    assert limei.household(inside).id == inside

@@ -50,7 +50,6 @@ extension Notice {
         case .Unauthorized: self.init(.signInAgain)
         case .Revoked: self.init(.deviceRevoked)
         case .UnsupportedVersion: self.init(.updateApp)
-        case .OutOfScope(let count): self.init(.outsideArea, count: Int(count))
         case .Server: self.init(.serverTrouble)
         case .Storage: self.init(.storageFailed)
         case .NotFound: self.init(.notOnDevice)

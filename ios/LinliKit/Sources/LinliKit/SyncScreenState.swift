@@ -69,11 +69,10 @@ public final class SyncScreenState: StoreScreen<SyncUI> {
         }
         do {
             let report = try await store.sync(settings: settings, listener: listener)
-            let refused = report.refused.count
             update {
                 // The report's counts are final; a late progress hop must not undo them.
                 $0.progress = report.progress
-                $0.notice = refused == 0 ? nil : Notice(.notAccepted, count: refused)
+                $0.notice = Notice(refusedIn: report)
             }
         } catch {
             update { $0.notice = Notice(error) }
@@ -100,5 +99,20 @@ public final class SyncScreenState: StoreScreen<SyncUI> {
 
     override func failed(_ notice: Notice) {
         update { $0.notice = notice }
+    }
+}
+
+extension Notice {
+    /// What a completed sync tells the user about records the server refused (they stay on
+    /// the phone): those outside the user's area first, as the more actionable; nil if none.
+    public init?(refusedIn report: SyncReport) {
+        let outside = report.refused.filter { $0.outcome == .outOfScope }.count
+        if outside > 0 {
+            self.init(.outsideArea, count: outside)
+        } else if !report.refused.isEmpty {
+            self.init(.notAccepted, count: report.refused.count)
+        } else {
+            return nil
+        }
     }
 }

@@ -46,7 +46,6 @@ fun Throwable.toNotice(): Notice = when (this) {
         is LinliException.Unauthorized -> Notice(Message.SIGN_IN_AGAIN)
         is LinliException.Revoked -> Notice(Message.DEVICE_REVOKED)
         is LinliException.UnsupportedVersion -> Notice(Message.UPDATE_APP)
-        is LinliException.OutOfScope -> Notice(Message.OUTSIDE_AREA, count.toInt())
         is LinliException.Server -> Notice(Message.SERVER_TROUBLE)
         is LinliException.Storage -> Notice(Message.STORAGE_FAILED)
         is LinliException.NotFound -> Notice(Message.NOT_ON_DEVICE)

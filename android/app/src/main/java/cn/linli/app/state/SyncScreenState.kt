@@ -8,8 +8,10 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import uniffi.linli.DataChange
 import uniffi.linli.LinliStore
+import uniffi.linli.PushOutcome
 import uniffi.linli.SyncListener
 import uniffi.linli.SyncProgress
+import uniffi.linli.SyncReport
 import uniffi.linli.SyncSettings
 
 data class SyncUi(
@@ -61,8 +63,7 @@ class SyncScreenState(
         update { it.copy(running = true, progress = null, notice = null) }
         try {
             val report = store.sync(settings, progressListener)
-            val refused = report.refused.size
-            update { it.copy(notice = if (refused == 0) null else Notice(Message.NOT_ACCEPTED, refused)) }
+            update { it.copy(notice = report.refusedNotice()) }
         } catch (e: CancellationException) {
             throw e
         } catch (e: Exception) {
@@ -83,4 +84,17 @@ class SyncScreenState(
     }
 
     override fun failed(notice: Notice) = update { it.copy(notice = notice) }
+}
+
+/**
+ * What a completed sync tells the user about records the server refused (they stay on the
+ * phone): those outside the user's area first, as the more actionable; null if none.
+ */
+fun SyncReport.refusedNotice(): Notice? {
+    val outside = refused.count { it.outcome == PushOutcome.OUT_OF_SCOPE }
+    return when {
+        outside > 0 -> Notice(Message.OUTSIDE_AREA, outside)
+        refused.isNotEmpty() -> Notice(Message.NOT_ACCEPTED, refused.size)
+        else -> null
+    }
 }

@@ -1,0 +1,37 @@
+//! Door-knock visits (走访): recording one. A visit is written once, into its household's
+//! document; lists of visits are queries (`query.rs`).
+
+use crate::doc::{self, DocKind};
+use crate::error::Result;
+use crate::model::*;
+use crate::projection;
+use crate::store::{Store, new_id};
+
+impl Store {
+    pub fn record_visit(&self, new: NewVisit) -> Result<String> {
+        let now = self.now();
+        new.validate(now)?;
+        let visit = Visit {
+            id: new_id(),
+            household_id: new.household_id.clone(),
+            visitor: self.identity().user_id.clone(),
+            at: new.at.unwrap_or(now),
+            purpose: new.purpose,
+            needs: new.needs,
+            done_on_spot: new.done_on_spot,
+            follow_up: new.follow_up,
+        };
+        self.write(
+            &new.household_id,
+            DocKind::Household,
+            false,
+            "visit.record",
+            |d, _| {
+                doc::put_visit(d, &visit)?;
+                Ok(((), vec![]))
+            },
+            |tx, _, _| projection::visit(tx, &visit),
+        )?;
+        Ok(visit.id)
+    }
+}
