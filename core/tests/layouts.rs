@@ -238,7 +238,7 @@ fn household_skeleton(d: &mut AutoCommit, id: &str, v: i64) {
     d.put(ROOT, "notes", "").unwrap();
     let a = d.put_object(ROOT, "address", ObjType::Map).unwrap();
     d.put(&a, "community_id", COMMUNITY).unwrap();
-    d.put(&a, "grid_id", GRID_A).unwrap();
+    d.put(&a, "grid_id", GRID_1).unwrap();
     d.put(&a, "building_id", BUILDING_1).unwrap();
     d.put(&a, "unit_id", UNIT_1_1).unwrap();
     d.put(&a, "room", "301").unwrap();
