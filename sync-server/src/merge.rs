@@ -2,15 +2,16 @@
 //! checks that decide who may write and read what. Pure: no storage, no I/O, so every
 //! storage implementation (SQLite now, PostgreSQL later) judges pushes identically.
 //!
-//! The discipline is the device store's (`linli_core::Store::import_changes`): strict parse
-//! first (Automerge otherwise accepts a partial load silently), apply with
-//! `load_incremental`, refuse missing dependencies, then read the result back with
-//! [`doc::describe`] and check it is the record it claims to be, in a place the device may
-//! write. Nothing is returned for storing unless every check passed.
+//! The discipline is the device store's (`linli_core::Store::import_changes`): a strict
+//! parse, once ([`linli_domain::changes::parse`]: Automerge's `load_incremental` otherwise
+//! accepts a partial load silently), apply the parsed changes, refuse missing dependencies,
+//! then read the result back with [`doc::describe`] and check it is the record it claims to
+//! be, in a place the device may write. Nothing is returned for storing unless every check passed.
 
 use std::collections::BTreeSet;
 
-use automerge::{AutoCommit, Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
+use automerge::{AutoCommit, ChangeHash};
+use linli_domain::changes;
 use linli_domain::doc::heads_to_text;
 use linli_domain::doc::{self, DocKind, DocPlace};
 use linli_domain::protocol::PushOutcome;
@@ -74,21 +75,20 @@ pub fn merge_push(
     place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
 ) -> Result<Merge> {
     use Merge::Refused;
-    match Automerge::load_with_options(
-        bytes,
-        LoadOptions::new().on_partial_load(OnPartialLoad::Error),
-    ) {
-        // Missing dependencies are judged against the stored document below.
-        Ok(_) | Err(AutomergeError::MissingDeps) => {}
-        Err(_) => return Ok(Refused(PushOutcome::Invalid)),
-    }
+    // Parsed once, strictly: garbage, a damaged or truncated chunk refuse the whole push.
+    // Missing dependencies are judged against the stored document below.
+    let Ok(changes) = changes::parse(bytes) else {
+        return Ok(Refused(PushOutcome::Invalid));
+    };
     let mut d = match stored {
         // The server wrote this snapshot itself; failing to load it is a storage failure.
         Some(s) => AutoCommit::load(&s.snapshot)?,
         None => AutoCommit::new(),
     };
     let old_heads = d.get_heads();
-    if d.load_incremental(bytes).is_err() {
+    // Changes already held are skipped (a replay); those whose dependencies are missing
+    // are queued, and reported just below.
+    if d.apply_changes(changes).is_err() {
         return Ok(Refused(PushOutcome::Invalid));
     }
     if !d.get_missing_deps(&[]).is_empty() {
