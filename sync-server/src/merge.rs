@@ -1,6 +1,7 @@
 //! Applying a device's pushed changes to the server's copy of a document, and the scope
-//! checks that decide who may write and read what. Pure: no storage, no I/O, so every
-//! storage implementation (SQLite now, PostgreSQL later) judges pushes identically.
+//! checks that decide who may write and read what. Pure: storage only through [`DocWrite`]
+//! (a few primitives over one write transaction), no I/O, so every storage implementation
+//! (SQLite now, PostgreSQL later) judges and stores pushes identically.
 //!
 //! The discipline is the device store's (`linli_core::Store::import_changes`): a strict
 //! parse, once ([`linli_domain::changes::parse`]: Automerge's `load_incremental` otherwise
@@ -14,7 +15,7 @@ use automerge::{AutoCommit, ChangeHash};
 use linli_domain::changes;
 use linli_domain::doc::heads_to_text;
 use linli_domain::doc::{self, DocKind, DocPlace};
-use linli_domain::protocol::PushOutcome;
+use linli_domain::protocol::{DocPush, PushAck, PushOutcome};
 use linli_domain::scope::Scope;
 use linli_domain::{Place, PlaceKind};
 
@@ -59,6 +60,52 @@ pub enum Merge {
     Changed(Box<Update>),
     /// Refused; store nothing.
     Refused(PushOutcome),
+}
+
+/// What storing pushes needs, all within one write transaction, so two requests cannot
+/// interleave a load-apply-write of the same document.
+pub trait DocWrite {
+    /// A stored document.
+    fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
+    /// A place of the tree.
+    fn place(&self, id: &str) -> Result<Option<Place>>;
+    /// Stores a judged update pushed by `device_id`: appends its change row to the log (and
+    /// a departure when it moved the document), and replaces the stored document.
+    fn store(&self, device_id: &str, doc_id: &str, update: &Update) -> Result<()>;
+}
+
+/// Judges and stores every pushed document of one request: one acknowledgement per push, in
+/// order; a refused document writes nothing and does not stop the others.
+pub fn push_all(
+    tx: &dyn DocWrite,
+    device_id: &str,
+    scope: &Scope,
+    pushes: &[DocPush],
+) -> Result<Vec<PushAck>> {
+    let mut acks = Vec::with_capacity(pushes.len());
+    for p in pushes {
+        let stored = tx.load_doc(&p.doc_id)?;
+        let verdict = merge_push(&p.doc_id, stored.as_ref(), &p.changes, scope, &mut |id| {
+            tx.place(id)
+        })?;
+        let outcome = match verdict {
+            Merge::Unchanged => PushOutcome::Stored,
+            Merge::Changed(update) => {
+                tx.store(device_id, &p.doc_id, &update)?;
+                PushOutcome::Stored
+            }
+            Merge::Refused(outcome) => {
+                // The device's own business, not the operator's: not an error.
+                tracing::info!(device = %device_id, outcome = ?outcome, "push refused");
+                outcome
+            }
+        };
+        acks.push(PushAck {
+            doc_id: p.doc_id.clone(),
+            outcome,
+        });
+    }
+    Ok(acks)
 }
 
 /// Judges and applies one pushed document.

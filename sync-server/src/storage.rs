@@ -16,6 +16,7 @@ use linli_domain::{Millis, Place};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
+use crate::merge::{self, DocWrite};
 use crate::pull::{self, Puller};
 pub use crate::pull::{LogRead, MAX_PAGE_LIMIT, PAGE_BYTES, Page};
 
@@ -80,11 +81,24 @@ pub trait SyncStorage: Send + Sync + 'static {
     /// Looks up the device holding `token`.
     fn authenticate(&self, token: &str) -> Result<Auth>;
 
-    /// Judges (with [`crate::merge::merge_push`]) and stores every pushed document in one
-    /// transaction, so two requests cannot interleave a load-apply-write of the same
-    /// document. One acknowledgement per push, in order; a refused document writes nothing
-    /// and does not stop the others.
-    fn push(&self, device: &Device, pushes: &[DocPush]) -> Result<Vec<PushAck>>;
+    /// Runs `write` in one write transaction: every [`DocWrite`] call it makes is part of it,
+    /// and it commits only if `write` succeeds. The primitive under [`SyncStorage::push`].
+    fn write_docs(
+        &self,
+        write: &mut dyn FnMut(&dyn DocWrite) -> Result<Vec<PushAck>>,
+    ) -> Result<Vec<PushAck>>;
+
+    /// Judges and stores every pushed document in one transaction, so two requests cannot
+    /// interleave a load-apply-write of the same document. One acknowledgement per push, in
+    /// order; a refused document writes nothing and does not stop the others. The judging
+    /// is [`crate::merge`]'s, the same for every implementation; implementations provide
+    /// [`SyncStorage::write_docs`].
+    fn push(&self, device: &Device, pushes: &[DocPush]) -> Result<Vec<PushAck>> {
+        if pushes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write_docs(&mut |tx| merge::push_all(tx, &device.device_id, &device.scope, pushes))
+    }
 
     /// Runs `read` over one read transaction of the log: every [`LogRead`] call it makes
     /// sees the same state. The primitive under [`SyncStorage::pull`].

@@ -1,10 +1,11 @@
-//! [`SyncStorage`] on SQLite: authentication, storing judged pushes, the log reads a pull
-//! makes ([`LogRead`], over one read transaction) and reference data.
+//! [`SyncStorage`] on SQLite: authentication, the document reads and writes a push makes
+//! ([`DocWrite`], over one immediate transaction), the log reads a pull makes ([`LogRead`],
+//! over one read transaction) and reference data.
 
 use std::ops::ControlFlow;
 
 use linli_domain::Place;
-use linli_domain::protocol::{DocPush, Person, PushAck, PushOutcome, ReferenceData};
+use linli_domain::protocol::{Person, PushAck, ReferenceData};
 use linli_domain::scope::Scope;
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -14,16 +15,28 @@ use super::rows::{
     to_i64, to_u64,
 };
 use crate::error::Result;
-use crate::merge::{self, Merge, StoredDoc};
+use crate::merge::{DocWrite, StoredDoc, Update};
 use crate::pull::{Flow, LogChange, LogRead, Page};
 use crate::storage::{Auth, Device, SyncStorage, now_ms, token_hash};
 
-fn store_update(
-    tx: &Transaction<'_>,
-    device: &Device,
-    doc_id: &str,
-    u: &merge::Update,
-) -> Result<()> {
+/// The documents as one write transaction sees them.
+struct Docs<'c>(&'c Transaction<'c>);
+
+impl DocWrite for Docs<'_> {
+    fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
+        load_stored(self.0, doc_id)
+    }
+
+    fn place(&self, id: &str) -> Result<Option<Place>> {
+        load_place(self.0, id)
+    }
+
+    fn store(&self, device_id: &str, doc_id: &str, update: &Update) -> Result<()> {
+        store_update(self.0, device_id, doc_id, update)
+    }
+}
+
+fn store_update(tx: &Transaction<'_>, device_id: &str, doc_id: &str, u: &Update) -> Result<()> {
     let p = &u.place;
     tx.prepare_cached(
         "INSERT INTO changes (doc_id, device_id, community_id, grid_id, building_id, unit_id, \
@@ -31,7 +44,7 @@ fn store_update(
     )?
     .execute(params![
         doc_id,
-        device.device_id,
+        device_id,
         p.community_id,
         p.grid_id,
         p.building_id,
@@ -236,39 +249,11 @@ impl SyncStorage for SqliteStorage {
         })))
     }
 
-    fn push(&self, device: &Device, pushes: &[DocPush]) -> Result<Vec<PushAck>> {
-        if pushes.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.write(|tx| {
-            let mut acks = Vec::with_capacity(pushes.len());
-            for p in pushes {
-                let stored = load_stored(tx, &p.doc_id)?;
-                let verdict = merge::merge_push(
-                    &p.doc_id,
-                    stored.as_ref(),
-                    &p.changes,
-                    &device.scope,
-                    &mut |id| load_place(tx, id),
-                )?;
-                let outcome = match verdict {
-                    Merge::Unchanged => PushOutcome::Stored,
-                    Merge::Changed(update) => {
-                        store_update(tx, device, &p.doc_id, &update)?;
-                        PushOutcome::Stored
-                    }
-                    Merge::Refused(outcome) => {
-                        tracing::info!(device = %device.device_id, outcome = ?outcome, "push refused");
-                        outcome
-                    }
-                };
-                acks.push(PushAck {
-                    doc_id: p.doc_id.clone(),
-                    outcome,
-                });
-            }
-            Ok(acks)
-        })
+    fn write_docs(
+        &self,
+        write: &mut dyn FnMut(&dyn DocWrite) -> Result<Vec<PushAck>>,
+    ) -> Result<Vec<PushAck>> {
+        self.write(|tx| write(&Docs(tx)))
     }
 
     fn read_log(&self, read: &mut dyn FnMut(&dyn LogRead) -> Result<Page>) -> Result<Page> {
