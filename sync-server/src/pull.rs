@@ -291,6 +291,142 @@ fn departures(log: &dyn LogRead, who: Puller<'_>, after: u64, upto: u64) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use linli_domain::PlaceKind;
+    use linli_domain::doc::{DocKind, DocPlace};
+
+    fn at(grid: &str) -> DocPlace {
+        DocPlace {
+            community_id: "c".into(),
+            grid_id: grid.into(),
+            building_id: None,
+            unit_id: None,
+        }
+    }
+
+    /// A log in memory: the algorithm needs no database.
+    #[derive(Default)]
+    struct MemLog {
+        max: u64,
+        docs: Vec<(String, DocPlace)>,
+        /// (seq, doc, device, place, bytes)
+        changes: Vec<(u64, String, String, DocPlace, Vec<u8>)>,
+    }
+
+    impl LogRead for MemLog {
+        fn max_seq(&self) -> Result<u64> {
+            Ok(self.max)
+        }
+        fn compacted_upto(&self) -> Result<u64> {
+            Ok(0)
+        }
+        fn docs_in_scope(
+            &self,
+            scope: &Scope,
+            after_doc: &str,
+            limit: usize,
+            each: &mut dyn FnMut(String, Vec<u8>) -> Result<Flow>,
+        ) -> Result<()> {
+            let mut docs: Vec<_> = self
+                .docs
+                .iter()
+                .filter(|(id, place)| id.as_str() > after_doc && scope.covers(place))
+                .collect();
+            docs.sort_by(|x, y| x.0.cmp(&y.0));
+            for (id, _) in docs.into_iter().take(limit) {
+                if each(id.clone(), format!("whole {id}").into_bytes())?.is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        fn changes_in_scope(
+            &self,
+            scope: &Scope,
+            after: u64,
+            upto: u64,
+            not_by: &str,
+            limit: usize,
+            each: &mut dyn FnMut(LogChange) -> Result<Flow>,
+        ) -> Result<()> {
+            let rows = self.changes.iter().filter(|(seq, _, device, place, _)| {
+                *seq > after && *seq <= upto && device != not_by && scope.covers(place)
+            });
+            for (seq, doc_id, _, _, bytes) in rows.take(limit) {
+                let row = LogChange {
+                    seq: *seq,
+                    doc_id: doc_id.clone(),
+                    moved: false,
+                    bytes: bytes.clone(),
+                };
+                if each(row)?.is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        fn departures_in_scope(&self, _: &Scope, _: u64, _: u64) -> Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+        fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
+            Ok(self
+                .docs
+                .iter()
+                .find(|(id, _)| id == doc_id)
+                .map(|(_, place)| StoredDoc {
+                    kind: DocKind::Household,
+                    place: place.clone(),
+                    snapshot: Vec::new(),
+                }))
+        }
+    }
+
+    #[test]
+    fn a_snapshot_pass_pages_by_id_then_changes_follow_without_own_ones() {
+        let mut log = MemLog {
+            max: 6,
+            ..MemLog::default()
+        };
+        for (id, grid) in [("a", "g1"), ("b", "g2"), ("c", "g1"), ("d", "g1")] {
+            log.docs.push((id.into(), at(grid)));
+        }
+        let mut scope = Scope::default();
+        scope.grant(PlaceKind::Grid, "g1");
+        let me = Puller {
+            device_id: "me",
+            scope: &scope,
+            scope_seq: 0,
+        };
+        let first = pull(&log, me, &Cursor::default(), 2).unwrap();
+        let ids: Vec<_> = first.docs.iter().map(|d| d.doc_id.as_str()).collect();
+        assert_eq!(ids, ["a", "c"]);
+        assert!(first.more);
+        let snapshot = first.cursor.snapshot.clone().unwrap();
+        assert_eq!((snapshot.upto, snapshot.after_doc.as_str()), (6, "c"));
+
+        // Changes arrive while the pass is under way; the pass still ends at its `upto`.
+        log.max = 9;
+        log.changes
+            .push((7, "a".into(), "other".into(), at("g1"), b"1".to_vec()));
+        log.changes
+            .push((8, "a".into(), "other".into(), at("g1"), b"2".to_vec()));
+        log.changes
+            .push((9, "c".into(), "me".into(), at("g1"), b"3".to_vec()));
+        let second = pull(&log, me, &first.cursor, 10).unwrap();
+        let got: Vec<_> = second
+            .docs
+            .iter()
+            .map(|d| (d.doc_id.as_str(), d.changes.clone()))
+            .collect();
+        assert_eq!(got, [("d", b"whole d".to_vec()), ("a", b"12".to_vec())]);
+        assert!(!second.more);
+        assert_eq!(
+            second.cursor,
+            Cursor {
+                seq: 9,
+                snapshot: None
+            }
+        );
+    }
 
     #[test]
     fn budget_always_takes_one_item() {

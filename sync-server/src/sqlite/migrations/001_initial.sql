@@ -1,3 +1,5 @@
+-- Version 1: places, people, grants, devices, documents and the change log.
+-- Frozen: this file is what version 1 shipped; a change to the schema is a new migration.
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
