@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use automerge::{AutoCommit, Automerge, AutomergeError, LoadOptions, OnPartialLoad};
+use automerge::AutoCommit;
+use linli_domain::changes;
 use rusqlite::{OptionalExtension, TransactionBehavior};
 
 use crate::db::lock;
@@ -81,17 +82,16 @@ impl Store {
         items: &[(&str, &[u8])],
         from_server: bool,
     ) -> Result<Vec<ImportOutcome>> {
-        // Strict parse first: a partial load is otherwise silently accepted by Automerge.
+        // Parsed once, strictly, before anything is locked: a damaged or truncated chunk
+        // refuses the batch (Automerge's `load_incremental` would keep what came before it).
         // Missing dependencies are judged against the stored document below.
-        for (_, bytes) in items {
-            match Automerge::load_with_options(
-                bytes,
-                LoadOptions::new().on_partial_load(OnPartialLoad::Error),
-            ) {
-                Ok(_) | Err(AutomergeError::MissingDeps) => {}
-                Err(_) => return Err(Error::CorruptChanges("bytes are not Automerge changes")),
-            }
-        }
+        let parsed = items
+            .iter()
+            .map(|(_, bytes)| {
+                changes::parse(bytes)
+                    .map_err(|_| Error::CorruptChanges("bytes are not Automerge changes"))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Documents touched by this batch; a document may appear twice in one page. Taken out
@@ -99,7 +99,7 @@ impl Store {
         let mut touched: HashMap<String, (DocKind, AutoCommit)> = HashMap::new();
         let mut outcomes = Vec::with_capacity(items.len());
         let mut changed: Vec<(DocKind, String)> = Vec::new();
-        for (doc_id, bytes) in items {
+        for ((doc_id, _), parsed) in items.iter().zip(parsed) {
             let doc_id = *doc_id;
             let existing = match touched.remove(doc_id).or_else(|| self.cache.take(doc_id)) {
                 Some(held) => Some(held),
@@ -111,7 +111,7 @@ impl Store {
                 None => (AutoCommit::new().with_actor(self.actor.clone()), None),
             };
             let old_heads = d.get_heads();
-            d.load_incremental(bytes)
+            d.apply_changes(parsed)
                 .map_err(|_| Error::CorruptChanges("changes could not be applied"))?;
             let missing = d.get_missing_deps(&[]);
             if !missing.is_empty() {

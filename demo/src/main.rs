@@ -4,7 +4,7 @@
 //!
 //! Prints `listening on http://ADDR` on stdout once bound (port 0 gives the real port), so
 //! scripts and tests can read where to connect. Logs go to stderr, filtered by `RUST_LOG`
-//! (default `info`).
+//! (default `info`, without Automerge's own events: see `DEFAULT_LOG`).
 
 mod simulate;
 
@@ -35,12 +35,15 @@ struct Cli {
     no_simulate: bool,
 }
 
+/// Logging unless `RUST_LOG` says otherwise.
+const DEFAULT_LOG: &str = "info";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -9,6 +9,7 @@
 //! - `protocol.rs`: the sync wire protocol (messages and their encoding)
 //! - `error.rs`: the domain's error
 
+pub mod changes;
 pub mod doc;
 mod error;
 pub mod lifecycle;

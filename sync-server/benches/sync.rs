@@ -46,7 +46,9 @@ use linli_core::{
     Need, NeedCategory, NewHousehold, NewIncident, NewMember, NewVisit, Place, PlaceKind, Priority,
     Relation, Residency, Store, SyncConfig, SyncProgress, SyncReport, VisitPurpose,
 };
-use linli_sync_server::{AppState, Auth, SqliteStorage, Storage, User, admin};
+use linli_sync_server::{
+    AdminStorage, AppState, Auth, SqliteStorage, Storage, SyncStorage, User, admin,
+};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;

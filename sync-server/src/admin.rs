@@ -2,7 +2,7 @@
 //! `linli-sync-server admin` command, and the demo community of `linli-sync-server demo`.
 //!
 //! The checks here (a grid sits under a community, a user belongs to a community, …) are
-//! independent of the storage; the writes go through [`Storage`]. Output names ids, never
+//! independent of the storage; the writes go through [`AdminStorage`]. Output names ids, never
 //! people's names, except the demo table, whose people are invented.
 
 use std::io::Write;
@@ -11,7 +11,7 @@ use linli_domain::protocol::Role;
 use linli_domain::{Place, PlaceKind};
 
 use crate::error::{Error, Result};
-use crate::storage::{Compaction, Storage, User, new_token, token_hash};
+use crate::storage::{AdminStorage, Compaction, User, new_token, token_hash};
 
 /// A subcommand of `linli-sync-server admin`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -104,7 +104,7 @@ fn check_text(field: &'static str, value: &str) -> Result<()> {
 
 /// Creates or updates a place, checking it fits the tree: a community has no parent, a grid
 /// sits under a community, a building under a grid, a unit under a building.
-pub fn create_place(storage: &dyn Storage, place: &Place) -> Result<()> {
+pub fn create_place(storage: &dyn AdminStorage, place: &Place) -> Result<()> {
     check_text("place id", &place.id)?;
     check_text("place name", &place.name)?;
     let parent_kind = match place.kind {
@@ -143,7 +143,7 @@ pub fn create_place(storage: &dyn Storage, place: &Place) -> Result<()> {
     Ok(())
 }
 
-pub fn create_user(storage: &dyn Storage, user: &User) -> Result<()> {
+pub fn create_user(storage: &dyn AdminStorage, user: &User) -> Result<()> {
     check_text("user id", &user.id)?;
     check_text("user name", &user.name)?;
     match storage.place(&user.community_id)? {
@@ -162,7 +162,7 @@ pub fn create_user(storage: &dyn Storage, user: &User) -> Result<()> {
 
 /// Grants a user a place. The scope follows the place's level whatever the role, so a
 /// street admin can hold several communities and a grid worker an extra building.
-pub fn grant(storage: &dyn Storage, user_id: &str, place_id: &str) -> Result<()> {
+pub fn grant(storage: &dyn AdminStorage, user_id: &str, place_id: &str) -> Result<()> {
     storage
         .user(user_id)?
         .ok_or(Error::NotFound { kind: "user" })?;
@@ -175,7 +175,7 @@ pub fn grant(storage: &dyn Storage, user_id: &str, place_id: &str) -> Result<()>
 
 /// Enrolls a device (a fresh id unless one is given) and returns its token.
 pub fn enroll(
-    storage: &dyn Storage,
+    storage: &dyn AdminStorage,
     user_id: &str,
     device_id: Option<uuid::Uuid>,
 ) -> Result<Enrollment> {
@@ -188,17 +188,17 @@ pub fn enroll(
     Ok(Enrollment { device_id, token })
 }
 
-pub fn revoke(storage: &dyn Storage, device_id: &str) -> Result<()> {
+pub fn revoke(storage: &dyn AdminStorage, device_id: &str) -> Result<()> {
     storage.revoke(device_id)?;
     Ok(())
 }
 
-pub fn compact(storage: &dyn Storage, keep_last: u64) -> Result<Compaction> {
+pub fn compact(storage: &dyn AdminStorage, keep_last: u64) -> Result<Compaction> {
     storage.compact(keep_last)
 }
 
 /// Runs one admin command, writing its result to `out`.
-pub fn run(storage: &dyn Storage, cmd: AdminCommand, out: &mut dyn Write) -> Result<()> {
+pub fn run(storage: &dyn AdminStorage, cmd: AdminCommand, out: &mut dyn Write) -> Result<()> {
     match cmd {
         AdminCommand::CreatePlace {
             id,
@@ -339,7 +339,7 @@ pub fn demo_places() -> Vec<Place> {
 /// grid worker per grid, a building leader of 安置小区1栋 and a community admin, and enrolls
 /// one device each. Idempotent: rerunning changes nothing but the devices' tokens, and does
 /// not bump the reference version. Device ids are fixed so reruns reuse them.
-pub fn seed_demo(storage: &dyn Storage) -> Result<Vec<DemoDevice>> {
+pub fn seed_demo(storage: &dyn AdminStorage) -> Result<Vec<DemoDevice>> {
     use demo::*;
     for place in demo_places() {
         create_place(storage, &place)?;

@@ -7,9 +7,11 @@
 //!
 //! - `lib.rs`: the router ([`app`]), its state and the HTTP handlers; [`serve`]
 //! - `error.rs`: the server's error and its HTTP mapping
-//! - `storage.rs`: the [`Storage`] trait and the types it speaks
-//! - `sqlite.rs`: [`SqliteStorage`], the embedded implementation
+//! - `storage.rs`: the storage traits ([`SyncStorage`], [`AdminStorage`], [`Storage`]) and
+//!   the types they speak
+//! - `sqlite/`: [`SqliteStorage`], the embedded implementation
 //! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent)
+//! - `pull.rs`: paging a pull: snapshot passes, changes, departures (storage-independent)
 //! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command; the demo
@@ -19,6 +21,7 @@ pub mod backup;
 pub mod config;
 mod error;
 pub mod merge;
+pub mod pull;
 pub mod sqlite;
 pub mod storage;
 
@@ -41,7 +44,7 @@ use linli_domain::protocol::{
 pub use admin::{DemoDevice, Enrollment, seed_demo};
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
-pub use storage::{Auth, Device, Storage, User};
+pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User};
 
 /// What every handler shares: the storage.
 #[derive(Clone)]

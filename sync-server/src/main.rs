@@ -3,7 +3,8 @@
 //!
 //! `serve` prints `listening on http://ADDR` on stdout once bound (port 0 gives
 //! the real port), so scripts and tests can read where to connect. Logs go to stderr,
-//! filtered by `RUST_LOG` (default `info`).
+//! filtered by `RUST_LOG` (default `info`, without Automerge's own events: see
+//! `DEFAULT_LOG`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,8 +53,8 @@ enum Command {
         from: PathBuf,
         #[arg(long, env = "LINLI_DB")]
         db: PathBuf,
-        /// Restore even though the database has a write-ahead log (after a crash, when no
-        /// server runs).
+        /// Restore even though another process seems to have the database open (only when
+        /// you are sure no server runs).
         #[arg(long)]
         force: bool,
     },
@@ -66,12 +67,18 @@ enum Command {
     },
 }
 
+/// Logging unless `RUST_LOG` says otherwise. Automerge reports every error it returns at
+/// ERROR level (its `#[instrument(err)]` spans), including ones the server handles (a device
+/// pushing a damaged document is refused and logged at `info`); the server logs what needs a
+/// person itself, so Automerge's own events are off.
+const DEFAULT_LOG: &str = "info,automerge=off";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         .init();

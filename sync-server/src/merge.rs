@@ -1,19 +1,21 @@
 //! Applying a device's pushed changes to the server's copy of a document, and the scope
-//! checks that decide who may write and read what. Pure: no storage, no I/O, so every
-//! storage implementation (SQLite now, PostgreSQL later) judges pushes identically.
+//! checks that decide who may write and read what. Pure: storage only through [`DocWrite`]
+//! (a few primitives over one write transaction), no I/O, so every storage implementation
+//! (SQLite now, PostgreSQL later) judges and stores pushes identically.
 //!
-//! The discipline is the device store's (`linli_core::Store::import_changes`): strict parse
-//! first (Automerge otherwise accepts a partial load silently), apply with
-//! `load_incremental`, refuse missing dependencies, then read the result back with
-//! [`doc::describe`] and check it is the record it claims to be, in a place the device may
-//! write. Nothing is returned for storing unless every check passed.
+//! The discipline is the device store's (`linli_core::Store::import_changes`): a strict
+//! parse, once ([`linli_domain::changes::parse`]: Automerge's `load_incremental` otherwise
+//! accepts a partial load silently), apply the parsed changes, refuse missing dependencies,
+//! then read the result back with [`doc::describe`] and check it is the record it claims to
+//! be, in a place the device may write. Nothing is returned for storing unless every check passed.
 
 use std::collections::BTreeSet;
 
-use automerge::{AutoCommit, Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
+use automerge::{AutoCommit, ChangeHash};
+use linli_domain::changes;
 use linli_domain::doc::heads_to_text;
 use linli_domain::doc::{self, DocKind, DocPlace};
-use linli_domain::protocol::PushOutcome;
+use linli_domain::protocol::{DocPush, PushAck, PushOutcome};
 use linli_domain::scope::Scope;
 use linli_domain::{Place, PlaceKind};
 
@@ -60,6 +62,52 @@ pub enum Merge {
     Refused(PushOutcome),
 }
 
+/// What storing pushes needs, all within one write transaction, so two requests cannot
+/// interleave a load-apply-write of the same document.
+pub trait DocWrite {
+    /// A stored document.
+    fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
+    /// A place of the tree.
+    fn place(&self, id: &str) -> Result<Option<Place>>;
+    /// Stores a judged update pushed by `device_id`: appends its change row to the log (and
+    /// a departure when it moved the document), and replaces the stored document.
+    fn store(&self, device_id: &str, doc_id: &str, update: &Update) -> Result<()>;
+}
+
+/// Judges and stores every pushed document of one request: one acknowledgement per push, in
+/// order; a refused document writes nothing and does not stop the others.
+pub fn push_all(
+    tx: &dyn DocWrite,
+    device_id: &str,
+    scope: &Scope,
+    pushes: &[DocPush],
+) -> Result<Vec<PushAck>> {
+    let mut acks = Vec::with_capacity(pushes.len());
+    for p in pushes {
+        let stored = tx.load_doc(&p.doc_id)?;
+        let verdict = merge_push(&p.doc_id, stored.as_ref(), &p.changes, scope, &mut |id| {
+            tx.place(id)
+        })?;
+        let outcome = match verdict {
+            Merge::Unchanged => PushOutcome::Stored,
+            Merge::Changed(update) => {
+                tx.store(device_id, &p.doc_id, &update)?;
+                PushOutcome::Stored
+            }
+            Merge::Refused(outcome) => {
+                // The device's own business, not the operator's: not an error.
+                tracing::info!(device = %device_id, outcome = ?outcome, "push refused");
+                outcome
+            }
+        };
+        acks.push(PushAck {
+            doc_id: p.doc_id.clone(),
+            outcome,
+        });
+    }
+    Ok(acks)
+}
+
 /// Judges and applies one pushed document.
 ///
 /// `place_of` looks a place up in the server's tree; it is how a document's claimed place is
@@ -74,21 +122,20 @@ pub fn merge_push(
     place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
 ) -> Result<Merge> {
     use Merge::Refused;
-    match Automerge::load_with_options(
-        bytes,
-        LoadOptions::new().on_partial_load(OnPartialLoad::Error),
-    ) {
-        // Missing dependencies are judged against the stored document below.
-        Ok(_) | Err(AutomergeError::MissingDeps) => {}
-        Err(_) => return Ok(Refused(PushOutcome::Invalid)),
-    }
+    // Parsed once, strictly: garbage, a damaged or truncated chunk refuse the whole push.
+    // Missing dependencies are judged against the stored document below.
+    let Ok(changes) = changes::parse(bytes) else {
+        return Ok(Refused(PushOutcome::Invalid));
+    };
     let mut d = match stored {
         // The server wrote this snapshot itself; failing to load it is a storage failure.
         Some(s) => AutoCommit::load(&s.snapshot)?,
         None => AutoCommit::new(),
     };
     let old_heads = d.get_heads();
-    if d.load_incremental(bytes).is_err() {
+    // Changes already held are skipped (a replay); those whose dependencies are missing
+    // are queued, and reported just below.
+    if d.apply_changes(changes).is_err() {
         return Ok(Refused(PushOutcome::Invalid));
     }
     if !d.get_missing_deps(&[]).is_empty() {

@@ -1,24 +1,24 @@
-//! The storage trait every server database implements, and the types it speaks.
+//! The storage traits every server database implements, and the types they speak.
 //!
-//! All SQL (and all other blocking work on the database) lives behind [`Storage`]; the HTTP
-//! layer calls it from `tokio::task::spawn_blocking`, never on an async worker. Methods are
-//! coarse (one push of a whole request, one page of a pull) so that an implementation can
-//! make each one transaction. The judging of pushed documents is shared by all
-//! implementations in [`crate::merge`]. [`crate::sqlite::SqliteStorage`] is the embedded
-//! implementation; PostgreSQL is to follow.
+//! Split by concern: [`SyncStorage`] is what a sync round needs, [`AdminStorage`] what the
+//! `admin` command needs; [`Storage`] is both. All SQL (and all other blocking work on the
+//! database) lives behind them; the HTTP layer calls them from
+//! `tokio::task::spawn_blocking`, never on an async worker. Methods are coarse (one push of a
+//! whole request, one page of a pull) so that an implementation can make each one
+//! transaction. What must not differ between implementations is shared, pure code: judging
+//! pushes in [`crate::merge`], paging pulls in [`crate::pull`] (over [`LogRead`]).
+//! [`crate::sqlite::SqliteStorage`] is the embedded implementation; PostgreSQL is to follow,
+//! and must pass the conformance suite in `tests/conformance/`.
 
-use linli_domain::protocol::{Cursor, DocChanges, DocPush, PushAck, ReferenceData, Role};
+use linli_domain::protocol::{Cursor, DocPush, PushAck, ReferenceData, Role};
+use linli_domain::scope::Scope;
 use linli_domain::{Millis, Place};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
-use linli_domain::scope::Scope;
-
-/// Largest page a device may ask for, in changes or documents.
-pub const MAX_PAGE_LIMIT: u32 = 1000;
-/// A page stops growing past this many bytes of changes (one item is always sent, however
-/// large, so a big document cannot stall a device).
-pub const PAGE_BYTES: usize = 1024 * 1024;
+use crate::merge::{self, DocWrite};
+use crate::pull::{self, Puller};
+pub use crate::pull::{LogRead, MAX_PAGE_LIMIT, PAGE_BYTES, Page};
 
 /// A person known to the server (the reference data devices receive names them).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,16 +64,6 @@ pub struct DeviceInfo {
     pub revoked_at: Option<Millis>,
 }
 
-/// One page of a pull.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
-    pub docs: Vec<DocChanges>,
-    /// Documents that left the device's scope within the page's range of the log.
-    pub gone: Vec<String>,
-    pub cursor: Cursor,
-    pub more: bool,
-}
-
 /// What a compaction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Compaction {
@@ -82,40 +72,73 @@ pub struct Compaction {
     pub compacted_upto: u64,
 }
 
-/// The server's database.
-pub trait Storage: Send + Sync + 'static {
+/// What the sync endpoint needs: authentication, pushes, the pull primitives and reference
+/// data. Every method is blocking (the router calls it through `spawn_blocking`).
+pub trait SyncStorage: Send + Sync + 'static {
     /// A trivial query, for `/health`.
     fn health(&self) -> Result<()>;
 
     /// Looks up the device holding `token`.
     fn authenticate(&self, token: &str) -> Result<Auth>;
 
+    /// Runs `write` in one write transaction: every [`DocWrite`] call it makes is part of it,
+    /// and it commits only if `write` succeeds. The primitive under [`SyncStorage::push`].
+    fn write_docs(
+        &self,
+        write: &mut dyn FnMut(&dyn DocWrite) -> Result<Vec<PushAck>>,
+    ) -> Result<Vec<PushAck>>;
+
     /// Judges and stores every pushed document in one transaction, so two requests cannot
     /// interleave a load-apply-write of the same document. One acknowledgement per push, in
-    /// order; a refused document writes nothing and does not stop the others.
-    fn push(&self, device: &Device, pushes: &[DocPush]) -> Result<Vec<PushAck>>;
+    /// order; a refused document writes nothing and does not stop the others. The judging
+    /// is [`crate::merge`]'s, the same for every implementation; implementations provide
+    /// [`SyncStorage::write_docs`].
+    fn push(&self, device: &Device, pushes: &[DocPush]) -> Result<Vec<PushAck>> {
+        if pushes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write_docs(&mut |tx| merge::push_all(tx, &device.device_id, &device.scope, pushes))
+    }
 
-    /// One page of what the device's scope holds after `cursor` (see `linli_domain::protocol`
-    /// for the cursor's meaning). `page_limit` is clamped to `1..=MAX_PAGE_LIMIT`.
-    fn pull(&self, device: &Device, cursor: &Cursor, page_limit: u32) -> Result<Page>;
+    /// Runs `read` over one read transaction of the log: every [`LogRead`] call it makes
+    /// sees the same state. The primitive under [`SyncStorage::pull`].
+    fn read_log(&self, read: &mut dyn FnMut(&dyn LogRead) -> Result<Page>) -> Result<Page>;
+
+    /// One page of what the device's scope holds after `cursor` (see
+    /// `linli_domain::protocol` for the cursor's meaning). `page_limit` is clamped to
+    /// `1..=MAX_PAGE_LIMIT`. The algorithm is [`crate::pull`]'s, the same for every
+    /// implementation; implementations provide [`SyncStorage::read_log`].
+    fn pull(&self, device: &Device, cursor: &Cursor, page_limit: u32) -> Result<Page> {
+        let who = Puller {
+            device_id: &device.device_id,
+            scope: &device.scope,
+            scope_seq: device.scope_seq,
+        };
+        self.read_log(&mut |log| pull::pull(log, who, cursor, page_limit))
+    }
 
     /// The device's places and people, unless it already holds `known_version`.
     fn reference(&self, device: &Device, known_version: u64) -> Result<Option<ReferenceData>>;
+}
 
-    // ---- administration -----------------------------------------------------------------
-
+/// What the `admin` command and the demo seed need: places, people, grants, devices,
+/// compaction. (The checks on what is written live in [`crate::admin`].)
+pub trait AdminStorage: Send + Sync + 'static {
     fn place(&self, id: &str) -> Result<Option<Place>>;
-    /// Creates or replaces a place; true if anything changed.
+    /// Creates or replaces a place; true if anything changed (and only then is the
+    /// reference version bumped).
     fn put_place(&self, place: &Place) -> Result<bool>;
     fn user(&self, id: &str) -> Result<Option<User>>;
-    /// Creates or replaces a user; true if anything changed.
+    /// Creates or replaces a user; true if anything changed (and only then is the reference
+    /// version bumped).
     fn put_user(&self, user: &User) -> Result<bool>;
-    /// Grants a user a place; true if it was not granted before.
+    /// Grants a user a place; true if it was not granted before. A new grant marks the log
+    /// (see [`Device::scope_seq`]) and bumps the reference version.
     fn grant(&self, user_id: &str, place_id: &str) -> Result<bool>;
     /// Registers a device of a user with the hash of its token. An existing device of the
     /// same user gets the new token and is unrevoked; one of another user is an error.
     fn enroll(&self, device_id: &str, user_id: &str, token_hash: &[u8]) -> Result<()>;
-    /// Revokes a device; false if it was already revoked.
+    /// Revokes a device; false if it was already revoked, an error if it does not exist.
     fn revoke(&self, device_id: &str) -> Result<bool>;
     fn devices(&self) -> Result<Vec<DeviceInfo>>;
     /// Deletes change rows with `seq <= max_seq - keep_last`. Documents keep their full
@@ -124,6 +147,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Bumped on every change to places, people or grants.
     fn reference_version(&self) -> Result<u64>;
 }
+
+/// The server's database: both concerns, as the router's state holds it.
+pub trait Storage: SyncStorage + AdminStorage {}
+
+impl<T: SyncStorage + AdminStorage + ?Sized> Storage for T {}
 
 /// How a token is stored: its SHA-256, never the token itself.
 pub fn token_hash(token: &str) -> Vec<u8> {

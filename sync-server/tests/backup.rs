@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use linli_domain::{Place, PlaceKind};
 use linli_sync_server::backup::{backup, restore};
-use linli_sync_server::{SqliteStorage, Storage};
+use linli_sync_server::{AdminStorage, SqliteStorage};
 
 fn grid(i: usize) -> Place {
     Place {

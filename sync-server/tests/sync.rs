@@ -16,7 +16,7 @@ use linli_core::protocol::{
 };
 use linli_core::*;
 use linli_sync_server::admin::{self, demo};
-use linli_sync_server::{AppState, DemoDevice, SqliteStorage, Storage, app};
+use linli_sync_server::{AdminStorage, AppState, DemoDevice, SqliteStorage, app};
 use tempfile::TempDir;
 use tower::ServiceExt;
 

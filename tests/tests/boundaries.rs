@@ -15,7 +15,7 @@ use linli_core::protocol::{
     Role, SYNC_PATH, SyncRequest, VERSION_HEADER,
 };
 use linli_core::*;
-use linli_sync_server::{Storage, admin};
+use linli_sync_server::{AdminStorage, admin};
 
 fn now_ms() -> Millis {
     linli_sync_server::storage::now_ms()

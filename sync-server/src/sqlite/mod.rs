@@ -1,0 +1,25 @@
+//! The embedded SQLite implementation of the storage traits, [`SqliteStorage`].
+//!
+//! - `db.rs`: the connections (one writer, a few readers, WAL, `synchronous = FULL`) and
+//!   opening a database
+//! - `schema.rs`: the schema version and the numbered migrations in `migrations/*.sql`
+//! - `rows.rs`: row conversions and the small queries both halves share
+//! - `sync.rs`: [`crate::storage::SyncStorage`]: authentication, pushes, the pull's log
+//!   reads ([`crate::pull::LogRead`]), reference data
+//! - `admin.rs`: [`crate::storage::AdminStorage`]: places, users, grants, devices,
+//!   compaction
+//!
+//! The change log is `changes`, numbered by `seq` (`AUTOINCREMENT`, so a number is never
+//! reused, even after compaction deletes rows). Each row carries the document's place after
+//! the change, so a pull filters by scope with an index per level. `documents` holds each
+//! document's full snapshot, which snapshot passes send; `departures` where documents moved
+//! away from.
+
+mod admin;
+mod db;
+mod rows;
+mod schema;
+mod sync;
+
+pub use db::SqliteStorage;
+pub use schema::VERSION as SCHEMA_VERSION;

@@ -1,0 +1,274 @@
+//! Server databases written by shipped versions open, upgrade and are still served.
+//!
+//! `fixtures/server_schema_vN.sql` freezes each shipped schema with data of that version
+//! (places, people, devices, a household's document, its change rows with real Automerge
+//! bytes). Each is built into a database, opened with `SqliteStorage::open` (which upgrades
+//! it), compared with a fresh database, and synced from. Freeze the current version only
+//! when shipping a new one:
+//! `LINLI_FREEZE=1 cargo test -p linli-sync-server --test migration -- --ignored freeze`.
+
+#![allow(clippy::unwrap_used)]
+
+use automerge::AutoCommit;
+use linli_domain::doc;
+use linli_domain::protocol::{Cursor, DocPush, PushOutcome};
+use linli_domain::{Address, CareTag, Housing, NewHousehold, NewMember, Relation, Residency};
+use linli_sync_server::admin::demo;
+use linli_sync_server::sqlite::SCHEMA_VERSION;
+use linli_sync_server::storage::token_hash;
+use linli_sync_server::{AdminStorage, Auth, Device, SqliteStorage, SyncStorage};
+use rusqlite::Connection;
+
+/// Every shipped schema, frozen with data.
+const FIXTURES: &[(i64, &str)] = &[
+    (1, include_str!("fixtures/server_schema_v1.sql")),
+    (2, include_str!("fixtures/server_schema_v2.sql")),
+];
+
+/// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
+const LI_TOKEN: &str = "fixture-token-li";
+const ADMIN_TOKEN: &str = "fixture-token-admin";
+const LI_DEVICE: &str = "00000000-0000-4000-8000-000000000001";
+const ADMIN_DEVICE: &str = "00000000-0000-4000-8000-000000000004";
+/// The fixtures' household.
+const HOUSEHOLD: &str = "hh-fixture-1";
+
+fn schema_of(c: &Connection) -> Vec<(String, String, String, Option<String>)> {
+    let mut stmt = c
+        .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn user_version(c: &Connection) -> i64 {
+    c.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn device(s: &SqliteStorage, token: &str) -> Device {
+    match s.authenticate(token).unwrap() {
+        Auth::Device(d) => *d,
+        other => panic!("expected a device, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_shipped_version_opens_upgraded_with_its_data() {
+    assert_eq!(
+        FIXTURES.last().map(|f| f.0),
+        Some(SCHEMA_VERSION),
+        "freeze the new version"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fresh_path = dir.path().join("fresh.db");
+    drop(SqliteStorage::open(&fresh_path).unwrap());
+    let fresh = schema_of(&Connection::open(&fresh_path).unwrap());
+    for (version, sql) in FIXTURES {
+        let path = dir.path().join(format!("v{version}.db"));
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(sql).unwrap();
+        assert_eq!(user_version(&c), *version);
+        drop(c);
+
+        let s = SqliteStorage::open(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
+        assert_eq!(
+            schema_of(&c),
+            fresh,
+            "v{version} upgrades to today's schema"
+        );
+        assert_eq!(user_version(&c), SCHEMA_VERSION);
+        check_served(&s, *version);
+    }
+}
+
+/// The fixture's data is served as a device would see it, and new writes are taken.
+fn check_served(s: &SqliteStorage, version: i64) {
+    let admin = device(s, ADMIN_TOKEN);
+    let li = device(s, LI_TOKEN);
+    assert_eq!(admin.device_id, ADMIN_DEVICE);
+    assert_eq!(li.device_id, LI_DEVICE);
+    assert!(li.scope.grids.contains(demo::GRID_1), "v{version}");
+
+    // A fresh device gets the document whole.
+    let page = s.pull(&admin, &Cursor::default(), 100).unwrap();
+    assert_eq!(page.docs.len(), 1, "v{version}");
+    assert_eq!(page.docs[0].doc_id, HOUSEHOLD);
+    let mut copy = AutoCommit::load(&page.docs[0].changes).unwrap();
+    let household = doc::read_household(&copy).unwrap();
+    assert_eq!(household.members[0].name, "张三丰");
+    assert_eq!(household.notes, "独居，女儿每周来一次");
+
+    // The change rows are served to a device that has the first of them.
+    let first_seq = page.cursor.seq - 2;
+    let changes = s
+        .pull(
+            &admin,
+            &Cursor {
+                seq: first_seq,
+                snapshot: None,
+            },
+            100,
+        )
+        .unwrap();
+    assert_eq!(changes.docs.len(), 1, "v{version}");
+    assert!(changes.cursor.snapshot.is_none());
+
+    // And the upgraded database takes new pushes.
+    let heads = copy.get_heads();
+    doc::put_household_fields(&mut copy, None, None, Some("升级后")).unwrap();
+    copy.commit();
+    let acks = s
+        .push(
+            &li,
+            &[DocPush {
+                doc_id: HOUSEHOLD.into(),
+                changes: copy.save_after(&heads),
+            }],
+        )
+        .unwrap();
+    assert_eq!(acks[0].outcome, PushOutcome::Stored, "v{version}");
+    let after = s.pull(&admin, &page.cursor, 100).unwrap();
+    assert_eq!(after.docs.len(), 1);
+}
+
+/// Writes `fixtures/server_schema_v{SCHEMA_VERSION}.sql` from a database of the current
+/// version: the demo community, two devices with known tokens, one household created,
+/// edited and moved within grid 1 by 李梅's device.
+#[test]
+#[ignore]
+fn freeze() {
+    if std::env::var_os("LINLI_FREEZE").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let s = SqliteStorage::open(&path).unwrap();
+    linli_sync_server::seed_demo(&s).unwrap();
+    s.enroll(LI_DEVICE, demo::USER_LI_MEI, &token_hash(LI_TOKEN))
+        .unwrap();
+    s.enroll(ADMIN_DEVICE, demo::USER_ADMIN, &token_hash(ADMIN_TOKEN))
+        .unwrap();
+    let li = device(&s, LI_TOKEN);
+
+    let at = |building: &str, unit: &str| Address {
+        community_id: demo::COMMUNITY.into(),
+        grid_id: demo::GRID_1.into(),
+        building_id: Some(building.into()),
+        unit_id: Some(unit.into()),
+        room: "301".into(),
+    };
+    let mut d = AutoCommit::new();
+    let new = NewHousehold {
+        place_id: demo::UNIT_1_1.into(),
+        room: "301".into(),
+        residency: Residency::Resident,
+        housing: Housing::Resettlement,
+        tags: vec![CareTag::ElderlyAlone],
+        notes: String::new(),
+        members: Vec::new(),
+    };
+    doc::init_household(
+        &mut d,
+        HOUSEHOLD,
+        1_764_547_200_000,
+        &at(demo::BUILDING_1, demo::UNIT_1_1),
+        &new,
+    )
+    .unwrap();
+    let member = NewMember {
+        name: "张三丰".into(),
+        relation: Relation::Head,
+        birth_year: Some(1948),
+        phone: None,
+        id_number: None,
+    };
+    doc::put_member(&mut d, "m-fixture-1", &member).unwrap();
+    d.commit();
+    let mut pushes = vec![d.save_after(&[])];
+    let heads = d.get_heads();
+    doc::put_household_fields(&mut d, None, None, Some("独居，女儿每周来一次")).unwrap();
+    d.commit();
+    pushes.push(d.save_after(&heads));
+    let heads = d.get_heads();
+    doc::write_address(&mut d, &at(demo::BUILDING_2, demo::UNIT_2_1)).unwrap();
+    d.commit();
+    pushes.push(d.save_after(&heads));
+    for changes in pushes {
+        let acks = s
+            .push(
+                &li,
+                &[DocPush {
+                    doc_id: HOUSEHOLD.into(),
+                    changes,
+                }],
+            )
+            .unwrap();
+        assert_eq!(acks[0].outcome, PushOutcome::Stored);
+    }
+    drop(s);
+
+    let c = Connection::open(&path).unwrap();
+    let dump = dump(&c);
+    let out = format!(
+        "{}/tests/fixtures/server_schema_v{SCHEMA_VERSION}.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::write(out, dump).unwrap();
+}
+
+/// The schema and every row, as SQL that rebuilds the database.
+fn dump(c: &Connection) -> String {
+    let mut out = String::from(
+        "-- Frozen by sync-server/tests/migration.rs `freeze`. Do not edit.\n\
+         -- Tokens: fixture-token-li, fixture-token-admin (the devices hold their SHA-256).\n",
+    );
+    out.push_str(&format!("PRAGMA user_version = {};\n", user_version(c)));
+    let mut stmt = c
+        .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL \
+             AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+        )
+        .unwrap();
+    let objects: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut tables = Vec::new();
+    for (name, sql) in &objects {
+        out.push_str(sql);
+        out.push_str(";\n");
+        if sql.starts_with("CREATE TABLE") {
+            tables.push(name.clone());
+        }
+    }
+    // AUTOINCREMENT's counter: sequence numbers are never reused.
+    tables.push("sqlite_sequence".into());
+    for t in tables {
+        let mut stmt = c.prepare(&format!("SELECT * FROM {t}")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            let vals: Vec<String> = (0..n)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Null => "NULL".into(),
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(v) => {
+                        format!("'{}'", String::from_utf8_lossy(v).replace('\'', "''"))
+                    }
+                    rusqlite::types::ValueRef::Blob(v) => format!(
+                        "X'{}'",
+                        v.iter().map(|b| format!("{b:02X}")).collect::<String>()
+                    ),
+                })
+                .collect();
+            out.push_str(&format!("INSERT INTO {t} VALUES ({});\n", vals.join(", ")));
+        }
+    }
+    out
+}

@@ -1,0 +1,168 @@
+//! Apps already installed keep syncing: a request recorded from a real device store
+//! speaking protocol version 1 is replayed, byte for byte, against today's server.
+//!
+//! `fixtures/protocol_v1/request_push.bin` is an encoded `SyncRequest` from a real
+//! `linli_core::Store` of the demo grid worker 李梅 (device `…0001`, the fixed id
+//! `seed_demo` enrolls), pushing one household it created in unit 1 of building 1 (see
+//! `fixtures/protocol_v1/README.md`). Regenerate it only for a new protocol version, into a
+//! new folder: `LINLI_RECORD=1 cargo test -p linli-sync-server --test protocol_v1 --
+//! --ignored record`.
+
+#![allow(clippy::unwrap_used)]
+
+use automerge::AutoCommit;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use linli_core::{
+    CareTag, Housing, Identity, NewHousehold, NewMember, Relation, Residency, Store, SyncConfig,
+};
+use linli_domain::doc;
+use linli_domain::protocol::{
+    self, CONTENT_TYPE, Cursor, DocPush, PushOutcome, SYNC_PATH, SyncRequest, SyncResponse,
+    VERSION_HEADER,
+};
+use linli_sync_server::admin::{self, DemoDevice, demo};
+use linli_sync_server::{AppState, SqliteStorage, app};
+use tower::ServiceExt;
+
+const REQUEST_PUSH: &[u8] = include_bytes!("fixtures/protocol_v1/request_push.bin");
+/// The version the recorded request speaks, sent in its header as the app sends it.
+const RECORDED_VERSION: &str = "1";
+/// The device that recorded it (the fixed id `seed_demo` gives 李梅's device).
+const RECORDED_DEVICE: &str = "00000000-0000-4000-8000-000000000001";
+
+async fn post(router: &axum::Router, token: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+    let req = Request::builder()
+        .method("POST")
+        .uri(SYNC_PATH)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, CONTENT_TYPE)
+        .header(VERSION_HEADER, RECORDED_VERSION)
+        .body(Body::from(body))
+        .unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, bytes.to_vec())
+}
+
+fn token_of(devices: &[DemoDevice], user: &str) -> String {
+    devices
+        .iter()
+        .find(|d| d.user_id == user)
+        .unwrap()
+        .token
+        .clone()
+}
+
+#[tokio::test]
+async fn a_recorded_v1_push_is_stored_and_reaches_another_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = std::sync::Arc::new(SqliteStorage::open(dir.path().join("s.db")).unwrap());
+    let devices = admin::seed_demo(storage.as_ref()).unwrap();
+    let li = devices
+        .iter()
+        .find(|d| d.user_id == demo::USER_LI_MEI)
+        .unwrap();
+    assert_eq!(li.device_id, RECORDED_DEVICE);
+    let router = app(AppState::new(storage));
+
+    // What the recording holds, read only to know what to expect.
+    let recorded: SyncRequest = protocol::decode(REQUEST_PUSH).unwrap();
+    assert_eq!(recorded.protocol, 1);
+    assert_eq!(recorded.push.len(), 1);
+    let doc_id = recorded.push[0].doc_id.clone();
+
+    let (status, body) = post(&router, &li.token, REQUEST_PUSH.to_vec()).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let resp: SyncResponse = protocol::decode(&body).unwrap();
+    assert_eq!(resp.protocol, 1);
+    assert_eq!(resp.acks.len(), 1);
+    assert_eq!(resp.acks[0].doc_id, doc_id);
+    assert_eq!(resp.acks[0].outcome, PushOutcome::Stored);
+    assert!(
+        resp.reference.is_some(),
+        "a device holding none gets the places"
+    );
+
+    // Replayed as the app would after a lost response: stored once, acknowledged again.
+    let (status, body) = post(&router, &li.token, REQUEST_PUSH.to_vec()).await;
+    assert_eq!(status, StatusCode::OK);
+    let again: SyncResponse = protocol::decode(&body).unwrap();
+    assert_eq!(again.acks[0].outcome, PushOutcome::Stored);
+
+    // Another device of the grid's community pulls the household.
+    let pull = SyncRequest {
+        protocol: 1,
+        cursor: Cursor::default(),
+        reference_version: 0,
+        push: Vec::new(),
+        page_limit: 100,
+    };
+    let admin_token = token_of(&devices, demo::USER_ADMIN);
+    let (status, body) = post(&router, &admin_token, protocol::encode(&pull).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let pulled: SyncResponse = protocol::decode(&body).unwrap();
+    assert_eq!(pulled.docs.len(), 1);
+    assert_eq!(pulled.docs[0].doc_id, doc_id);
+    let copy = AutoCommit::load(&pulled.docs[0].changes).unwrap();
+    let household = doc::read_household(&copy).unwrap();
+    assert_eq!(household.id, doc_id);
+    assert_eq!(household.address.unit_id.as_deref(), Some(demo::UNIT_1_1));
+    assert_eq!(household.members[0].name, "张秀英");
+}
+
+/// Records `fixtures/protocol_v1/request_push.bin` with a real device store.
+#[test]
+#[ignore]
+fn record() {
+    if std::env::var_os("LINLI_RECORD").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        dir.path().join("phone.db"),
+        Identity {
+            device_id: RECORDED_DEVICE.into(),
+            user_id: demo::USER_LI_MEI.into(),
+        },
+    )
+    .unwrap();
+    store.put_places(&admin::demo_places()).unwrap();
+    let id = store
+        .create_household(NewHousehold {
+            place_id: demo::UNIT_1_1.into(),
+            room: "301".into(),
+            residency: Residency::Resident,
+            housing: Housing::Resettlement,
+            tags: vec![CareTag::ElderlyAlone],
+            notes: "独居，女儿每周来一次".into(),
+            members: vec![NewMember {
+                name: "张秀英".into(),
+                relation: Relation::Head,
+                birth_year: Some(1948),
+                phone: None,
+                id_number: None,
+            }],
+        })
+        .unwrap();
+    // What the app's first sync round sends (`linli_core::sync`): everything since no
+    // heads, a fresh cursor, no reference data yet, the default page size.
+    let request = SyncRequest {
+        protocol: 1,
+        cursor: Cursor::default(),
+        reference_version: store.sync_state().unwrap().reference_version,
+        push: vec![DocPush {
+            changes: store.changes_since(&id, &[]).unwrap(),
+            doc_id: id,
+        }],
+        page_limit: SyncConfig::new("https://unused", "unused").page_limit,
+    };
+    let path = format!(
+        "{}/tests/fixtures/protocol_v1/request_push.bin",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::write(path, protocol::encode(&request).unwrap()).unwrap();
+}
