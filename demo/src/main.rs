@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use linli_sync_server::admin::{self, DemoDevice};
 use linli_sync_server::{AppState, SqliteStorage, config};
+use linli_testkit::DemoDevice;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -62,8 +62,8 @@ fn run(cli: Cli) -> Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     let storage = SqliteStorage::open(&cli.db)?;
-    let devices = linli_sync_server::seed_demo(&storage)?;
-    admin::print_demo_devices(&devices, &mut std::io::stdout().lock())?;
+    let devices = linli_testkit::seed_demo(&storage)?;
+    linli_testkit::print_demo_devices(&devices, &mut std::io::stdout().lock())?;
     let phones = cli.db.with_file_name("devices");
     serve(
         storage,

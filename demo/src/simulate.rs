@@ -14,8 +14,8 @@ use linli_core::{
     Residency, Store, SyncConfig, VisitPurpose,
 };
 
-use linli_sync_server::admin::DemoDevice;
-use linli_sync_server::admin::demo::{BUILDING_2, GRID_1, GRID_2, UNIT_1_1, UNIT_9_1};
+use linli_testkit::DemoDevice;
+use linli_testkit::demo::{BUILDING_2, GRID_1, GRID_2, UNIT_1_1, UNIT_9_1};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 

@@ -1,5 +1,5 @@
 //! Administration: places, people, grants, devices and compaction, as used by the
-//! `linli-sync-server admin` command, and the demo community of `linli-sync-server demo`.
+//! `linli-sync-server admin` command. (The demo community is seeded by the test kit.)
 //!
 //! The checks here (a grid sits under a community, a user belongs to a community, …) are
 //! independent of the storage; the writes go through [`AdminStorage`]. Output names ids, never
@@ -273,122 +273,6 @@ pub fn run(storage: &dyn AdminStorage, cmd: AdminCommand, out: &mut dyn Write) -
                 )?;
             }
         }
-    }
-    Ok(())
-}
-
-// ---- the demo community ----------------------------------------------------------------
-
-/// Ids of the demo community (the same as the core's test fixtures, plus units).
-pub mod demo {
-    pub const COMMUNITY: &str = "c-xingfu";
-    pub const GRID_1: &str = "g-1";
-    pub const GRID_2: &str = "g-2";
-    pub const BUILDING_1: &str = "b-1";
-    pub const BUILDING_2: &str = "b-2";
-    pub const BUILDING_9: &str = "b-9";
-    pub const UNIT_1_1: &str = "u-1-1";
-    pub const UNIT_1_2: &str = "u-1-2";
-    pub const UNIT_2_1: &str = "u-2-1";
-    pub const UNIT_2_2: &str = "u-2-2";
-    pub const UNIT_9_1: &str = "u-9-1";
-    pub const UNIT_9_2: &str = "u-9-2";
-
-    pub const USER_LI_MEI: &str = "user-limei";
-    pub const USER_WANG_QIANG: &str = "user-wangqiang";
-    pub const USER_ZHAO: &str = "user-zhao";
-    pub const USER_ADMIN: &str = "user-admin";
-}
-
-/// A demo user's device, with its freshly issued token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoDevice {
-    pub user_id: String,
-    pub name: String,
-    pub role: Role,
-    pub device_id: String,
-    pub token: String,
-}
-
-/// The demo community's place tree, parents first (for a device store's `put_places`).
-pub fn demo_places() -> Vec<Place> {
-    use demo::*;
-    let p = |id: &str, kind, parent: Option<&str>, name: &str| Place {
-        id: id.into(),
-        kind,
-        parent_id: parent.map(Into::into),
-        name: name.into(),
-    };
-    vec![
-        p(COMMUNITY, PlaceKind::Community, None, "幸福社区"),
-        p(GRID_1, PlaceKind::Grid, Some(COMMUNITY), "第一网格"),
-        p(GRID_2, PlaceKind::Grid, Some(COMMUNITY), "第二网格"),
-        p(BUILDING_1, PlaceKind::Building, Some(GRID_1), "安置小区1栋"),
-        p(BUILDING_2, PlaceKind::Building, Some(GRID_1), "安置小区2栋"),
-        p(BUILDING_9, PlaceKind::Building, Some(GRID_2), "桂花苑9栋"),
-        p(UNIT_1_1, PlaceKind::Unit, Some(BUILDING_1), "1单元"),
-        p(UNIT_1_2, PlaceKind::Unit, Some(BUILDING_1), "2单元"),
-        p(UNIT_2_1, PlaceKind::Unit, Some(BUILDING_2), "1单元"),
-        p(UNIT_2_2, PlaceKind::Unit, Some(BUILDING_2), "2单元"),
-        p(UNIT_9_1, PlaceKind::Unit, Some(BUILDING_9), "1单元"),
-        p(UNIT_9_2, PlaceKind::Unit, Some(BUILDING_9), "2单元"),
-    ]
-}
-
-/// Seeds the demo community (幸福社区: two grids, three buildings of two units each) with a
-/// grid worker per grid, a building leader of 安置小区1栋 and a community admin, and enrolls
-/// one device each. Idempotent: rerunning changes nothing but the devices' tokens, and does
-/// not bump the reference version. Device ids are fixed so reruns reuse them.
-pub fn seed_demo(storage: &dyn AdminStorage) -> Result<Vec<DemoDevice>> {
-    use demo::*;
-    for place in demo_places() {
-        create_place(storage, &place)?;
-    }
-    let people: [(&str, &str, Role, &str, u128); 4] = [
-        (USER_LI_MEI, "李梅", Role::GridWorker, GRID_1, 1),
-        (USER_WANG_QIANG, "王强", Role::GridWorker, GRID_2, 2),
-        (USER_ZHAO, "赵楼长", Role::BuildingLeader, BUILDING_1, 3),
-        (USER_ADMIN, "陈主任", Role::Admin, COMMUNITY, 4),
-    ];
-    let mut devices = Vec::new();
-    for (id, name, role, place, n) in people {
-        create_user(
-            storage,
-            &User {
-                id: id.into(),
-                name: name.into(),
-                role,
-                community_id: COMMUNITY.into(),
-            },
-        )?;
-        grant(storage, id, place)?;
-        // Recognisable fixed ids: 00000000-0000-4000-8000-00000000000N.
-        let device = uuid::Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0000 | n);
-        let e = enroll(storage, id, Some(device))?;
-        devices.push(DemoDevice {
-            user_id: id.into(),
-            name: name.into(),
-            role,
-            device_id: e.device_id,
-            token: e.token,
-        });
-    }
-    Ok(devices)
-}
-
-/// Writes the demo devices as a table.
-pub fn print_demo_devices(devices: &[DemoDevice], out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "user\trole\tuser_id\tdevice_id\ttoken")?;
-    for d in devices {
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}",
-            d.name,
-            d.role.label(),
-            d.user_id,
-            d.device_id,
-            d.token
-        )?;
     }
     Ok(())
 }

@@ -14,7 +14,7 @@
 //! - `pull.rs`: paging a pull: snapshot passes, changes, departures (storage-independent)
 //! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
-//! - `admin.rs`: places, people, devices and compaction for the `admin` command; the demo
+//! - `admin.rs`: places, people, devices and compaction for the `admin` command
 
 pub mod admin;
 pub mod backup;
@@ -41,7 +41,7 @@ use linli_domain::protocol::{
     SyncResponse, VERSION_HEADER,
 };
 
-pub use admin::{DemoDevice, Enrollment, seed_demo};
+pub use admin::Enrollment;
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
 pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User};

@@ -31,7 +31,7 @@ fn a_backup_taken_while_writing_is_consistent_and_complete() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.db");
     let storage = Arc::new(SqliteStorage::open(&db).unwrap());
-    linli_sync_server::seed_demo(storage.as_ref()).unwrap();
+    linli_testkit::seed_demo(storage.as_ref()).unwrap();
     let committed = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
@@ -80,7 +80,7 @@ fn restore_puts_the_backup_in_place_and_keeps_the_old_database() {
     let copy = dir.path().join("backup.db");
     {
         let storage = SqliteStorage::open(&db).unwrap();
-        linli_sync_server::seed_demo(&storage).unwrap();
+        linli_testkit::seed_demo(&storage).unwrap();
         backup(&db, &copy).unwrap();
         storage.put_place(&grid(7)).unwrap();
         // While the server has the database open, restore refuses and changes nothing.

@@ -13,10 +13,10 @@ use automerge::AutoCommit;
 use linli_domain::doc;
 use linli_domain::protocol::{Cursor, DocPush, PushOutcome};
 use linli_domain::{Address, CareTag, Housing, NewHousehold, NewMember, Relation, Residency};
-use linli_sync_server::admin::demo;
 use linli_sync_server::sqlite::SCHEMA_VERSION;
 use linli_sync_server::storage::token_hash;
 use linli_sync_server::{AdminStorage, Auth, Device, SqliteStorage, SyncStorage};
+use linli_testkit::demo;
 use rusqlite::Connection;
 
 /// Every shipped schema, frozen with data.
@@ -147,7 +147,7 @@ fn freeze() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("server.db");
     let s = SqliteStorage::open(&path).unwrap();
-    linli_sync_server::seed_demo(&s).unwrap();
+    linli_testkit::seed_demo(&s).unwrap();
     s.enroll(LI_DEVICE, demo::USER_LI_MEI, &token_hash(LI_TOKEN))
         .unwrap();
     s.enroll(ADMIN_DEVICE, demo::USER_ADMIN, &token_hash(ADMIN_TOKEN))

@@ -21,8 +21,8 @@ use linli_domain::protocol::{
     self, CONTENT_TYPE, Cursor, DocPush, PushOutcome, SYNC_PATH, SyncRequest, SyncResponse,
     VERSION_HEADER,
 };
-use linli_sync_server::admin::{self, DemoDevice, demo};
 use linli_sync_server::{AppState, SqliteStorage, app};
+use linli_testkit::{DemoDevice, demo};
 use tower::ServiceExt;
 
 const REQUEST_PUSH: &[u8] = include_bytes!("fixtures/protocol_v1/request_push.bin");
@@ -61,7 +61,7 @@ fn token_of(devices: &[DemoDevice], user: &str) -> String {
 async fn a_recorded_v1_push_is_stored_and_reaches_another_device() {
     let dir = tempfile::tempdir().unwrap();
     let storage = std::sync::Arc::new(SqliteStorage::open(dir.path().join("s.db")).unwrap());
-    let devices = admin::seed_demo(storage.as_ref()).unwrap();
+    let devices = linli_testkit::seed_demo(storage.as_ref()).unwrap();
     let li = devices
         .iter()
         .find(|d| d.user_id == demo::USER_LI_MEI)
@@ -130,7 +130,7 @@ fn record() {
         },
     )
     .unwrap();
-    store.put_places(&admin::demo_places()).unwrap();
+    store.put_places(&linli_testkit::demo::places()).unwrap();
     let id = store
         .create_household(NewHousehold {
             place_id: demo::UNIT_1_1.into(),

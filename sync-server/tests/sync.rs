@@ -15,8 +15,10 @@ use linli_core::protocol::{
     SYNC_PATH, SyncRequest, SyncResponse, VERSION_HEADER,
 };
 use linli_core::*;
-use linli_sync_server::admin::{self, demo};
-use linli_sync_server::{AdminStorage, AppState, DemoDevice, SqliteStorage, app};
+use linli_sync_server::admin;
+use linli_sync_server::{AdminStorage, AppState, SqliteStorage, app};
+use linli_testkit::DemoDevice;
+use linli_testkit::demo;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
@@ -33,7 +35,7 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("server.db");
         let storage = Arc::new(SqliteStorage::open(&path).unwrap());
-        let devices = linli_sync_server::seed_demo(storage.as_ref()).unwrap();
+        let devices = linli_testkit::seed_demo(storage.as_ref()).unwrap();
         let router = app(AppState::new(storage.clone()));
         Server {
             router,
@@ -550,7 +552,7 @@ async fn a_new_grant_brings_the_places_documents() {
 async fn seeding_the_demo_again_changes_only_tokens() {
     let server = Server::new();
     let version = server.storage.reference_version().unwrap();
-    let again = linli_sync_server::seed_demo(server.storage.as_ref()).unwrap();
+    let again = linli_testkit::seed_demo(server.storage.as_ref()).unwrap();
     assert_eq!(server.storage.reference_version().unwrap(), version);
     assert_eq!(server.storage.devices().unwrap().len(), 4);
     let old = server.device(demo::USER_LI_MEI);

@@ -3,11 +3,16 @@
 //!
 //! - `demo.rs`: the demo community (幸福社区): its ids, place tree and people
 //! - `records.rs`: builders of households, members, visits and incidents as the forms make them
+//! - `seed.rs`: the demo community seeded into a server's storage, with a device each
 //!
-//! It depends on the domain only, so every crate of the workspace can use it.
+//! It depends on the domain and on the server's administration (never on the device core),
+//! so the core's tests can use it too.
 
 pub mod demo;
 pub mod records;
+mod seed;
+
+pub use seed::{DemoDevice, print_demo_devices, seed_demo};
 
 /// A temporary directory for databases, on tmpfs (`/dev/shm`) where there is one. For tests
 /// about what crosses the wire rather than the disk: on a small shared machine the fsync of

@@ -163,7 +163,7 @@ async fn a_server_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() {
     let db = dir.path().join("server.db");
     let (pa, pb) = {
         let storage = SqliteStorage::open(&db).unwrap();
-        linli_sync_server::seed_demo(&storage).unwrap();
+        linli_testkit::seed_demo(&storage).unwrap();
         (
             add_person(&storage, "worker-a", Role::GridWorker, &[GRID_1]),
             add_person(&storage, "worker-b", Role::GridWorker, &[GRID_1]),

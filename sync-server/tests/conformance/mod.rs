@@ -16,9 +16,10 @@ use automerge::AutoCommit;
 use linli_domain::doc::{self as write, describe};
 use linli_domain::protocol::{Cursor, DocChanges, DocPush, PushOutcome, Role};
 use linli_domain::{Address, CareTag, Housing, NewHousehold, Place, PlaceKind, Residency};
-use linli_sync_server::admin::{self, DemoDevice, demo};
+use linli_sync_server::admin;
 use linli_sync_server::storage::Compaction;
 use linli_sync_server::{Auth, Device, Error, Storage, User};
+use linli_testkit::{DemoDevice, demo};
 
 /// Generates one `#[test]` per conformance check, each on a fresh storage made by `$make`.
 macro_rules! storage_conformance_tests {
@@ -60,7 +61,7 @@ macro_rules! storage_conformance_tests {
 // ---- helpers ---------------------------------------------------------------------------
 
 fn seed(s: &dyn Storage) -> Vec<DemoDevice> {
-    admin::seed_demo(s).unwrap()
+    linli_testkit::seed_demo(s).unwrap()
 }
 
 fn token_of<'a>(devices: &'a [DemoDevice], user: &str) -> &'a str {
@@ -671,7 +672,7 @@ pub fn reference_data_is_sent_when_its_version_changed(s: &dyn Storage) {
     let d = demo(s);
     let r = s.reference(&d.li, 0).unwrap().unwrap();
     assert_eq!(r.version, s.reference_version().unwrap());
-    assert_eq!(r.places.len(), admin::demo_places().len());
+    assert_eq!(r.places.len(), linli_testkit::demo::places().len());
     assert_eq!(r.places[0].id, demo::COMMUNITY, "parents come first");
     for (i, p) in r.places.iter().enumerate() {
         if let Some(parent) = &p.parent_id {

@@ -48,7 +48,7 @@ impl Server {
         let dir = temp_dir();
         let db = dir.path().join("server.db");
         let storage = Arc::new(SqliteStorage::open(&db).unwrap());
-        linli_sync_server::seed_demo(storage.as_ref()).unwrap();
+        linli_testkit::seed_demo(storage.as_ref()).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
