@@ -98,6 +98,7 @@ pub enum Priority {
 pub enum IncidentStatus {
     Reported,
     Accepted,
+    Dispatched,
     InProgress,
     Resolved,
     Closed,
@@ -110,6 +111,48 @@ pub enum IncidentAction {
     Resolve,
     Close,
     Reopen,
+    Dispatch,
+    Return,
+    Feedback,
+    Escalate,
+    Other,
+}
+
+#[uniffi::remote(Enum)]
+pub enum ReturnReason {
+    Jurisdiction,
+    Ownership,
+    Overlap,
+    Other,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Rating {
+    Satisfied,
+    Basic,
+    Unsatisfied,
+}
+
+#[uniffi::remote(Enum)]
+pub enum DisputeOutcome {
+    Mediated,
+    Failed,
+    Transferred,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Level {
+    Grid,
+    Community,
+    Street,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Department {
+    Property,
+    UrbanManagement,
+    Police,
+    Mediation,
     Other,
 }
 
@@ -119,6 +162,10 @@ pub enum Role {
     BuildingLeader,
     UnitLeader,
     Admin,
+    StreetAdmin,
+    DepartmentHandler,
+    MicroGridWorker,
+    System,
 }
 
 #[uniffi::remote(Enum)]
@@ -233,6 +280,18 @@ pub struct LifecycleEvent {
     pub by: String,
     pub at: i64,
     pub note: String,
+    pub to: Option<String>,
+    pub department: Option<Department>,
+    pub reason: Option<ReturnReason>,
+    pub rating: Option<Rating>,
+    pub level: Option<Level>,
+    pub outcome: Option<DisputeOutcome>,
+}
+
+#[uniffi::remote(Record)]
+pub struct DisputeInfo {
+    pub parties: String,
+    pub mediator: String,
 }
 
 #[uniffi::remote(Record)]
@@ -243,12 +302,17 @@ pub struct Incident {
     pub community_id: String,
     pub grid_id: String,
     pub building_id: Option<String>,
+    pub unit_id: Option<String>,
     pub household_id: Option<String>,
     pub reporter: String,
     pub priority: Priority,
     pub assignee: Option<String>,
+    pub department: Option<Department>,
     pub reported_at: i64,
+    pub received_at: Option<i64>,
     pub status: IncidentStatus,
+    pub level: Level,
+    pub dispute: Option<DisputeInfo>,
     pub events: Vec<LifecycleEvent>,
 }
 
@@ -260,6 +324,8 @@ pub struct NewIncident {
     pub household_id: Option<String>,
     pub priority: Priority,
     pub assignee: Option<String>,
+    #[uniffi(default = None)]
+    pub dispute: Option<DisputeInfo>,
 }
 
 #[uniffi::remote(Record)]

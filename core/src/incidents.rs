@@ -46,12 +46,17 @@ impl Store {
                     community_id,
                     grid_id,
                     building_id,
+                    unit_id: None,
                     household_id: new.household_id.clone(),
                     reporter: self.identity().user_id.clone(),
                     priority: new.priority,
                     assignee: new.assignee.clone(),
+                    department: None,
                     reported_at: now,
+                    received_at: None,
                     status: IncidentStatus::Reported,
+                    level: Level::Grid,
+                    dispute: new.dispute.clone(),
                     events: vec![],
                 };
                 doc::init_incident(d, &incident)?;
@@ -71,13 +76,13 @@ impl Store {
         note: &str,
     ) -> Result<IncidentStatus> {
         check_text("note", note, false)?;
-        let event = LifecycleEvent {
-            id: new_id(),
+        let event = LifecycleEvent::new(
+            new_id(),
             action,
-            by: self.identity().user_id.clone(),
-            at: self.now(),
-            note: note.to_owned(),
-        };
+            self.identity().user_id.clone(),
+            self.now(),
+            note.to_owned(),
+        );
         self.write(
             id,
             DocKind::Incident,

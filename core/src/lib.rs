@@ -42,9 +42,16 @@ mod visits;
 pub use error::{Error, Result};
 // The shared domain, re-exported so that apps and bindings see one API.
 pub use linli_domain::doc::heads_to_text;
-pub(crate) use linli_domain::model;
+pub use linli_domain::incident::*;
 pub use linli_domain::model::*;
-pub use linli_domain::{doc, lifecycle, protocol, scope};
+pub use linli_domain::{Role, doc, lifecycle, protocol, roles, scope, targets};
+
+/// The domain's records, as the core's modules use them.
+pub(crate) mod model {
+    pub use linli_domain::RESPONSE_TARGET_MS;
+    pub use linli_domain::incident::*;
+    pub use linli_domain::model::*;
+}
 pub use merge::ImportOutcome;
 pub use query::{
     HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy, VisitSummary,

@@ -352,6 +352,7 @@ fn write_fixtures() {
             household_id: Some(hh.clone()),
             priority: Priority::High,
             assignee: None,
+            dispute: None,
         })
         .unwrap()
     };
@@ -359,7 +360,7 @@ fn write_fixtures() {
     s.move_incident(&inc, IncidentAction::Accept, "").unwrap();
     write("incident_v1", s.changes_since(&inc, &[]).unwrap());
 
-    // An incident with an event a newer app wrote ("escalate"), after it was accepted.
+    // An incident with an event a newer app wrote ("mediate_online"), after it was accepted.
     let inc = report(s);
     s.move_incident(&inc, IncidentAction::Accept, "").unwrap();
     let mut d = AutoCommit::load(&s.changes_since(&inc, &[]).unwrap()).unwrap();
@@ -378,7 +379,7 @@ fn write_fixtures() {
             ObjType::Map,
         )
         .unwrap();
-    d.put(&e, "action", "escalate").unwrap();
+    d.put(&e, "action", "mediate_online").unwrap();
     d.put(&e, "by", "worker-wang").unwrap();
     d.put(&e, "at", s.now() + 1_000).unwrap();
     d.put(&e, "note", "").unwrap();

@@ -180,6 +180,7 @@ proptest! {
             household_id: Some(hh.clone()),
             priority: Priority::High,
             assignee: None,
+            dispute: None,
         }).unwrap();
         for i in 1..3 {
             pull(s(0), s(i), &hh);

@@ -131,6 +131,7 @@ fn freeze() {
             household_id: Some(hh.clone()),
             priority: Priority::High,
             assignee: None,
+            dispute: None,
         })
         .unwrap();
     s.move_incident(&inc, IncidentAction::Accept, "").unwrap();

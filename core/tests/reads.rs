@@ -26,6 +26,7 @@ fn incident_at(store: &Store, household: &str) -> String {
             household_id: Some(household.into()),
             priority: Priority::Normal,
             assignee: None,
+            dispute: None,
         })
         .unwrap()
 }

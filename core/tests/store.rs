@@ -272,6 +272,7 @@ fn incident_lifecycle_and_overdue() {
             household_id: Some(hh.clone()),
             priority: Priority::High,
             assignee: None,
+            dispute: None,
         })
         .unwrap();
     let parking = s
@@ -282,6 +283,7 @@ fn incident_lifecycle_and_overdue() {
             household_id: None,
             priority: Priority::Normal,
             assignee: Some("worker-wang".into()),
+            dispute: None,
         })
         .unwrap();
 
@@ -393,6 +395,7 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
             household_id: None,
             priority: Priority::Low,
             assignee: None,
+            dispute: None,
         })
         .unwrap();
     let before = fingerprint(s);
@@ -476,6 +479,7 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
             household_id: None,
             priority: Priority::Low,
             assignee: None,
+            dispute: None,
         })
         .map(drop),
         &invalid("description"),
@@ -488,6 +492,7 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
             household_id: Some("no-such-household".into()),
             priority: Priority::Low,
             assignee: None,
+            dispute: None,
         })
         .map(drop),
         &|e| matches!(e, Error::NotFound { kind: "household" }),

@@ -176,6 +176,7 @@ pub async fn run(
         household_id: Some(zhang.clone()),
         priority: Priority::High,
         assignee: None,
+        dispute: None,
     })?;
     wang.store.create_household(NewHousehold {
         place_id: UNIT_9_1.into(),

@@ -30,8 +30,10 @@
 //!              tags:    { <tag code>: true },
 //!              visits:  { <id>: "<JSON of the visit>" } }
 //! incident:  { type, v, id, category, description, community_id, grid_id, building_id?,
-//!              household_id?, reporter, priority, assignee?, reported_at,
-//!              events: { <id>: { action, by, at, note } } }
+//!              unit_id?, household_id?, reporter, priority, assignee?, reported_at,
+//!              received_at? (the server's receipt), parties?, mediator? (disputes),
+//!              events: { <id>: { action, by, at, note, to?, department?, reason?, rating?,
+//!                                level?, outcome? } } }
 //! ```
 
 mod read;
@@ -126,7 +128,7 @@ pub fn describe(doc: &AutoCommit) -> Result<(DocKind, String, DocPlace)> {
                 community_id: i.community_id,
                 grid_id: i.grid_id,
                 building_id: i.building_id,
-                unit_id: None,
+                unit_id: i.unit_id,
             }
         }
     };

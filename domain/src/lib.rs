@@ -2,8 +2,10 @@
 //! runtime): the device core (`linli-core`) and the sync server (`linli-sync-server`) both
 //! build on it, so they cannot disagree on a record, a status or a message.
 //!
-//! - `model.rs`: the domain types and their validation
-//! - `lifecycle.rs`: an incident's status, derived from its events
+//! - `model.rs`: places, households, members, visits and their validation
+//! - `incident.rs`: incidents and the moves of their loop; `lifecycle.rs`: an incident's
+//!   status, derived from its events; `roles.rs`: who may make which move; `targets.rs`:
+//!   the response and resolution clocks and escalation
 //! - `doc.rs`: the Automerge layout of each record, its versions, and heads as text
 //! - `scope.rs`: which places a user may see and write
 //! - `protocol.rs`: the sync wire protocol (messages and their encoding)
@@ -12,10 +14,16 @@
 pub mod changes;
 pub mod doc;
 mod error;
+pub mod incident;
 pub mod lifecycle;
 pub mod model;
 pub mod protocol;
+pub mod roles;
 pub mod scope;
+pub mod targets;
 
 pub use error::{Error, Result, invalid};
+pub use incident::*;
 pub use model::*;
+pub use roles::Role;
+pub use targets::RESPONSE_TARGET_MS;

@@ -1,4 +1,4 @@
-//! The domain: places, households and their members, visits, incidents.
+//! The domain: places, households and their members, visits. Incidents are `incident.rs`.
 //!
 //! Plain data plus validation. How these live in Automerge documents is `doc.rs`;
 //! how they are stored and queried is `store.rs` and `query.rs`.
@@ -44,6 +44,7 @@ macro_rules! code_enum {
         }
     };
 }
+pub(crate) use code_enum;
 
 code_enum!(
     /// A level of the place tree.
@@ -130,56 +131,6 @@ code_enum!(
         Other = "other", "其他";
     }
 );
-
-code_enum!(
-    IncidentCategory {
-        Dispute = "dispute", "矛盾纠纷";
-        Parking = "parking", "违规停车";
-        Noise = "noise", "噪音扰民";
-        HighRiseLittering = "high_rise_littering", "高空抛物";
-        FlyingWireCharging = "flying_wire_charging", "飞线充电";
-        LeakRepair = "leak_repair", "漏水维修";
-        SafetyHazard = "safety_hazard", "安全隐患";
-        Other = "other", "其他";
-    }
-);
-
-code_enum!(
-    Priority {
-        Low = "low", "低";
-        Normal = "normal", "一般";
-        High = "high", "高";
-        Urgent = "urgent", "紧急";
-    }
-);
-
-code_enum!(
-    /// Where an incident is in its closed loop.
-    IncidentStatus {
-        Reported = "reported", "已上报";
-        Accepted = "accepted", "已受理";
-        InProgress = "in_progress", "处理中";
-        Resolved = "resolved", "已办结";
-        Closed = "closed", "已反馈关闭";
-    }
-);
-
-code_enum!(
-    /// A move in an incident's lifecycle; each is recorded as an event. `Other` is a move
-    /// recorded by a newer app that this code does not know: kept in the history, skipped
-    /// when the status is derived, never offered or written.
-    IncidentAction {
-        Accept = "accept", "受理";
-        Start = "start", "开始处理";
-        Resolve = "resolve", "办结";
-        Close = "close", "反馈关闭";
-        Reopen = "reopen", "重新打开";
-        Other = "other", "其他";
-    }
-);
-
-/// 15分钟全响应: an incident must be accepted within this long of being reported.
-pub const RESPONSE_TARGET_MS: Millis = 15 * 60 * 1000;
 
 /// A node of the place tree (reference data: it reaches the device from the server).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,45 +248,6 @@ pub struct NewVisit {
     pub needs: Vec<Need>,
     pub done_on_spot: String,
     pub follow_up: bool,
-}
-
-/// One move of an incident, as recorded; the status is derived from the set of these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LifecycleEvent {
-    pub id: String,
-    pub action: IncidentAction,
-    pub by: String,
-    pub at: Millis,
-    pub note: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Incident {
-    pub id: String,
-    pub category: IncidentCategory,
-    pub description: String,
-    pub community_id: String,
-    pub grid_id: String,
-    pub building_id: Option<String>,
-    pub household_id: Option<String>,
-    pub reporter: String,
-    pub priority: Priority,
-    pub assignee: Option<String>,
-    pub reported_at: Millis,
-    pub status: IncidentStatus,
-    /// In the order they were applied to derive `status`.
-    pub events: Vec<LifecycleEvent>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewIncident {
-    pub category: IncidentCategory,
-    pub description: String,
-    /// The place it happened (grid, building or unit); may be omitted when a household is given.
-    pub place_id: Option<String>,
-    pub household_id: Option<String>,
-    pub priority: Priority,
-    pub assignee: Option<String>,
 }
 
 // ---- validation -------------------------------------------------------------------------
@@ -513,19 +425,6 @@ impl NewVisit {
     }
 }
 
-impl NewIncident {
-    pub fn validate(&self) -> Result<()> {
-        check_text("description", &self.description, true)?;
-        if self.place_id.is_none() && self.household_id.is_none() {
-            return Err(invalid("place", "an incident needs a place or a household"));
-        }
-        if let Some(a) = &self.assignee {
-            check_short("assignee", a, true)?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,6 +471,6 @@ mod tests {
         for t in CareTag::ALL {
             assert_eq!(CareTag::from_code(t.code()), Some(*t));
         }
-        assert_eq!(IncidentStatus::from_code("nope"), None);
+        assert_eq!(Residency::from_code("nope"), None);
     }
 }

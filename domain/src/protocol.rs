@@ -18,6 +18,8 @@ use std::io::{Read, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Millis, Place};
+// Roles travel in the reference data; the type lives with the permission table.
+pub use crate::roles::Role;
 
 /// Bumped on any incompatible change to the messages below.
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -129,49 +131,6 @@ pub struct Person {
     pub id: String,
     pub name: String,
     pub role: Role,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Role {
-    /// 网格员: their grids.
-    GridWorker,
-    /// 楼栋长: their buildings.
-    BuildingLeader,
-    /// 单元长: their units.
-    UnitLeader,
-    /// 社区/街道: a community.
-    Admin,
-}
-
-impl Role {
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::GridWorker => "grid_worker",
-            Role::BuildingLeader => "building_leader",
-            Role::UnitLeader => "unit_leader",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Role> {
-        match code {
-            "grid_worker" => Some(Role::GridWorker),
-            "building_leader" => Some(Role::BuildingLeader),
-            "unit_leader" => Some(Role::UnitLeader),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    /// The label shown to users (Chinese).
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::GridWorker => "网格员",
-            Role::BuildingLeader => "楼栋长",
-            Role::UnitLeader => "单元长",
-            Role::Admin => "社区管理员",
-        }
-    }
 }
 
 /// Machine-readable reasons the server refuses a whole request (body of a 4xx).

@@ -365,6 +365,7 @@ fn fake_incident(rng: &mut Rng, place_id: Option<&str>, household: Option<&str>)
         household_id: household.map(Into::into),
         priority: *rng.pick(&[Priority::Normal, Priority::Normal, Priority::High]),
         assignee: None,
+        dispute: None,
     }
 }
 

@@ -69,5 +69,6 @@ pub fn incident_at_household(household_id: &str) -> NewIncident {
         household_id: Some(household_id.into()),
         priority: Priority::High,
         assignee: None,
+        dispute: None,
     }
 }

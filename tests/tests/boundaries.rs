@@ -58,6 +58,7 @@ async fn a_building_leader_never_receives_another_buildings_records() {
             household_id: None,
             priority: Priority::Normal,
             assignee: None,
+            dispute: None,
         })
         .unwrap();
     let inc_b9 = other_grid.report(&b9[0]);

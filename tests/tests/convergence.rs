@@ -125,6 +125,7 @@ async fn run_case(
                 household_id: None,
                 priority: Priority::Normal,
                 assignee: None,
+                dispute: None,
             })
             .unwrap(),
     ];

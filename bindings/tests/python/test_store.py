@@ -171,8 +171,13 @@ def test_a_change_listener_hears_a_write(store):
 
 
 def test_the_action_menu_and_care_tags_come_from_the_core():
-    assert linli.allowed_actions(linli.IncidentStatus.REPORTED) == [linli.IncidentAction.ACCEPT]
+    # Escalation (督办) is open to admins on any open incident; feedback (回访) closes the loop.
+    assert linli.allowed_actions(linli.IncidentStatus.REPORTED) == [
+        linli.IncidentAction.ACCEPT,
+        linli.IncidentAction.ESCALATE,
+    ]
     assert linli.allowed_actions(linli.IncidentStatus.RESOLVED) == [
+        linli.IncidentAction.FEEDBACK,
         linli.IncidentAction.CLOSE,
         linli.IncidentAction.REOPEN,
     ]

@@ -4,6 +4,7 @@ use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use super::DocKind;
 use crate::error::{Error, Result};
+use crate::incident::*;
 use crate::lifecycle;
 use crate::model::*;
 
@@ -101,6 +102,17 @@ fn code_or<T>(
     other: T,
 ) -> Result<T> {
     Ok(parse(&req_str(doc, obj, key)?).unwrap_or(other))
+}
+
+/// An optional code; one this reader does not know reads as absent (the move it belongs to
+/// then takes no effect here, as for an unknown move).
+fn opt_code<T>(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>> {
+    Ok(opt_str(doc, obj, key)?.and_then(|c| parse(&c)))
 }
 
 /// A code of a closed set without an `other`: one this reader does not know means the
@@ -300,6 +312,12 @@ pub fn read_events(doc: &AutoCommit) -> Result<Vec<LifecycleEvent>> {
                 by: req_str(doc, &e, "by")?,
                 at: req_int(doc, &e, "at")?,
                 note: opt_str(doc, &e, "note")?.unwrap_or_default(),
+                to: opt_str(doc, &e, "to")?,
+                department: opt_code(doc, &e, "department", Department::from_code)?,
+                reason: opt_code(doc, &e, "reason", ReturnReason::from_code)?,
+                rating: opt_code(doc, &e, "rating", Rating::from_code)?,
+                level: opt_code(doc, &e, "level", Level::from_code)?,
+                outcome: opt_code(doc, &e, "outcome", DisputeOutcome::from_code)?,
             })
         })
         .collect()
@@ -322,12 +340,30 @@ pub fn read_incident(doc: &AutoCommit) -> Result<(Incident, lifecycle::Derived)>
         community_id: req_str(doc, &ROOT, "community_id")?,
         grid_id: req_str(doc, &ROOT, "grid_id")?,
         building_id: opt_str(doc, &ROOT, "building_id")?,
+        unit_id: opt_str(doc, &ROOT, "unit_id")?,
         household_id: opt_str(doc, &ROOT, "household_id")?,
         reporter: req_str(doc, &ROOT, "reporter")?,
         priority: known_code(doc, &ROOT, "priority", Priority::from_code)?,
-        assignee: opt_str(doc, &ROOT, "assignee")?,
+        // The events say who handles it; the field is what the first release wrote.
+        assignee: match (&derived.handler, &derived.department) {
+            (None, None) => opt_str(doc, &ROOT, "assignee")?,
+            (handler, _) => handler.clone(),
+        },
+        department: derived.department,
         reported_at: req_int(doc, &ROOT, "reported_at")?,
+        received_at: opt_int(doc, &ROOT, "received_at")?,
         status: derived.status,
+        level: derived.level,
+        dispute: match (
+            opt_str(doc, &ROOT, "parties")?,
+            opt_str(doc, &ROOT, "mediator")?,
+        ) {
+            (None, None) => None,
+            (parties, mediator) => Some(DisputeInfo {
+                parties: parties.unwrap_or_default(),
+                mediator: mediator.unwrap_or_default(),
+            }),
+        },
         events: derived.applied.iter().map(|(e, _)| e.clone()).collect(),
     };
     Ok((incident, derived))

@@ -7,6 +7,7 @@ use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use super::read::{StoredNeed, StoredVisit, map, opt_bool, read_address};
 use super::{DocKind, HOUSEHOLD_LAYOUT, INCIDENT_LAYOUT};
 use crate::error::{Error, Result};
+use crate::incident::*;
 use crate::model::*;
 
 fn put_opt_str(doc: &mut AutoCommit, obj: &ObjId, key: &str, v: Option<&str>) -> Result<()> {
@@ -219,7 +220,11 @@ pub fn init_incident(doc: &mut AutoCommit, i: &Incident) -> Result<()> {
     doc.put(&ROOT, "community_id", i.community_id.as_str())?;
     doc.put(&ROOT, "grid_id", i.grid_id.as_str())?;
     put_opt_str(doc, &ROOT, "building_id", i.building_id.as_deref())?;
+    put_opt_str(doc, &ROOT, "unit_id", i.unit_id.as_deref())?;
     put_opt_str(doc, &ROOT, "household_id", i.household_id.as_deref())?;
+    if let Some(d) = &i.dispute {
+        put_dispute(doc, d)?;
+    }
     doc.put(&ROOT, "reporter", i.reporter.as_str())?;
     doc.put(&ROOT, "priority", i.priority.code())?;
     put_opt_str(doc, &ROOT, "assignee", i.assignee.as_deref())?;
@@ -235,6 +240,25 @@ pub fn put_event(doc: &mut AutoCommit, e: &LifecycleEvent) -> Result<()> {
     doc.put(&obj, "by", e.by.as_str())?;
     doc.put(&obj, "at", e.at)?;
     doc.put(&obj, "note", e.note.trim())?;
+    put_opt_str(doc, &obj, "to", e.to.as_deref())?;
+    put_opt_str(doc, &obj, "department", e.department.map(Department::code))?;
+    put_opt_str(doc, &obj, "reason", e.reason.map(ReturnReason::code))?;
+    put_opt_str(doc, &obj, "rating", e.rating.map(Rating::code))?;
+    put_opt_str(doc, &obj, "level", e.level.map(Level::code))?;
+    put_opt_str(doc, &obj, "outcome", e.outcome.map(DisputeOutcome::code))?;
+    Ok(())
+}
+
+/// Records when the server first received the incident (written once, by the server).
+pub fn put_received_at(doc: &mut AutoCommit, at: Millis) -> Result<()> {
+    doc.put(&ROOT, "received_at", at)?;
+    Ok(())
+}
+
+/// The dispute's parties and mediator.
+pub fn put_dispute(doc: &mut AutoCommit, d: &DisputeInfo) -> Result<()> {
+    doc.put(&ROOT, "parties", d.parties.trim())?;
+    doc.put(&ROOT, "mediator", d.mediator.trim())?;
     Ok(())
 }
 

@@ -124,6 +124,7 @@ extension IncidentStatus {
         switch self {
         case .reported: return "status.reported"
         case .accepted: return "status.accepted"
+        case .dispatched: return "status.dispatched"
         case .inProgress: return "status.in_progress"
         case .resolved: return "status.resolved"
         case .closed: return "status.closed"
@@ -141,6 +142,10 @@ extension IncidentAction {
         case .resolve: return "action.resolve"
         case .close: return "action.close"
         case .reopen: return "action.reopen"
+        case .dispatch: return "action.dispatch"
+        case .return: return "action.return"
+        case .feedback: return "action.feedback"
+        case .escalate: return "action.escalate"
         case .other: return "action.other"
         }
     }

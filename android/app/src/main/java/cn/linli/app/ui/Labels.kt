@@ -110,6 +110,7 @@ val IncidentStatus.label: Int
     get() = when (this) {
         IncidentStatus.REPORTED -> R.string.status_reported
         IncidentStatus.ACCEPTED -> R.string.status_accepted
+        IncidentStatus.DISPATCHED -> R.string.status_dispatched
         IncidentStatus.IN_PROGRESS -> R.string.status_in_progress
         IncidentStatus.RESOLVED -> R.string.status_resolved
         IncidentStatus.CLOSED -> R.string.status_closed
@@ -123,5 +124,9 @@ val IncidentAction.label: Int
         IncidentAction.RESOLVE -> R.string.action_resolve
         IncidentAction.CLOSE -> R.string.action_close
         IncidentAction.REOPEN -> R.string.action_reopen
+        IncidentAction.DISPATCH -> R.string.action_dispatch
+        IncidentAction.RETURN -> R.string.action_return
+        IncidentAction.FEEDBACK -> R.string.action_feedback
+        IncidentAction.ESCALATE -> R.string.action_escalate
         IncidentAction.OTHER -> R.string.action_other
     }
