@@ -88,24 +88,7 @@ impl Store {
             DocKind::Incident,
             false,
             &format!("incident.{}", action.code()),
-            |d, _| {
-                let mut events = doc::read_events(d)?;
-                let from = crate::lifecycle::derive(&events).status;
-                let to = from
-                    .after(action)
-                    .ok_or(Error::IllegalTransition { from, action })?;
-                events.push(event.clone());
-                // Guard against a device clock behind earlier events: the move must take
-                // effect where the fold will place it.
-                if crate::lifecycle::derive(&events).status != to {
-                    return Err(Error::IllegalTransition { from, action });
-                }
-                doc::put_event(d, &event)?;
-                if action == IncidentAction::Accept && doc::read_incident(d)?.0.assignee.is_none() {
-                    doc::put_assignee(d, Some(&self.identity().user_id))?;
-                }
-                Ok((to, vec![]))
-            },
+            |d, _| Ok((linli_domain::moves::apply(d, &event)?, vec![])),
             |tx, d, _| projection::incident_doc(tx, d),
         )
     }

@@ -12,6 +12,16 @@ use linli_core::*;
 use proptest::prelude::*;
 
 /// Ships to `to` whatever `from` has of `doc` that `to` lacks.
+/// The moves a phone makes with only a note (dispatch, return, feedback and escalation carry
+/// more, and are merged by the workflow's own tests).
+const NOTE_MOVES: [IncidentAction; 5] = [
+    IncidentAction::Accept,
+    IncidentAction::Start,
+    IncidentAction::Resolve,
+    IncidentAction::Close,
+    IncidentAction::Reopen,
+];
+
 fn pull(from: &Store, to: &Store, doc: &str) {
     let have = to.heads(doc).unwrap_or_default();
     let bytes = from.changes_since(doc, &have).expect("changes_since");
@@ -143,7 +153,7 @@ fn op() -> impl Strategy<Value = (usize, Op)> {
         (0..8usize, any::<u8>()).prop_map(|(m, p)| Op::MemberPhone(m, p)),
         (0..8usize).prop_map(Op::RemoveMember),
         Just(Op::Visit),
-        (0..IncidentAction::ALL.len()).prop_map(Op::Move),
+        (0..NOTE_MOVES.len()).prop_map(Op::Move),
         any::<u8>().prop_map(Op::Assign),
         (0..3usize, 0..3usize, any::<bool>()).prop_map(|(a, b, h)| Op::Sync(a, b, h)),
     ];
@@ -223,7 +233,7 @@ proptest! {
                     }
                 }
                 Op::Visit => visits.push(st.record_visit(visit(&hh)).unwrap()),
-                Op::Move(a) => match st.move_incident(&inc, IncidentAction::ALL[a], "") {
+                Op::Move(a) => match st.move_incident(&inc, NOTE_MOVES[a], "现场核实") {
                     Ok(_) => moves += 1,
                     Err(Error::IllegalTransition { .. }) => {}
                     Err(e) => panic!("unexpected {e:?}"),

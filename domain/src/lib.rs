@@ -5,7 +5,8 @@
 //! - `model.rs`: places, households, members, visits and their validation
 //! - `incident.rs`: incidents and the moves of their loop; `lifecycle.rs`: an incident's
 //!   status, derived from its events; `roles.rs`: who may make which move; `targets.rs`:
-//!   the response and resolution clocks and escalation
+//!   the response and resolution clocks and escalation; `moves.rs`: writing a move into
+//!   an incident's document (phone and server alike)
 //! - `doc.rs`: the Automerge layout of each record, its versions, and heads as text
 //! - `scope.rs`: which places a user may see and write
 //! - `protocol.rs`: the sync wire protocol (messages and their encoding)
@@ -17,6 +18,7 @@ mod error;
 pub mod incident;
 pub mod lifecycle;
 pub mod model;
+pub mod moves;
 pub mod protocol;
 pub mod roles;
 pub mod scope;

@@ -37,6 +37,16 @@ enum Op {
 const HOUSEHOLDS: usize = 2;
 const INCIDENTS: usize = 2;
 
+/// The moves a phone makes with only a note (dispatch, return, feedback and escalation carry
+/// more, and are merged by the workflow's own tests).
+const NOTE_MOVES: [IncidentAction; 5] = [
+    IncidentAction::Accept,
+    IncidentAction::Start,
+    IncidentAction::Resolve,
+    IncidentAction::Close,
+    IncidentAction::Reopen,
+];
+
 fn op() -> impl Strategy<Value = (usize, Op)> {
     let h = 0..HOUSEHOLDS;
     let i = 0..INCIDENTS;
@@ -48,7 +58,7 @@ fn op() -> impl Strategy<Value = (usize, Op)> {
         1 => (h.clone(), 0..8usize, any::<u8>()).prop_map(|(h, m, p)| Op::MemberPhone(h, m, p)),
         1 => (h.clone(), 0..8usize).prop_map(|(h, m)| Op::RemoveMember(h, m)),
         2 => h.prop_map(Op::Visit),
-        2 => (i.clone(), 0..IncidentAction::ALL.len()).prop_map(|(i, a)| Op::Move(i, a)),
+        2 => (i.clone(), 0..NOTE_MOVES.len()).prop_map(|(i, a)| Op::Move(i, a)),
         1 => (i, any::<u8>()).prop_map(|(i, n)| Op::Assign(i, n)),
         4 => (
             proptest::sample::subsequence(vec![0usize, 1, 2], 1..=3).prop_shuffle(),
@@ -194,7 +204,7 @@ async fn run_case(
                 }
             }
             Op::Visit(h) => visits.push((h, st.record_visit(visit(&hh[h])).unwrap())),
-            Op::Move(i, a) => match st.move_incident(&inc[i], IncidentAction::ALL[a], "") {
+            Op::Move(i, a) => match st.move_incident(&inc[i], NOTE_MOVES[a], "现场核实") {
                 Ok(_) => moves[i] += 1,
                 Err(Error::IllegalTransition { .. }) => {}
                 Err(e) => panic!("unexpected {e:?}"),
