@@ -25,6 +25,9 @@ step() {
 step "format"
 cargo fmt --all -- --check
 
+step "modules (no import circles, no oversized files)"
+python3 scripts/check_modules.py
+
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -3,7 +3,7 @@
 //! Error text never carries personal data: a field is named, its value is not. The device
 //! core and the server each wrap this error in their own.
 
-use crate::incident::{IncidentAction, IncidentStatus};
+use crate::codes::{IncidentAction, IncidentStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

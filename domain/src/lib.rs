@@ -2,6 +2,7 @@
 //! runtime): the device core (`linli-core`) and the sync server (`linli-sync-server`) both
 //! build on it, so they cannot disagree on a record, a status or a message.
 //!
+//! - `codes.rs`: every closed set of values (stable codes, Chinese labels)
 //! - `model.rs`: places, households, members, visits and their validation
 //! - `incident.rs`: incidents and the moves of their loop; `lifecycle.rs`: an incident's
 //!   status, derived from its events; `roles.rs`: who may make which move; `targets.rs`:
@@ -13,6 +14,7 @@
 //! - `error.rs`: the domain's error
 
 pub mod changes;
+pub mod codes;
 pub mod doc;
 mod error;
 pub mod incident;

@@ -5,132 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::codes::{
+    CareTag, Housing, NeedCategory, PlaceKind, Relation, Residency, VisitPurpose,
+};
 use crate::error::{Result, invalid};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
-
-/// Declares a closed set of values stored as stable English codes, with Chinese labels for
-/// the apps. Codes are what documents, tables and the wire carry; never reorder or rename one.
-macro_rules! code_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $label:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable code stored in documents and tables.
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            /// The label shown to users (Chinese).
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code { $($code => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
-pub(crate) use code_enum;
-
-code_enum!(
-    /// A level of the place tree.
-    PlaceKind {
-        Community = "community", "社区";
-        Grid = "grid", "网格";
-        Building = "building", "楼栋";
-        Unit = "unit", "单元";
-    }
-);
-
-code_enum!(
-    /// 常住 / 流动.
-    Residency {
-        Resident = "resident", "常住";
-        Floating = "floating", "流动";
-    }
-);
-
-code_enum!(
-    Housing {
-        Owned = "owned", "自有";
-        Rented = "rented", "租住";
-        Resettlement = "resettlement", "安置房";
-    }
-);
-
-code_enum!(
-    /// 特殊人群 tags. They decide how often a household is visited.
-    CareTag {
-        ElderlyAlone = "elderly_alone", "空巢/独居老人";
-        Disabled = "disabled", "残疾";
-        LowIncome = "low_income", "困难群体";
-        LeftBehindChild = "left_behind_child", "留守儿童";
-        Veteran = "veteran", "退役军人";
-        PartyMember = "party_member", "党员";
-        Correction = "correction", "社区矫正/戒毒康复";
-    }
-);
-
-impl CareTag {
-    /// Whether the tag marks a household that needs visits more often than others.
-    /// Party membership is a register fact, not a care need.
-    pub fn needs_care(self) -> bool {
-        !matches!(self, CareTag::PartyMember)
-    }
-}
-
-code_enum!(
-    Relation {
-        Head = "head", "户主";
-        Spouse = "spouse", "配偶";
-        Child = "child", "子女";
-        Parent = "parent", "父母";
-        Grandchild = "grandchild", "孙辈";
-        Grandparent = "grandparent", "祖辈";
-        Sibling = "sibling", "兄弟姐妹";
-        Tenant = "tenant", "租户";
-        Other = "other", "其他";
-    }
-);
-
-code_enum!(
-    VisitPurpose {
-        Routine = "routine", "例行走访";
-        AskNeeds = "ask_needs", "敲门问需";
-        FollowUp = "follow_up", "回访";
-        Care = "care", "关爱慰问";
-        Policy = "policy", "政策宣传";
-        Registration = "registration", "信息采集";
-        Other = "other", "其他";
-    }
-);
-
-code_enum!(
-    NeedCategory {
-        Repair = "repair", "维修";
-        ElderCare = "elder_care", "养老照护";
-        Dispute = "dispute", "矛盾纠纷";
-        Policy = "policy", "政策咨询";
-        MicroWish = "micro_wish", "微心愿";
-        Employment = "employment", "就业";
-        Health = "health", "医疗健康";
-        Other = "other", "其他";
-    }
-);
 
 /// A node of the place tree (reference data: it reaches the device from the server).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

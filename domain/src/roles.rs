@@ -16,8 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
 use crate::incident::{IncidentAction, IncidentStatus};
-use crate::model::code_enum;
 
 code_enum!(
     /// A user's role. The first four codes are those of the first release; never reorder.
