@@ -326,6 +326,11 @@ pub fn response_deadline(incident: IncidentSummary) -> Option<i64> {
 }
 
 #[uniffi::export]
+pub fn incident_deadlines(incident: Incident) -> Option<linli_core::targets::Deadlines> {
+    linli_core::incident_deadlines(&incident)
+}
+
+#[uniffi::export]
 pub fn resolve_deadline(incident: IncidentSummary) -> Option<i64> {
     incident.resolve_deadline()
 }

@@ -4,6 +4,7 @@
 //! no conversion code, and the compiler refuses a mirror that drifts from the core.
 
 use linli_core::protocol::{Person, PushOutcome, Role};
+use linli_core::targets::Deadlines;
 use linli_core::*;
 
 #[uniffi::remote(Enum)]
@@ -304,6 +305,12 @@ pub struct MoveDetail {
     pub level: Option<Level>,
     #[uniffi(default = None)]
     pub outcome: Option<DisputeOutcome>,
+}
+
+#[uniffi::remote(Record)]
+pub struct Deadlines {
+    pub respond_by: i64,
+    pub resolve_by: i64,
 }
 
 #[uniffi::remote(Record)]

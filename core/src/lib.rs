@@ -57,7 +57,7 @@ pub(crate) mod model {
 pub use merge::ImportOutcome;
 pub use query::{
     GridDisputes, HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy,
-    VisitSummary,
+    VisitSummary, incident_deadlines,
 };
 pub use round::{RefusedDoc, SyncProgress, SyncReport};
 pub use store::{DataChange, Identity, Store};

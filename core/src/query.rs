@@ -102,6 +102,14 @@ impl IncidentSummary {
     }
 }
 
+/// An incident's deadlines by the default targets, from the server's receipt; `None` until
+/// the receipt has synced (for screens holding the whole record).
+pub fn incident_deadlines(incident: &Incident) -> Option<Deadlines> {
+    incident
+        .received_at
+        .map(|at| deadlines(at, incident.priority, &Targets::default()))
+}
+
 /// The disputes of one grid not yet closed with an outcome (矛盾纠纷清零 when 0).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridDisputes {
