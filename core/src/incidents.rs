@@ -101,16 +101,8 @@ impl Store {
     ) -> Result<IncidentStatus> {
         check_text("note", &detail.note, false)?;
         let user = self.identity().user_id.clone();
-        let event = linli_domain::moves::event(new_id(), action, user.clone(), self.now(), detail);
-        let detail = MoveDetail {
-            note: event.note.clone(),
-            to: event.to.clone(),
-            department: event.department,
-            reason: event.reason,
-            rating: event.rating,
-            level: event.level,
-            outcome: event.outcome,
-        };
+        let event =
+            linli_domain::moves::event(new_id(), action, user.clone(), self.now(), detail.clone());
         self.write(
             id,
             DocKind::Incident,

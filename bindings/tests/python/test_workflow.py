@@ -70,6 +70,19 @@ def test_not_yet_received_has_no_clock(store):
     assert linli.resolve_deadline(summary) is None
     assert not linli.response_overdue(summary, summary.reported_at + 60 * MINUTE)
     assert store.overdue_incidents(summary.reported_at + 60 * MINUTE) == []
+    incident = store.incident(summary.id)
+    assert linli.incident_deadlines(incident) is None
+    incident.received_at = 1_000
+    deadlines = linli.incident_deadlines(incident)
+    assert deadlines.respond_by == 1_000 + 15 * MINUTE
+    assert deadlines.resolve_by == 1_000 + 72 * 60 * MINUTE
+
+
+def test_a_units_incidents(store):
+    at_unit = report(store, place="u-1-2")
+    report(store, place="b-2")
+    (summary,) = store.incidents(linli.IncidentFilter(statuses=[], assignee=None, place_id="u-1-2"))
+    assert summary.id == at_unit and summary.unit_id == "u-1-2" and summary.building_id == "b-1"
 
 
 def test_open_disputes_per_grid(store):
