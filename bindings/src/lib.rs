@@ -32,6 +32,13 @@ pub enum LinliError {
         action: IncidentAction,
     },
     /// No connection to the server; everything is kept and will sync later.
+    /// The signed-in user's role may not make this move (`action`; `None` = reporting):
+    /// `reason_code` is the role table's `role`, `not_handler` or `target`. Nothing written.
+    #[error("not allowed: {reason_code}")]
+    NotAllowed {
+        action: Option<IncidentAction>,
+        reason_code: String,
+    },
     #[error("network: {reason}")]
     Network { reason: String },
     /// The server does not accept this device: sign in / enrol again.
@@ -63,6 +70,10 @@ impl From<Error> for LinliError {
             Error::IllegalTransition { from, action } => {
                 LinliError::IllegalTransition { from, action }
             }
+            Error::NotAllowed { action, reason } => LinliError::NotAllowed {
+                action,
+                reason_code: reason.code().into(),
+            },
             Error::Network(reason) => LinliError::Network { reason },
             Error::Unauthorized => LinliError::Unauthorized,
             Error::Revoked => LinliError::Revoked,
@@ -230,6 +241,35 @@ impl LinliStore {
         Ok(self.store.move_incident(&id, action, &note)?)
     }
 
+    pub fn move_incident_with(
+        &self,
+        id: String,
+        action: IncidentAction,
+        detail: MoveDetail,
+    ) -> Result<IncidentStatus> {
+        Ok(self.store.move_incident_with(&id, action, detail)?)
+    }
+
+    pub fn dispatch_incident(
+        &self,
+        id: String,
+        to: Option<String>,
+        department: Option<Department>,
+        note: String,
+    ) -> Result<IncidentStatus> {
+        Ok(self
+            .store
+            .dispatch_incident(&id, to.as_deref(), department, &note)?)
+    }
+
+    pub fn incident_moves(&self, id: String) -> Result<Vec<IncidentAction>> {
+        Ok(self.store.incident_moves(&id)?)
+    }
+
+    pub fn open_disputes_by_grid(&self) -> Result<Vec<GridDisputes>> {
+        Ok(self.store.open_disputes_by_grid()?)
+    }
+
     pub fn assign_incident(&self, id: String, assignee: Option<String>) -> Result<()> {
         Ok(self.store.assign_incident(&id, assignee.as_deref())?)
     }
@@ -281,8 +321,23 @@ impl LinliStore {
 
 /// When an incident's 15-minute response target runs out (milliseconds).
 #[uniffi::export]
-pub fn response_deadline(incident: IncidentSummary) -> i64 {
+pub fn response_deadline(incident: IncidentSummary) -> Option<i64> {
     incident.response_deadline()
+}
+
+#[uniffi::export]
+pub fn incident_deadlines(incident: Incident) -> Option<linli_core::targets::Deadlines> {
+    linli_core::incident_deadlines(&incident)
+}
+
+#[uniffi::export]
+pub fn resolve_deadline(incident: IncidentSummary) -> Option<i64> {
+    incident.resolve_deadline()
+}
+
+#[uniffi::export]
+pub fn resolve_overdue(incident: IncidentSummary, now: i64) -> bool {
+    incident.resolve_overdue(now)
 }
 
 /// Whether an incident is past its response target without being accepted.

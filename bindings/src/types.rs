@@ -4,6 +4,7 @@
 //! no conversion code, and the compiler refuses a mirror that drifts from the core.
 
 use linli_core::protocol::{Person, PushOutcome, Role};
+use linli_core::targets::Deadlines;
 use linli_core::*;
 
 #[uniffi::remote(Enum)]
@@ -289,6 +290,36 @@ pub struct LifecycleEvent {
 }
 
 #[uniffi::remote(Record)]
+pub struct MoveDetail {
+    #[uniffi(default = "")]
+    pub note: String,
+    #[uniffi(default = None)]
+    pub to: Option<String>,
+    #[uniffi(default = None)]
+    pub department: Option<Department>,
+    #[uniffi(default = None)]
+    pub reason: Option<ReturnReason>,
+    #[uniffi(default = None)]
+    pub rating: Option<Rating>,
+    #[uniffi(default = None)]
+    pub level: Option<Level>,
+    #[uniffi(default = None)]
+    pub outcome: Option<DisputeOutcome>,
+}
+
+#[uniffi::remote(Record)]
+pub struct Deadlines {
+    pub respond_by: i64,
+    pub resolve_by: i64,
+}
+
+#[uniffi::remote(Record)]
+pub struct GridDisputes {
+    pub grid_id: String,
+    pub open: u32,
+}
+
+#[uniffi::remote(Record)]
 pub struct DisputeInfo {
     pub parties: String,
     pub mediator: String,
@@ -363,14 +394,25 @@ pub struct IncidentSummary {
     pub priority: Priority,
     pub grid_id: String,
     pub building_id: Option<String>,
+    #[uniffi(default = None)]
+    pub unit_id: Option<String>,
     pub household_id: Option<String>,
     pub reporter: String,
     pub assignee: Option<String>,
+    #[uniffi(default = None)]
+    pub handler: Option<String>,
+    #[uniffi(default = None)]
+    pub department: Option<Department>,
     pub summary: String,
     pub reported_at: i64,
+    #[uniffi(default = None)]
+    pub received_at: Option<i64>,
+    pub level: Level,
     pub accepted_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
+    #[uniffi(default = None)]
+    pub outcome: Option<DisputeOutcome>,
 }
 
 #[uniffi::remote(Record)]

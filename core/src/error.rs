@@ -23,6 +23,14 @@ pub enum Error {
         action: crate::IncidentAction,
     },
 
+    /// The signed-in user's role may not make this move (or report, when `action` is
+    /// `None`), by the role table (`roles.rs`); nothing was written.
+    #[error("not allowed to {}: {}", action.map_or("report", |a| a.code()), reason.code())]
+    NotAllowed {
+        action: Option<crate::IncidentAction>,
+        reason: crate::roles::Denied,
+    },
+
     /// Bytes offered for import are not valid Automerge data; nothing was written.
     #[error("corrupt change data: {0}")]
     CorruptChanges(&'static str),

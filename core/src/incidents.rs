@@ -1,13 +1,14 @@
-//! Incidents (事件): reporting, moving along the lifecycle, dispatching, priority, and
-//! reading one whole.
+//! Incidents (事件): reporting, moving along the lifecycle (each move judged by the role
+//! table first, `judge.rs`), dispatching, priority, the action menu, and reading one whole.
 
 use rusqlite::OptionalExtension;
 
+use crate::db::lock;
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result, invalid};
 use crate::model::*;
 use crate::store::{Store, new_id};
-use crate::{places, projection};
+use crate::{judge, places, projection};
 
 impl Store {
     pub fn report_incident(&self, new: NewIncident) -> Result<String> {
@@ -20,13 +21,16 @@ impl Store {
             true,
             "incident.report",
             |d, tx| {
-                let (community_id, grid_id, building_id) = match (&new.place_id, &new.household_id) {
+                judge::check_report(tx, &self.identity().user_id)?;
+                // The place given wins; a household alone places it at its address, so a unit
+                // leader receives the incidents of their unit's households.
+                let (community_id, grid_id, building_id, unit_id) = match (&new.place_id, &new.household_id) {
                     (Some(place), _) => places::place_scope(tx, place)?,
                     (None, Some(hh)) => tx
                         .prepare_cached(
-                            "SELECT community_id, grid_id, building_id FROM households WHERE id = ?1",
+                            "SELECT community_id, grid_id, building_id, unit_id FROM households WHERE id = ?1",
                         )?
-                        .query_row([hh], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .query_row([hh], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                         .optional()?
                         .ok_or(Error::NotFound { kind: "household" })?,
                     (None, None) => return Err(invalid("place", "an incident needs a place")),
@@ -46,7 +50,7 @@ impl Store {
                     community_id,
                     grid_id,
                     building_id,
-                    unit_id: None,
+                    unit_id,
                     household_id: new.household_id.clone(),
                     reporter: self.identity().user_id.clone(),
                     priority: new.priority,
@@ -67,33 +71,94 @@ impl Store {
         Ok(id)
     }
 
-    /// Moves an incident along its lifecycle; returns the new status. An illegal move is
-    /// an error and records nothing.
+    /// Moves an incident along its lifecycle with only a note; see
+    /// [`Store::move_incident_with`].
     pub fn move_incident(
         &self,
         id: &str,
         action: IncidentAction,
         note: &str,
     ) -> Result<IncidentStatus> {
-        check_text("note", note, false)?;
-        let event = LifecycleEvent::new(
-            new_id(),
+        self.move_incident_with(
+            id,
             action,
-            self.identity().user_id.clone(),
-            self.now(),
-            note.to_owned(),
-        );
+            MoveDetail {
+                note: note.to_owned(),
+                ..MoveDetail::default()
+            },
+        )
+    }
+
+    /// Makes a move with its details (a dispatch's handler, a return's reason, feedback's
+    /// rating, an escalation's level, a dispute's outcome); returns the new status. An
+    /// illegal move is `IllegalTransition`, a move the user's role may not make
+    /// `NotAllowed`, missing or stray details `InvalidInput`; none of them records anything.
+    pub fn move_incident_with(
+        &self,
+        id: &str,
+        action: IncidentAction,
+        detail: MoveDetail,
+    ) -> Result<IncidentStatus> {
+        check_text("note", &detail.note, false)?;
+        let user = self.identity().user_id.clone();
+        let event =
+            linli_domain::moves::event(new_id(), action, user.clone(), self.now(), detail.clone());
         self.write(
             id,
             DocKind::Incident,
             false,
             &format!("incident.{}", action.code()),
-            |d, _| Ok((linli_domain::moves::apply(d, &event)?, vec![])),
+            |d, tx| {
+                let before = linli_domain::moves::current(d)?;
+                // An illegal move says so before who makes it is judged.
+                if before.status.after(action).is_none() {
+                    return Err(Error::IllegalTransition {
+                        from: before.status,
+                        action,
+                    });
+                }
+                judge::check_move(tx, &user, action, &before, &detail)?;
+                Ok((linli_domain::moves::apply(d, &event)?, vec![]))
+            },
             |tx, d, _| projection::incident_doc(tx, d),
         )
     }
 
-    /// Dispatches (派单) an incident to someone, or clears the assignee.
+    /// Dispatches (派单) an incident to a person, a department, or both, as a dispatch event
+    /// judged like any move.
+    pub fn dispatch_incident(
+        &self,
+        id: &str,
+        to: Option<&str>,
+        department: Option<Department>,
+        note: &str,
+    ) -> Result<IncidentStatus> {
+        self.move_incident_with(
+            id,
+            IncidentAction::Dispatch,
+            MoveDetail {
+                note: note.to_owned(),
+                to: to.map(str::to_owned),
+                department,
+                ..MoveDetail::default()
+            },
+        )
+    }
+
+    /// The moves the signed-in user may make on the incident now, in menu order: what the
+    /// action menu offers. Before the device has its user's reference row, every move the
+    /// status allows (the server judges).
+    pub fn incident_moves(&self, id: &str) -> Result<Vec<IncidentAction>> {
+        let user = &self.identity().user_id;
+        let role = judge::role_of(&lock(&self.reader), user)?;
+        self.read_doc(id, DocKind::Incident, |d| {
+            let derived = linli_domain::moves::current(d)?;
+            Ok(judge::menu(role, user, &derived))
+        })
+    }
+
+    /// Sets or clears the assignee field alone (the first release's dispatch), without an
+    /// event: kept for old callers; [`Store::dispatch_incident`] records a dispatch.
     pub fn assign_incident(&self, id: &str, assignee: Option<&str>) -> Result<()> {
         if let Some(a) = assignee {
             check_short("assignee", a, true)?;

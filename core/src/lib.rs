@@ -15,6 +15,7 @@
 //! - `query.rs`: list, search and history queries; `people.rs`: the people of the scope
 //! - `households.rs`, `visits.rs`, `incidents.rs`, `places.rs`: each record kind's calls;
 //!   `merge.rs`: changes in and out, forgetting, compaction
+//! - `judge.rs`: the role table applied to the signed-in user, with the people it knows
 //! - `store.rs`: the store, the one write path, whole-document reads
 //! - `documents.rs`: document bytes in SQLite; `projection.rs`: the query tables;
 //!   `cache.rs`: the document cache; `sync_state.rs`: the sync bookkeeping
@@ -27,6 +28,7 @@ mod error;
 mod households;
 mod http;
 mod incidents;
+mod judge;
 mod merge;
 mod people;
 mod places;
@@ -54,7 +56,8 @@ pub(crate) mod model {
 }
 pub use merge::ImportOutcome;
 pub use query::{
-    HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy, VisitSummary,
+    GridDisputes, HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy,
+    VisitSummary, incident_deadlines,
 };
 pub use round::{RefusedDoc, SyncProgress, SyncReport};
 pub use store::{DataChange, Identity, Store};

@@ -32,6 +32,15 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Replaces the people held, as the server's reference data does (tests set up roles
+    /// with it).
+    #[doc(hidden)]
+    pub fn put_people_for_tests(&self, people: &[Person]) -> Result<()> {
+        self.transaction(|tx| replace(tx, people))
+    }
+}
+
 /// Replaces the people held with `people`, in the caller's transaction.
 pub(crate) fn replace(tx: &Transaction<'_>, people: &[Person]) -> Result<()> {
     tx.execute("DELETE FROM people", [])?;

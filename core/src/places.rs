@@ -67,12 +67,13 @@ pub(crate) fn resolve_address(tx: &Transaction<'_>, place_id: &str, room: &str) 
     Ok(address)
 }
 
-/// (community, grid, building) of any place at or below a grid.
+/// (community, grid, building, unit) of any place at or below a grid.
 pub(crate) fn place_scope(
     tx: &Transaction<'_>,
     place_id: &str,
-) -> Result<(String, String, Option<String>)> {
+) -> Result<(String, String, Option<String>, Option<String>)> {
     let mut community = None;
+    let mut unit = None;
     let mut grid = None;
     let mut building = None;
     let mut next = Some(place_id.to_owned());
@@ -83,6 +84,7 @@ pub(crate) fn place_scope(
             .optional()?
             .ok_or(Error::NotFound { kind: "place" })?;
         match PlaceKind::from_code(&kind) {
+            Some(PlaceKind::Unit) => unit = unit.or(Some(id)),
             Some(PlaceKind::Building) => building = Some(id),
             Some(PlaceKind::Grid) => grid = grid.or(Some(id)),
             Some(PlaceKind::Community) => {
@@ -94,7 +96,7 @@ pub(crate) fn place_scope(
         next = parent;
     }
     match (community, grid) {
-        (Some(c), Some(g)) => Ok((c, g, building)),
+        (Some(c), Some(g)) => Ok((c, g, building, unit)),
         _ => Err(invalid("place", "must be at or below a grid")),
     }
 }

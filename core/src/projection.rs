@@ -156,8 +156,9 @@ pub fn incident_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO incidents (id, category, status, priority, community_id, grid_id, \
          building_id, household_id, reporter, assignee, summary, reported_at, accepted_at, \
-         resolved_at, closed_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         resolved_at, closed_at, unit_id, received_at, level, handler, department, outcome) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+         ?18, ?19, ?20, ?21)",
     )?
     .execute(params![
         i.id,
@@ -174,7 +175,13 @@ pub fn incident_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
         i.reported_at,
         derived.accepted_at,
         derived.resolved_at,
-        derived.closed_at
+        derived.closed_at,
+        i.unit_id,
+        i.received_at,
+        derived.level.code(),
+        derived.handler,
+        derived.department.map(|d| d.code()),
+        derived.outcome.map(|o| o.code()),
     ])?;
     Ok(())
 }

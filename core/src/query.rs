@@ -9,6 +9,7 @@ use crate::error::{Result, invalid};
 use crate::model::*;
 use crate::projection::{parse_tags, spaced};
 use crate::store::Store;
+use crate::targets::{Deadlines, Targets, deadlines};
 
 const DAY_MS: Millis = 24 * 3600 * 1000;
 
@@ -49,27 +50,71 @@ pub struct IncidentSummary {
     pub priority: Priority,
     pub grid_id: String,
     pub building_id: Option<String>,
+    pub unit_id: Option<String>,
     pub household_id: Option<String>,
     pub reporter: String,
+    /// The document's assignee field (the first release's dispatch).
     pub assignee: Option<String>,
+    /// The current handler, from the events: the last dispatch's, else the first accept's.
+    pub handler: Option<String>,
+    pub department: Option<Department>,
     /// The start of the description.
     pub summary: String,
+    /// When the reporter's device recorded it (its clock): the device's record only.
     pub reported_at: Millis,
+    /// When the server first received it: every clock starts here. `None` until the
+    /// receipt has synced back ("not yet received", 未接收).
+    pub received_at: Option<Millis>,
+    pub level: Level,
     pub accepted_at: Option<Millis>,
     pub resolved_at: Option<Millis>,
     pub closed_at: Option<Millis>,
+    /// How a dispute ended.
+    pub outcome: Option<DisputeOutcome>,
 }
 
 impl IncidentSummary {
-    /// When the 15-minute response target runs out.
-    pub fn response_deadline(&self) -> Millis {
-        self.reported_at + RESPONSE_TARGET_MS
+    fn deadlines(&self) -> Option<Deadlines> {
+        self.received_at
+            .map(|at| deadlines(at, self.priority, &Targets::default()))
     }
 
-    /// Not accepted, and the response target has passed.
-    pub fn response_overdue(&self, now: Millis) -> bool {
-        self.accepted_at.is_none() && now > self.response_deadline()
+    /// When the 15-minute response target runs out, counted from the server's receipt;
+    /// `None` until the receipt has synced.
+    pub fn response_deadline(&self) -> Option<Millis> {
+        self.deadlines().map(|d| d.respond_by)
     }
+
+    /// Received, not accepted, and the response target has passed. Never before receipt.
+    pub fn response_overdue(&self, now: Millis) -> bool {
+        self.accepted_at.is_none() && self.response_deadline().is_some_and(|by| now > by)
+    }
+
+    /// When it must be resolved by, by priority (24 h / 72 h / 7 days / 15 days from the
+    /// receipt); `None` until the receipt has synced.
+    pub fn resolve_deadline(&self) -> Option<Millis> {
+        self.deadlines().map(|d| d.resolve_by)
+    }
+
+    /// Received, still open, and the resolution target has passed.
+    pub fn resolve_overdue(&self, now: Millis) -> bool {
+        self.status.is_open() && self.resolve_deadline().is_some_and(|by| now > by)
+    }
+}
+
+/// An incident's deadlines by the default targets, from the server's receipt; `None` until
+/// the receipt has synced (for screens holding the whole record).
+pub fn incident_deadlines(incident: &Incident) -> Option<Deadlines> {
+    incident
+        .received_at
+        .map(|at| deadlines(at, incident.priority, &Targets::default()))
+}
+
+/// The disputes of one grid not yet closed with an outcome (矛盾纠纷清零 when 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridDisputes {
+    pub grid_id: String,
+    pub open: u32,
 }
 
 /// Which incidents to list. Empty fields do not filter.
@@ -135,7 +180,8 @@ fn household_row(r: &Row<'_>) -> rusqlite::Result<HouseholdSummary> {
 }
 
 const INCIDENT_COLUMNS: &str = "id, category, status, priority, grid_id, building_id, \
-     household_id, reporter, assignee, summary, reported_at, accepted_at, resolved_at, closed_at";
+     household_id, reporter, assignee, summary, reported_at, accepted_at, resolved_at, closed_at, \
+     unit_id, handler, department, received_at, level, outcome";
 
 fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentSummary> {
     let code_err = |i: usize| {
@@ -157,6 +203,16 @@ fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentSummary> {
         accepted_at: r.get(11)?,
         resolved_at: r.get(12)?,
         closed_at: r.get(13)?,
+        unit_id: r.get(14)?,
+        handler: r.get(15)?,
+        department: r
+            .get::<_, Option<String>>(16)?
+            .and_then(|c| Department::from_code(&c)),
+        received_at: r.get(17)?,
+        level: Level::from_code(&r.get::<_, String>(18)?).ok_or_else(|| code_err(18))?,
+        outcome: r
+            .get::<_, Option<String>>(19)?
+            .and_then(|c| DisputeOutcome::from_code(&c)),
     })
 }
 
@@ -363,8 +419,9 @@ impl Store {
             args.push(a.clone());
         }
         if let Some(p) = &filter.place_id {
-            clauses.push("(grid_id = ? OR building_id = ? OR community_id = ?)".into());
-            args.extend([p.clone(), p.clone(), p.clone()]);
+            clauses
+                .push("(grid_id = ? OR building_id = ? OR unit_id = ? OR community_id = ?)".into());
+            args.extend([p.clone(), p.clone(), p.clone(), p.clone()]);
         }
         let sql = format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {} ORDER BY reported_at DESC, id",
@@ -376,15 +433,37 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Incidents still not accepted past the 15-minute response target, oldest first.
+    /// Incidents still not accepted past the 15-minute response target counted from the
+    /// server's receipt, oldest receipt first. One not yet received is never overdue.
     pub fn overdue_incidents(&self, now: Millis) -> Result<Vec<IncidentSummary>> {
         let r = lock(&self.reader);
         let sql = format!(
-            "SELECT {INCIDENT_COLUMNS} FROM incidents \
-             WHERE status = 'reported' AND reported_at < ?1 ORDER BY reported_at, id"
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE status = 'reported' \
+             AND received_at IS NOT NULL AND received_at < ?1 ORDER BY received_at, id"
         );
         let mut stmt = r.prepare_cached(&sql)?;
         let rows = stmt.query_map([now - RESPONSE_TARGET_MS], incident_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Open disputes per grid: every dispute not closed with an outcome, for each grid of
+    /// the place tree (and any other grid a dispute names), by grid id. A grid at 0 has
+    /// cleared its disputes (矛盾纠纷清零).
+    pub fn open_disputes_by_grid(&self) -> Result<Vec<GridDisputes>> {
+        let r = lock(&self.reader);
+        let mut stmt = r.prepare_cached(
+            "SELECT g.id, (SELECT count(*) FROM incidents i WHERE i.grid_id = g.id \
+               AND i.category = 'dispute' AND NOT (i.status = 'closed' AND i.outcome IS NOT NULL)) \
+             FROM (SELECT id FROM places WHERE kind = 'grid' \
+                   UNION SELECT grid_id FROM incidents WHERE category = 'dispute') g \
+             ORDER BY g.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(GridDisputes {
+                grid_id: r.get(0)?,
+                open: r.get(1)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Version 1: the records and their query tables.
 const CREATE_V1: &str = r#"
@@ -165,6 +165,26 @@ CREATE TABLE unread_docs (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 4: what the incident workflow's lists need (issue 8). The new columns of the
+/// rows already there are filled from their documents: every incident is listed as unread,
+/// and opening the store projects it again (`documents::project_unread`).
+const V4: &str = r#"
+ALTER TABLE incidents ADD COLUMN unit_id TEXT;
+-- The server's first receipt: every clock starts here. NULL until it has synced back.
+ALTER TABLE incidents ADD COLUMN received_at INTEGER;
+ALTER TABLE incidents ADD COLUMN level TEXT NOT NULL DEFAULT 'grid';
+-- The current handler and department, from the events (assignee is the document's field).
+ALTER TABLE incidents ADD COLUMN handler TEXT;
+ALTER TABLE incidents ADD COLUMN department TEXT;
+-- How a dispute ended (矛盾纠纷: 调解成功 / 调解未成功 / 转办).
+ALTER TABLE incidents ADD COLUMN outcome TEXT;
+CREATE INDEX incidents_by_unit ON incidents (unit_id, status);
+CREATE INDEX incidents_by_handler ON incidents (handler, status);
+CREATE INDEX incidents_by_category ON incidents (category, grid_id, status);
+INSERT OR IGNORE INTO unread_docs (doc_id, layout)
+    SELECT id, 1 FROM documents WHERE kind = 'incident';
+"#;
+
 /// Brings a database to `VERSION`: creates it if empty, upgrades it if older.
 pub fn init(tx: &Transaction<'_>) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -193,6 +213,7 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
     match from {
         1 => tx.execute_batch(V2)?,
         2 => tx.execute_batch(V3)?,
+        3 => tx.execute_batch(V4)?,
         _ => {
             return Err(Error::IncompatibleSchema {
                 found: from,

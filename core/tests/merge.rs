@@ -12,8 +12,7 @@ use linli_core::*;
 use proptest::prelude::*;
 
 /// Ships to `to` whatever `from` has of `doc` that `to` lacks.
-/// The moves a phone makes with only a note (dispatch, return, feedback and escalation carry
-/// more, and are merged by the workflow's own tests).
+/// The moves a phone makes with only a note; the moves with details are [`detailed`].
 const NOTE_MOVES: [IncidentAction; 5] = [
     IncidentAction::Accept,
     IncidentAction::Start,
@@ -21,6 +20,61 @@ const NOTE_MOVES: [IncidentAction; 5] = [
     IncidentAction::Close,
     IncidentAction::Reopen,
 ];
+
+/// The moves that carry details (issue 8): a dispatch to a person or a department, a return
+/// with its reason, feedback either way, an escalation.
+fn detailed(n: u8) -> (IncidentAction, MoveDetail) {
+    let d = MoveDetail::default();
+    match n % 6 {
+        0 => (
+            IncidentAction::Dispatch,
+            MoveDetail {
+                to: Some(format!("worker-{}", n / 6)),
+                ..d
+            },
+        ),
+        1 => (
+            IncidentAction::Dispatch,
+            MoveDetail {
+                department: Some(Department::Property),
+                ..d
+            },
+        ),
+        2 => (
+            IncidentAction::Return,
+            MoveDetail {
+                reason: Some(ReturnReason::Overlap),
+                note: "职能交叉".into(),
+                ..d
+            },
+        ),
+        3 => (
+            IncidentAction::Feedback,
+            MoveDetail {
+                rating: Some(Rating::Unsatisfied),
+                ..d
+            },
+        ),
+        4 => (
+            IncidentAction::Feedback,
+            MoveDetail {
+                rating: Some(Rating::Basic),
+                ..d
+            },
+        ),
+        _ => (
+            IncidentAction::Escalate,
+            MoveDetail {
+                level: Some(if n.is_multiple_of(2) {
+                    Level::Community
+                } else {
+                    Level::Street
+                }),
+                ..d
+            },
+        ),
+    }
+}
 
 fn pull(from: &Store, to: &Store, doc: &str) {
     let have = to.heads(doc).unwrap_or_default();
@@ -139,6 +193,7 @@ enum Op {
     RemoveMember(usize),
     Visit,
     Move(usize),
+    Detailed(u8),
     Assign(u8),
     /// Ship what device `.0` has to device `.1`, for the household or the incident.
     Sync(usize, usize, bool),
@@ -154,6 +209,7 @@ fn op() -> impl Strategy<Value = (usize, Op)> {
         (0..8usize).prop_map(Op::RemoveMember),
         Just(Op::Visit),
         (0..NOTE_MOVES.len()).prop_map(Op::Move),
+        any::<u8>().prop_map(Op::Detailed),
         any::<u8>().prop_map(Op::Assign),
         (0..3usize, 0..3usize, any::<bool>()).prop_map(|(a, b, h)| Op::Sync(a, b, h)),
     ];
@@ -238,6 +294,14 @@ proptest! {
                     Err(Error::IllegalTransition { .. }) => {}
                     Err(e) => panic!("unexpected {e:?}"),
                 },
+                Op::Detailed(n) => {
+                    let (action, detail) = detailed(n);
+                    match st.move_incident_with(&inc, action, detail) {
+                        Ok(_) => moves += 1,
+                        Err(Error::IllegalTransition { .. }) => {}
+                        Err(e) => panic!("unexpected {e:?}"),
+                    }
+                }
                 Op::Assign(n) => st.assign_incident(&inc, Some(&format!("worker-{n}"))).unwrap(),
                 Op::Sync(a, b, household_doc) => {
                     if a != b { pull(s(a), s(b), if household_doc { &hh } else { &inc }); }

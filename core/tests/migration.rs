@@ -34,6 +34,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (1, include_str!("fixtures/schema_v1.sql")),
     (2, include_str!("fixtures/schema_v2.sql")),
     (3, include_str!("fixtures/schema_v3.sql")),
+    (4, include_str!("fixtures/schema_v4.sql")),
 ];
 
 #[test]
@@ -78,8 +79,41 @@ fn check_fixture(version: i64, sql: &str) {
     assert_eq!(full.visits.len(), 1);
     assert_eq!(store.search_households("张三", 5).unwrap().len(), 1);
     let incidents = store.incidents(&IncidentFilter::default()).unwrap();
-    assert_eq!(incidents.len(), 1);
-    assert_eq!(incidents[0].status, IncidentStatus::Accepted);
+    let leaks: Vec<_> = incidents
+        .iter()
+        .filter(|i| i.category == IncidentCategory::LeakRepair)
+        .collect();
+    assert_eq!(leaks.len(), 1);
+    assert_eq!(leaks[0].status, IncidentStatus::Accepted);
+    // The v4 columns of rows written before v4 are projected again from their documents.
+    assert_eq!(leaks[0].handler.as_deref(), Some("worker-li"), "v{version}");
+    assert_eq!(leaks[0].level, Level::Grid);
+    if version < 4 {
+        assert_eq!(incidents.len(), 1);
+        assert_eq!(leaks[0].received_at, None);
+        assert_eq!(leaks[0].response_deadline(), None);
+    } else {
+        // Written by v4: placed at the household's unit, received by the server, and a
+        // dispute mediated and closed beside an open one.
+        assert_eq!(leaks[0].unit_id.as_deref(), Some(UNIT_1_1));
+        assert_eq!(leaks[0].received_at, Some(RECEIVED_AT));
+        assert_eq!(
+            leaks[0].response_deadline(),
+            Some(RECEIVED_AT + targets::RESPONSE_TARGET_MS)
+        );
+        let disputes = store.open_disputes_by_grid().unwrap();
+        let g1 = disputes.iter().find(|g| g.grid_id == GRID_1).unwrap();
+        assert_eq!(g1.open, 1);
+        assert_eq!(
+            incidents
+                .iter()
+                .filter(|i| i.outcome == Some(DisputeOutcome::Mediated))
+                .count(),
+            1
+        );
+    }
+    let moves = store.incident_moves(&leaks[0].id).unwrap();
+    assert!(moves.contains(&IncidentAction::Resolve));
     // And it takes new writes.
     store.record_visit(visit(hh)).unwrap();
     assert_eq!(store.visits_of(hh).unwrap().len(), 2);
@@ -104,6 +138,9 @@ fn a_newer_database_is_refused_untouched() {
     let c = Connection::open(&path).unwrap();
     assert_eq!(schema_of(&c).len(), 1);
 }
+
+/// When the v4 fixture's incidents reached the server.
+const RECEIVED_AT: i64 = 1_764_554_400_000;
 
 /// Writes `fixtures/schema_v{VERSION}.sql` from a store of the current version.
 #[test]
@@ -135,6 +172,52 @@ fn freeze() {
         })
         .unwrap();
     s.move_incident(&inc, IncidentAction::Accept, "").unwrap();
+    stamp_received(s, &inc, RECEIVED_AT);
+    // Two disputes: one mediated and closed by the leader's callback, one still open.
+    let dispute = |parties: &str| NewIncident {
+        category: IncidentCategory::Dispute,
+        description: "楼上楼下漏水纠纷".into(),
+        place_id: Some(UNIT_1_1.into()),
+        household_id: None,
+        priority: Priority::Normal,
+        assignee: None,
+        dispute: Some(DisputeInfo {
+            parties: parties.into(),
+            mediator: "调委会 刘某".into(),
+        }),
+    };
+    let done = s.report_incident(dispute("张某 与 李某")).unwrap();
+    s.report_incident(dispute("王某 与 赵某")).unwrap();
+    stamp_received(s, &done, RECEIVED_AT + 1_000);
+    s.move_incident(&done, IncidentAction::Accept, "").unwrap();
+    s.move_incident_with(
+        &done,
+        IncidentAction::Resolve,
+        MoveDetail {
+            note: "双方达成协议".into(),
+            outcome: Some(DisputeOutcome::Mediated),
+            ..MoveDetail::default()
+        },
+    )
+    .unwrap();
+    let leader = open(6, "leader-zhao");
+    let bytes = s.changes_since(&done, &[]).unwrap();
+    leader.store.import_changes(&done, &bytes).unwrap();
+    leader
+        .store
+        .move_incident_with(
+            &done,
+            IncidentAction::Feedback,
+            MoveDetail {
+                rating: Some(Rating::Satisfied),
+                ..MoveDetail::default()
+            },
+        )
+        .unwrap();
+    let have = s.heads(&done).unwrap();
+    let back = leader.store.changes_since(&done, &have).unwrap();
+    s.import_changes(&done, &back).unwrap();
+    assert_eq!(s.incident(&done).unwrap().status, IncidentStatus::Closed);
 
     let dump = s.with_raw_connection(|c| {
         let mut out = String::from("-- Frozen by core/tests/migration.rs `freeze`. Do not edit.\n");

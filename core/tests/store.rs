@@ -295,6 +295,10 @@ fn incident_lifecycle_and_overdue() {
     let now = s.now();
     assert!(s.overdue_incidents(now).unwrap().is_empty());
     let later = now + 16 * 60 * 1000;
+    // Issue 8: the clock starts at the server's receipt. Not received, never overdue.
+    assert!(s.overdue_incidents(later).unwrap().is_empty());
+    stamp_received(s, &leak, now);
+    stamp_received(s, &parking, now);
     assert_eq!(s.overdue_incidents(later).unwrap().len(), 2);
 
     assert_eq!(
@@ -367,6 +371,7 @@ fn incident_lifecycle_and_overdue() {
         ops,
         vec![
             "incident.report",
+            "incident.received",
             "incident.accept",
             "incident.start",
             "incident.resolve",

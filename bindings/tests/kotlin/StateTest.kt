@@ -9,6 +9,7 @@ import cn.linli.app.state.Message
 import cn.linli.app.state.ResponseClock
 import cn.linli.app.state.VisitField
 import cn.linli.app.state.VisitFormState
+import cn.linli.app.state.responseClock
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertIs
@@ -131,14 +132,21 @@ class StateTest {
         val id = report.ui.value.reportedId
 
         val list = IncidentListState(store, stores.scope, io, clock = { store.now() + ahead })
-        val running = assertIs<ResponseClock.Running>(list.ui.await { it.rows.size == 1 }.rows.single().clock)
-        assertTrue(running.remainingMs in 14 * 60_000L..15 * 60_000L, "remaining ${running.remainingMs}")
-
+        // Issue 8: the clock starts at the server's receipt. Offline, it is "未接收" however
+        // long it waits, and never overdue.
+        val row = list.ui.await { it.rows.size == 1 }.rows.single()
+        assertEquals(ResponseClock.NotReceived, row.clock)
         ahead = 16 * 60_000L
         list.tick()
-        val late = list.ui.value
-        assertEquals(1, late.overdueCount)
-        assertIs<ResponseClock.Overdue>(late.rows.single().clock)
+        assertEquals(0, list.ui.value.overdueCount)
+        assertEquals(ResponseClock.NotReceived, list.ui.value.rows.single().clock)
+
+        // Once the receipt has synced the countdown runs from it (the receipt set by hand).
+        val received = row.incident.copy(receivedAt = row.incident.reportedAt + 60_000L)
+        val running = assertIs<ResponseClock.Running>(responseClock(received, received.receivedAt!! + 60_000L))
+        assertEquals(14 * 60_000L, running.remainingMs)
+        val late = assertIs<ResponseClock.Overdue>(responseClock(received, received.receivedAt!! + 16 * 60_000L))
+        assertEquals(60_000L, late.lateByMs)
 
         assertTrue(list.move(id!!, IncidentAction.ACCEPT))
         list.ui.await { it.rows.single().clock == ResponseClock.Answered && it.overdueCount == 0 }

@@ -67,3 +67,35 @@ pub fn fingerprint(store: &Store) -> Vec<(String, i64)> {
         out
     })
 }
+
+/// What the server does on its first receipt of an incident: a change by the server's own
+/// actor (author "system") that stamps `received_at`, merged into `store` as a pull would.
+pub fn stamp_received(store: &Store, incident_id: &str, at: i64) {
+    use automerge::transaction::CommitOptions;
+    let bytes = store.changes_since(incident_id, &[]).expect("changes");
+    let mut d = automerge::AutoCommit::load(&bytes)
+        .expect("load")
+        .with_actor(automerge::ActorId::from(&[0xEE_u8; 16][..]));
+    let heads = d.get_heads();
+    linli_core::doc::put_received_at(&mut d, at).expect("stamp");
+    d.commit_with(
+        CommitOptions::default()
+            .with_message(r#"{"u":"system","op":"incident.received","f":["received_at"]}"#)
+            .with_time(at),
+    );
+    let change = d.save_after(&heads);
+    store.import_changes(incident_id, &change).expect("import");
+}
+
+/// Sets the people of the store's scope, as the server's reference data would.
+pub fn people(store: &Store, people: &[(&str, Role)]) {
+    let people: Vec<protocol::Person> = people
+        .iter()
+        .map(|(id, role)| protocol::Person {
+            id: (*id).into(),
+            name: format!("name of {id}"),
+            role: *role,
+        })
+        .collect();
+    store.put_people_for_tests(&people).expect("people");
+}

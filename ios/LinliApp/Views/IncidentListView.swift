@@ -23,7 +23,7 @@ struct IncidentListView: View {
                     .foregroundStyle(.red)
             }
             ForEach(ui.rows) { row in
-                IncidentRowView(row: row) { action in
+                IncidentRowView(row: row, loadMoves: { await state.moves(row.id) }) { action in
                     Task { await state.move(row.id, action) }
                 }
             }
@@ -39,7 +39,9 @@ struct IncidentListView: View {
 
 struct IncidentRowView: View {
     let row: IncidentRow
+    let loadMoves: () async -> [IncidentAction]
     let move: (IncidentAction) -> Void
+    @State private var moves: [IncidentAction] = []
 
     var body: some View {
         let incident = row.incident
@@ -53,16 +55,18 @@ struct IncidentRowView: View {
             HStack {
                 ResponseClockView(clock: row.clock)
                 Spacer()
-                // Every move is offered; the core refuses the ones the incident cannot make
-                // now (the notice says so). See ios/README.md: the core has no "next moves".
+                // Only the moves the core allows this user now (its role table, the
+                // status, the handler), read again whenever the row changes.
                 Menu("incident.move") {
-                    ForEach(IncidentAction.all, id: \.self) { action in
+                    if moves.isEmpty { Text("incident.no_moves") }
+                    ForEach(moves, id: \.self) { action in
                         Button { move(action) } label: { Text(action.label) }
                     }
                 }
             }
             .font(.caption)
         }
+        .task(id: row) { moves = await loadMoves() }
     }
 }
 
@@ -80,6 +84,9 @@ struct ResponseClockView: View {
         case .answered:
             Label("clock.answered", systemImage: "checkmark.circle")
                 .foregroundStyle(.green)
+        case .notReceived:
+            Label("clock.not_received", systemImage: "icloud.slash")
+                .foregroundStyle(.secondary)
         }
     }
 

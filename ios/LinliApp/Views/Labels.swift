@@ -165,6 +165,9 @@ extension Notice {
         case .notOnDevice: return "notice.not_on_device"
         case .checkForm: return "notice.check_form"
         case .moveNotAllowed: return "notice.move_not_allowed"
+        case .notYourRole: return "notice.not_your_role"
+        case .notTheHandler: return "notice.not_the_handler"
+        case .dispatchTargetRefused: return "notice.dispatch_target_refused"
         case .unexpected: return "notice.unexpected"
         }
     }

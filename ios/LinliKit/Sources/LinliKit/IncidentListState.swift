@@ -1,10 +1,12 @@
 // The incidents on this phone with their status and 15-minute response clock
-// (15分钟全响应). Mirrors android's IncidentListState.kt.
+// (15分钟全响应), counted from the server's receipt. Mirrors android's IncidentListState.kt.
 
 import Foundation
 
 /// Where an incident stands against the response target.
 public enum ResponseClock: Hashable, Sendable {
+    /// The server has not received it yet (未接收): no clock runs.
+    case notReceived
     /// Not yet accepted; `remainingMs` left until `deadline`.
     case running(deadline: Int64, remainingMs: Int64)
     /// Not accepted and past `deadline` by `lateByMs`.
@@ -63,6 +65,17 @@ public final class IncidentListState: StoreScreen<IncidentListUI> {
         update { Self.withClocks(&$0, incidents, now) }
     }
 
+    /// The moves this user may make on the incident now (the action menu), from the core.
+    public func moves(_ incidentId: String) async -> [IncidentAction] {
+        let store = self.store
+        do {
+            return try await worker.run { try store.incidentMoves(id: incidentId) }
+        } catch {
+            failed(Notice(error))
+            return []
+        }
+    }
+
     /// Moves an incident along its loop (accept → start → resolve → close, or reopen). The
     /// list follows through the store's change notice. A move the incident cannot make now
     /// (someone moved it first on another phone) becomes a notice, and the list reloads to
@@ -111,15 +124,15 @@ public final class IncidentListState: StoreScreen<IncidentListUI> {
         ui.rows = incidents.map { IncidentRow(incident: $0, clock: responseClock($0, now)) }
         ui.overdueCount = ui.rows.filter { $0.clock.isOverdue }.count
     }
+}
 
-    private static func responseClock(_ incident: IncidentSummary, _ now: Int64) -> ResponseClock {
-        let deadline = responseDeadline(incident: incident)
-        if responseOverdue(incident: incident, now: now) {
-            return .overdue(deadline: deadline, lateByMs: now - deadline)
-        }
-        if incident.acceptedAt == nil {
-            return .running(deadline: deadline, remainingMs: deadline - now)
-        }
-        return .answered
+/// The response clock of a listed incident at `now`, from the core's deadline (counted from
+/// the server's receipt): answered once accepted, not received until the receipt has synced.
+public func responseClock(_ incident: IncidentSummary, _ now: Int64) -> ResponseClock {
+    if incident.acceptedAt != nil { return .answered }
+    guard let deadline = responseDeadline(incident: incident) else { return .notReceived }
+    if responseOverdue(incident: incident, now: now) {
+        return .overdue(deadline: deadline, lateByMs: now - deadline)
     }
+    return .running(deadline: deadline, remainingMs: deadline - now)
 }

@@ -22,6 +22,12 @@ public enum Message: Hashable, Sendable {
     case checkForm
     /// The incident moved on elsewhere; the list shows its current status.
     case moveNotAllowed
+    /// The role table: this user's role never makes this move (or never reports).
+    case notYourRole
+    /// The role table: only the incident's current handler may make this move.
+    case notTheHandler
+    /// The role table: this user may not dispatch to that person or department.
+    case dispatchTargetRefused
     case unexpected
 }
 
@@ -55,6 +61,13 @@ extension Notice {
         case .NotFound: self.init(.notOnDevice)
         case .InvalidInput: self.init(.checkForm)
         case .IllegalTransition: self.init(.moveNotAllowed)
+        // The reason is a stable code from the core's role table, never free text.
+        case .NotAllowed(_, let reasonCode):
+            switch reasonCode {
+            case "not_handler": self.init(.notTheHandler)
+            case "target": self.init(.dispatchTargetRefused)
+            default: self.init(.notYourRole)
+            }
         }
     }
 }

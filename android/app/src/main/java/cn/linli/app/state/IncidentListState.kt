@@ -12,8 +12,14 @@ import uniffi.linli.LinliStore
 import uniffi.linli.responseDeadline
 import uniffi.linli.responseOverdue
 
-/** Where an incident stands against the 15-minute response target (15分钟全响应). */
+/**
+ * Where an incident stands against the 15-minute response target (15分钟全响应), counted
+ * from the server's receipt, never from the phone's clock.
+ */
 sealed interface ResponseClock {
+    /** The server has not received it yet (未接收): no clock runs. */
+    data object NotReceived : ResponseClock
+
     /** Not yet accepted; [remainingMs] left until [deadline]. */
     data class Running(val deadline: Long, val remainingMs: Long) : ResponseClock
 
@@ -24,6 +30,7 @@ sealed interface ResponseClock {
     data object Answered : ResponseClock
 }
 
+/** One incident of the list, with its response clock. */
 data class IncidentRow(val incident: IncidentSummary, val clock: ResponseClock)
 
 data class IncidentListUi(
@@ -36,8 +43,9 @@ data class IncidentListUi(
 
 /**
  * The incidents on this phone with their status and response clock. The clock is the core's:
- * the deadline from `responseDeadline`, overdue from `responseOverdue` at the store's
- * corrected `now()`. Call [tick] every second or so while the screen shows.
+ * the deadline from `responseDeadline` (none until the server's receipt has synced), overdue
+ * from `responseOverdue` at the store's corrected `now()`. Call [tick] every second or so
+ * while the screen shows. The moves offered for an incident are the core's ([moves]).
  */
 class IncidentListState(
     store: LinliStore,
@@ -60,6 +68,17 @@ class IncidentListState(
         val now = clock()
         update { ui -> withClocks(ui, ui.rows.map { it.incident }, now) }
     }
+
+    /** The moves this user may make on the incident now (the action menu), from the core. */
+    suspend fun moves(incidentId: String): List<IncidentAction> =
+        try {
+            withContext(io) { store.incidentMoves(incidentId) }
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Exception) {
+            failed(e.toNotice())
+            emptyList()
+        }
 
     /**
      * Moves an incident along its loop (accept → start → resolve → close, or reopen). The
@@ -98,13 +117,18 @@ class IncidentListState(
         val rows = incidents.map { IncidentRow(it, responseClock(it, now)) }
         return ui.copy(rows = rows, overdueCount = rows.count { it.clock is ResponseClock.Overdue })
     }
+}
 
-    private fun responseClock(incident: IncidentSummary, now: Long): ResponseClock {
-        val deadline = responseDeadline(incident)
-        return when {
-            responseOverdue(incident, now) -> ResponseClock.Overdue(deadline, now - deadline)
-            incident.acceptedAt == null -> ResponseClock.Running(deadline, deadline - now)
-            else -> ResponseClock.Answered
-        }
+/**
+ * The response clock of a listed incident at [now], from the core's deadline (counted from
+ * the server's receipt): answered once accepted, not received until the receipt has synced.
+ */
+fun responseClock(incident: IncidentSummary, now: Long): ResponseClock {
+    val deadline = responseDeadline(incident)
+    return when {
+        incident.acceptedAt != null -> ResponseClock.Answered
+        deadline == null -> ResponseClock.NotReceived
+        responseOverdue(incident, now) -> ResponseClock.Overdue(deadline, now - deadline)
+        else -> ResponseClock.Running(deadline, deadline - now)
     }
 }

@@ -31,6 +31,15 @@ enum class Message {
 
     /** The incident moved on elsewhere; the list shows its current status. */
     MOVE_NOT_ALLOWED,
+
+    /** The role table: this user's role never makes this move (or never reports). */
+    NOT_YOUR_ROLE,
+
+    /** The role table: only the incident's current handler may make this move. */
+    NOT_THE_HANDLER,
+
+    /** The role table: this user may not dispatch to that person or department. */
+    DISPATCH_TARGET_REFUSED,
     UNEXPECTED,
 }
 
@@ -51,6 +60,12 @@ fun Throwable.toNotice(): Notice = when (this) {
         is LinliException.NotFound -> Notice(Message.NOT_ON_DEVICE)
         is LinliException.InvalidInput -> Notice(Message.CHECK_FORM)
         is LinliException.IllegalTransition -> Notice(Message.MOVE_NOT_ALLOWED)
+        // The reason is a stable code from the core's role table, never free text.
+        is LinliException.NotAllowed -> when (reasonCode) {
+            "not_handler" -> Notice(Message.NOT_THE_HANDLER)
+            "target" -> Notice(Message.DISPATCH_TARGET_REFUSED)
+            else -> Notice(Message.NOT_YOUR_ROLE)
+        }
     }
     // uniffi's InternalException (a Rust panic turned into an error) and anything else.
     else -> Notice(Message.UNEXPECTED)

@@ -83,7 +83,11 @@ fun IncidentsScreen(store: LinliStore) {
         } else {
             LazyColumn {
                 items(ui.rows, key = { it.incident.id }) { row ->
-                    IncidentItem(row, onMove = { action -> scope.launch { state.move(row.incident.id, action) } })
+                    IncidentItem(
+                        row,
+                        loadMoves = { state.moves(row.incident.id) },
+                        onMove = { action -> scope.launch { state.move(row.incident.id, action) } },
+                    )
                 }
             }
         }
@@ -91,9 +95,15 @@ fun IncidentsScreen(store: LinliStore) {
 }
 
 @Composable
-private fun IncidentItem(row: IncidentRow, onMove: (IncidentAction) -> Unit) {
+private fun IncidentItem(
+    row: IncidentRow,
+    loadMoves: suspend () -> List<IncidentAction>,
+    onMove: (IncidentAction) -> Unit,
+) {
     val incident = row.incident
+    val scope = rememberCoroutineScope()
     var menu by remember { mutableStateOf(false) }
+    var moves by remember { mutableStateOf(emptyList<IncidentAction>()) }
     ListItem(
         headlineContent = { Text(incident.summary) },
         overlineContent = {
@@ -102,10 +112,16 @@ private fun IncidentItem(row: IncidentRow, onMove: (IncidentAction) -> Unit) {
         supportingContent = { ResponseClockText(row.clock) },
         trailingContent = {
             Box {
-                TextButton(onClick = { menu = true }) { Text(stringResource(R.string.handle)) }
-                // Every move is offered: the core decides which are allowed now (see README).
+                TextButton(onClick = { scope.launch { moves = loadMoves(); menu = true } }) {
+                    Text(stringResource(R.string.handle))
+                }
+                // Only the moves the core allows this user now (its role table, the status,
+                // the handler); the moves needing details are made from the detail screen.
                 DropdownMenu(expanded = menu, onDismissRequest = { menu = false }) {
-                    IncidentAction.entries.filter { it != IncidentAction.OTHER }.forEach { action ->
+                    if (moves.isEmpty()) {
+                        DropdownMenuItem(text = { Text(stringResource(R.string.incident_no_moves)) }, onClick = { menu = false })
+                    }
+                    moves.forEach { action ->
                         DropdownMenuItem(
                             text = { Text(stringResource(action.label)) },
                             onClick = { menu = false; onMove(action) },
@@ -129,6 +145,7 @@ private fun ResponseClockText(clock: ResponseClock) {
             color = MaterialTheme.colorScheme.error,
         )
         ResponseClock.Answered -> Text(stringResource(R.string.response_answered))
+        ResponseClock.NotReceived -> Text(stringResource(R.string.response_not_received))
     }
 }
 

@@ -29,6 +29,9 @@ val Message.label: Int
         Message.NOT_ON_DEVICE -> R.string.msg_not_on_device
         Message.CHECK_FORM -> R.string.msg_check_form
         Message.MOVE_NOT_ALLOWED -> R.string.msg_move_not_allowed
+        Message.NOT_YOUR_ROLE -> R.string.msg_not_your_role
+        Message.NOT_THE_HANDLER -> R.string.msg_not_the_handler
+        Message.DISPATCH_TARGET_REFUSED -> R.string.msg_dispatch_target_refused
         Message.UNEXPECTED -> R.string.msg_unexpected
     }
 
