@@ -1,0 +1,502 @@
+//! Sync scenario `morning`: a county's devices sync at once. 330 grids (33 communities of 10)
+//! with 10 grid workers each = 3,300 enrolled devices, each with its own token; each grid
+//! holds 40 households from yesterday. Every device pushes its morning's 20 changes (made
+//! through a real `Store`: 1 new household and a member, a visit and a phone change on 5
+//! households it shares with its neighbours, 4 care-tag toggles, an incident reported,
+//! accepted, started and resolved) and pulls its grid, 128 requests in flight, against the
+//! real server on loopback. Measured: wall time, requests/s, latency percentiles, errors and
+//! changes lost. Targets: all done within 30 s, p99 within 1 s, no errors, nothing lost.
+//!
+//! ```sh
+//! cargo bench -p linli-benchmarks --bench morning
+//! cargo bench -p linli-benchmarks --bench morning -- --concurrency 32
+//! cargo bench -p linli-benchmarks --bench morning -- --server-on-shm   # diagnostic
+//! ```
+//!
+//! Options: `--grids N` (330), `--devices-per-grid N` (10), `--grid-households N` (40),
+//! `--concurrency N` (128), `--seed N`, `--server-on-shm` (server database on tmpfs).
+//! Setup (not timed): yesterday's households are written by each community's admin device and
+//! pushed with `Store::sync`; each device's morning is prepared with its own `Store` on tmpfs
+//! and its request encoded. Timed: the requests in shuffled order from one HTTP client
+//! (`POST /v1/sync` as the device sends it), following `more`. Verified afterwards through
+//! the protocol only: a full pull per grid holds every pushed change, and a catch-up pull per
+//! grid from yesterday's cursor holds every change the grid's other devices pushed. Without
+//! `--bench`: tiny sizes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use automerge::{AutoCommit, ChangeHash};
+use linli_benchmarks::fake::{self, Rng};
+use linli_benchmarks::machine::{self, CpuWindow};
+use linli_benchmarks::server::{self, ServerDb, post_round, pull_all, request};
+use linli_benchmarks::stats::percentile;
+use linli_benchmarks::{Options, Res, fail, met};
+use linli_core::{CareTag, IncidentAction, MemberPatch, Relation};
+use linli_domain::protocol::{Cursor, DocPush, PushOutcome};
+
+const CHANGES_PER_DEVICE: usize = 20;
+
+struct Device {
+    grid: usize,
+    k: usize,
+    id: String,
+    user: String,
+    token: String,
+}
+
+/// A device's morning, prepared before anything is timed.
+struct Plan {
+    grid: usize,
+    k: usize,
+    token: String,
+    body: Vec<u8>,
+    pushes: usize,
+    /// Per pushed document, the hashes of its new changes.
+    expected: Vec<(String, Vec<ChangeHash>)>,
+}
+
+/// Hashes of the changes `bytes` adds to a document holding `base` (empty: a new one).
+fn new_changes(base: &[u8], bytes: &[u8]) -> Res<Vec<ChangeHash>> {
+    let mut d = AutoCommit::new();
+    d.load_incremental(base)?;
+    let before = d.get_heads();
+    d.load_incremental(bytes)?;
+    Ok(d.get_changes_meta(&before).iter().map(|m| m.hash).collect())
+}
+
+/// How many of `expected` are missing from the documents `got`, each on top of `base`.
+fn missing(
+    expected: &[&(String, Vec<ChangeHash>)],
+    got: &HashMap<String, Vec<u8>>,
+    base: &HashMap<&str, &[u8]>,
+) -> Res<usize> {
+    let mut lost = 0;
+    for (doc, hashes) in expected {
+        let mut d = AutoCommit::new();
+        d.load_incremental(base.get(doc.as_str()).copied().unwrap_or_default())?;
+        d.load_incremental(got.get(doc).map(Vec::as_slice).unwrap_or_default())?;
+        let held: HashSet<ChangeHash> = d.get_changes_meta(&[]).iter().map(|m| m.hash).collect();
+        lost += hashes.iter().filter(|h| !held.contains(h)).count();
+    }
+    Ok(lost)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    dev: &Device,
+    grid: &fake::Grid,
+    base: &[(String, Vec<u8>)],
+    places: &[linli_core::Place],
+    cursor: &Cursor,
+    reference: u64,
+    seed: u64,
+) -> Res<Plan> {
+    let dir = server::shm_dir()?;
+    let store = server::open_device(dir.path(), &dev.id, &dev.user)?;
+    store.put_places(places)?;
+    let mut rng = Rng(seed);
+    // Device k edits households 4k..4k+4 of its grid: neighbours share one.
+    let picks: Vec<&(String, Vec<u8>)> = (0..5)
+        .map(|j| &base[(dev.k * 4 + j) % base.len()])
+        .collect();
+    let mut heads = Vec::new();
+    for (id, bytes) in &picks {
+        store.import_changes(id, bytes)?;
+        heads.push(store.heads(id)?);
+    }
+    let unit = &grid.units[dev.k % grid.units.len()];
+    let new_hh =
+        store.create_household(fake::household(&mut rng, unit, (2600 + dev.k).to_string()))?;
+    let now = store.now();
+    for (id, _) in &picks {
+        store.record_visit(fake::visit(&mut rng, id, Some(now)))?;
+        let m = store.household(id)?.members[0].id.clone();
+        let patch = MemberPatch {
+            phone: Some(Some(fake::phone(&mut rng))),
+            ..MemberPatch::default()
+        };
+        store.update_member(id, &m, patch)?;
+    }
+    for (id, _) in &picks[..4] {
+        let tag = *rng.pick(CareTag::ALL);
+        store.set_tag(id, tag, !store.household(id)?.tags.contains(&tag))?;
+    }
+    let building = &grid.buildings[dev.k % grid.buildings.len()];
+    let incident = store.report_incident(fake::incident(&mut rng, Some(building), None))?;
+    for action in [
+        IncidentAction::Accept,
+        IncidentAction::Start,
+        IncidentAction::Resolve,
+    ] {
+        store.move_incident(&incident, action, "")?;
+    }
+    store.add_member(
+        &new_hh,
+        fake::member(&mut rng, Relation::Child, 2012, false),
+    )?;
+
+    let (mut push, mut expected) = (Vec::new(), Vec::new());
+    let edited = picks
+        .iter()
+        .zip(&heads)
+        .map(|((id, bytes), h)| (id.clone(), bytes.as_slice(), h.clone()));
+    let created = [new_hh, incident]
+        .into_iter()
+        .map(|id| (id, &[][..], Vec::new()));
+    for (id, base, since) in edited.chain(created) {
+        let changes = store.changes_since(&id, &since)?;
+        expected.push((id.clone(), new_changes(base, &changes)?));
+        push.push(DocPush {
+            doc_id: id,
+            changes,
+        });
+    }
+    let total: usize = expected.iter().map(|(_, h)| h.len()).sum();
+    if total != CHANGES_PER_DEVICE {
+        return fail(format!(
+            "a device made {total} changes, not {CHANGES_PER_DEVICE}"
+        ));
+    }
+    let pushes = push.len();
+    let body = server::encode(&request(cursor.clone(), reference, push))?;
+    Ok(Plan {
+        grid: dev.grid,
+        k: dev.k,
+        token: dev.token.clone(),
+        body,
+        pushes,
+        expected,
+    })
+}
+
+#[derive(Default)]
+struct Outcome {
+    latencies_ms: Vec<f64>,
+    errors: Vec<String>,
+    up: usize,
+    down: usize,
+}
+
+/// A device's morning: its push, then pull rounds until the server has nothing more.
+async fn run_device(
+    client: reqwest::Client,
+    url: Arc<String>,
+    plan: Arc<Plan>,
+    reference: u64,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut body = plan.body.clone();
+    for round in 0..100 {
+        out.up += body.len();
+        let t = Instant::now();
+        let result = post_round(&client, &url, &plan.token, body).await;
+        out.latencies_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let (resp, n) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                out.errors.push(e);
+                return out;
+            }
+        };
+        out.down += n;
+        let stored = resp
+            .acks
+            .iter()
+            .filter(|a| a.outcome == PushOutcome::Stored)
+            .count();
+        if round == 0 && stored != plan.pushes {
+            out.errors
+                .push(format!("{stored} of {} pushes stored", plan.pushes));
+        }
+        if !resp.more {
+            return out;
+        }
+        body = match server::encode(&request(resp.cursor, reference, vec![])) {
+            Ok(b) => b,
+            Err(e) => {
+                out.errors.push(e.to_string());
+                return out;
+            }
+        };
+    }
+    out.errors.push("the server kept saying `more`".into());
+    out
+}
+
+fn main() -> Res<()> {
+    let o = Options::parse(&["server-on-shm"])?;
+    let grids = o.size("grids", 330, 4)?.max(1);
+    let per_grid = o.size("devices-per-grid", 10, 3)?.max(1);
+    let grid_households = o.size("grid-households", 40, 12)?.max(5);
+    let concurrency = o.size("concurrency", 128, 8)?.max(1);
+    let seed = o.size("seed", 1, 1)? as u64;
+    let on_shm = o.flag("server-on-shm");
+    o.check()?;
+    machine::header("morning: a county's devices sync at once", o.bench);
+    let rt = server::runtime()?;
+    let t_setup = Instant::now();
+
+    // Places, people and devices first: the devices' cursors must come after every grant.
+    let shm = server::shm_dir()?;
+    let shm_db = shm.path().join("server.db");
+    let db = ServerDb::open(&shm_db)?;
+    let county = fake::county(grids, 10, 2);
+    let (mut admins, mut devices, mut grid_list) = (Vec::new(), Vec::new(), Vec::new());
+    for (c, community) in county.iter().enumerate() {
+        db.places(&community.places)?;
+        admins.push(db.community_admin(&format!("{}-admin", community.id), &community.id)?);
+        for grid in &community.grids {
+            for k in 0..per_grid {
+                let user = format!("{}-w{k}", grid.id);
+                let (id, token) = db.worker(&user, &community.id, &grid.id)?;
+                devices.push(Device {
+                    grid: grid_list.len(),
+                    k,
+                    id,
+                    user,
+                    token,
+                });
+            }
+            grid_list.push((c, grid));
+        }
+    }
+    // Yesterday: each community's admin device writes its grids' households and syncs.
+    let setup_server = db.serve()?;
+    let mut rng = Rng(seed.wrapping_add(20));
+    let mut bases: Vec<Vec<(String, Vec<u8>)>> = vec![Vec::new(); grid_list.len()];
+    let mut reference = 0;
+    for (c, community) in county.iter().enumerate() {
+        let dir = server::shm_dir()?;
+        let (device, token) = &admins[c];
+        let store = server::open_device(dir.path(), device, &format!("{}-admin", community.id))?;
+        store.put_places(&community.places)?;
+        let now = store.now();
+        for (g, (_, grid)) in grid_list.iter().enumerate().filter(|(_, (gc, _))| *gc == c) {
+            for i in 0..grid_households {
+                let unit = &grid.units[i % grid.units.len()];
+                let id = store.create_household(fake::household(
+                    &mut rng,
+                    unit,
+                    fake::room(i / grid.units.len(), 4),
+                ))?;
+                if rng.chance(33) {
+                    store.record_visit(fake::visit_this_week(&mut rng, &id, now))?;
+                }
+                let bytes = store.changes_since(&id, &[])?;
+                bases[g].push((id, bytes));
+            }
+        }
+        if !server::sync(&rt, &store, &setup_server, token)?
+            .refused
+            .is_empty()
+        {
+            return fail("yesterday's push was refused");
+        }
+        reference = store.sync_state()?.reference_version;
+    }
+    // Where yesterday left every device's pull: the end of a full pull.
+    let client = server::http_client(4)?;
+    let setup_url = setup_server.sync_url();
+    let yesterday = pull_all(
+        &rt,
+        &client,
+        &setup_url,
+        &devices[0].token,
+        Cursor::default(),
+        reference,
+    )?
+    .cursor;
+    drop(setup_server);
+    drop(db);
+    let t_seed = t_setup.elapsed().as_secs_f64();
+
+    // Every device's morning, with real stores on tmpfs, on every core.
+    let t_plan = Instant::now();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let planned: Vec<Res<Plan>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (devices, bases, grid_list, county, yesterday) =
+                    (&devices, &bases, &grid_list, &county, &yesterday);
+                s.spawn(move || {
+                    let mine = devices.iter().enumerate().filter(|(i, _)| i % threads == t);
+                    mine.map(|(i, d)| {
+                        let (c, grid) = grid_list[d.grid];
+                        let seed = seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+                        plan(
+                            d,
+                            grid,
+                            &bases[d.grid],
+                            &county[c].places,
+                            yesterday,
+                            reference,
+                            seed,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![fail("a planning thread panicked")])
+            })
+            .collect()
+    });
+    let plans: Vec<Arc<Plan>> = planned
+        .into_iter()
+        .map(|p| p.map(Arc::new))
+        .collect::<Res<_>>()?;
+    let t_plans = t_plan.elapsed().as_secs_f64();
+
+    // The server the devices meet.
+    let server_dir = if on_shm {
+        server::shm_dir()?
+    } else {
+        server::disk_dir("linli-bench-morning")?
+    };
+    let path = server_dir.path().join("server.db");
+    server::copy_db(&shm_db, &path)?;
+    drop(shm);
+    let server = ServerDb::open(&path)?.serve()?;
+    let mean_body = plans.iter().map(|p| p.body.len()).sum::<usize>() as f64 / plans.len() as f64;
+    println!(
+        "Setup: {} communities, {} devices, {} households seeded in {t_seed:.1} s; mornings \
+         planned in {t_plans:.1} s on {threads} threads (mean request {mean_body:.0} B); server \
+         database on {}.\n",
+        county.len(),
+        plans.len(),
+        grids * grid_households,
+        if on_shm { "tmpfs (diagnostic)" } else { "disk" }
+    );
+
+    // The timed part.
+    let client = server::http_client(concurrency)?;
+    let url = Arc::new(server.sync_url());
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    Rng(seed.wrapping_add(30)).shuffle(&mut order);
+    println!("Load average before the timed part: {}", machine::load());
+    let cpu = CpuWindow::start();
+    let t0 = Instant::now();
+    let outcomes: Vec<Outcome> = rt.block_on(async {
+        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let mut set = tokio::task::JoinSet::new();
+        for &i in &order {
+            let (client, url, plan, permits) = (
+                client.clone(),
+                url.clone(),
+                plans[i].clone(),
+                permits.clone(),
+            );
+            set.spawn(async move {
+                match permits.acquire_owned().await {
+                    Ok(_permit) => run_device(client, url, plan, reference).await,
+                    Err(_) => Outcome {
+                        errors: vec!["semaphore closed".into()],
+                        ..Outcome::default()
+                    },
+                }
+            });
+        }
+        let mut outs = Vec::new();
+        while let Some(r) = set.join_next().await {
+            outs.push(r.unwrap_or_else(|e| Outcome {
+                errors: vec![format!("task: {e}")],
+                ..Outcome::default()
+            }));
+        }
+        outs
+    });
+    let wall = t0.elapsed().as_secs_f64();
+    println!("During the timed part {}.", cpu.report(wall));
+
+    let mut lat: Vec<f64> = outcomes
+        .iter()
+        .flat_map(|o| o.latencies_ms.iter().copied())
+        .collect();
+    lat.sort_by(f64::total_cmp);
+    let errors: usize = outcomes.iter().map(|o| o.errors.len()).sum();
+    for e in outcomes.iter().flat_map(|o| &o.errors).take(5) {
+        println!("error: {e}");
+    }
+    let (up, down) = (
+        outcomes.iter().map(|o| o.up).sum::<usize>(),
+        outcomes.iter().map(|o| o.down).sum::<usize>(),
+    );
+
+    // Nothing lost, seen through the protocol: per grid, a full pull holds every change
+    // pushed, and a catch-up pull from yesterday holds every change of the other devices.
+    let t_check = Instant::now();
+    let check = server::http_client(4)?;
+    let (mut pushed, mut lost, mut others, mut others_lost) = (0, 0, 0, 0);
+    for (g, base) in bases.iter().enumerate() {
+        let grid_plans: Vec<&Arc<Plan>> = plans.iter().filter(|p| p.grid == g).collect();
+        let Some(p0) = grid_plans.iter().find(|p| p.k == 0) else {
+            continue;
+        };
+        let base: HashMap<&str, &[u8]> = base
+            .iter()
+            .map(|(id, b)| (id.as_str(), b.as_slice()))
+            .collect();
+        let concat = |docs: Vec<(String, Vec<u8>)>| {
+            let mut m: HashMap<String, Vec<u8>> = HashMap::new();
+            for (id, bytes) in docs {
+                m.entry(id).or_default().extend(bytes);
+            }
+            m
+        };
+        let full =
+            concat(pull_all(&rt, &check, &url, &p0.token, Cursor::default(), reference)?.docs);
+        let all: Vec<_> = grid_plans.iter().flat_map(|p| &p.expected).collect();
+        pushed += all.iter().map(|(_, h)| h.len()).sum::<usize>();
+        lost += missing(&all, &full, &HashMap::new())?;
+        let caught =
+            concat(pull_all(&rt, &check, &url, &p0.token, yesterday.clone(), reference)?.docs);
+        let theirs: Vec<_> = grid_plans
+            .iter()
+            .filter(|p| p.k != 0)
+            .flat_map(|p| &p.expected)
+            .collect();
+        others += theirs.iter().map(|(_, h)| h.len()).sum::<usize>();
+        others_lost += missing(&theirs, &caught, &base)?;
+    }
+    drop(server);
+
+    let (p50, p90, p99) = (
+        percentile(&lat, 50.0),
+        percentile(&lat, 90.0),
+        percentile(&lat, 99.0),
+    );
+    let max = lat.last().copied().unwrap_or(f64::NAN);
+    println!(
+        "{} of {} devices finished; {} requests; {up} B up, {down} B down.",
+        outcomes.len() - outcomes.iter().filter(|o| !o.errors.is_empty()).count(),
+        plans.len(),
+        lat.len()
+    );
+    println!(
+        "Checked in {:.1} s: {pushed} pushed changes in the full pulls, {lost} missing; \
+         {others} changes of other devices in the catch-up pulls, {others_lost} missing.\n",
+        t_check.elapsed().as_secs_f64()
+    );
+    println!(
+        "{} devices, {concurrency} in flight: wall {wall:.1} s, {:.0} req/s; p50 {p50:.0} ms, \
+         p90 {p90:.0} ms, p99 {p99:.0} ms, max {max:.0} ms; errors {errors}; lost {}. Targets \
+         <= 30 s: {}; p99 <= 1 s: {}; 0 errors: {}; 0 lost: {}.",
+        plans.len(),
+        lat.len() as f64 / wall,
+        lost + others_lost,
+        met(wall <= 30.0),
+        met(p99 <= 1000.0),
+        met(errors == 0),
+        met(lost + others_lost == 0)
+    );
+    println!("load average at the end {}", machine::load());
+    Ok(())
+}
