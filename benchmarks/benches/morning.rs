@@ -23,18 +23,17 @@
 //! grid from yesterday's cursor holds every change the grid's other devices pushed. Without
 //! `--bench`: tiny sizes.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::time::Instant;
 
-use automerge::{AutoCommit, ChangeHash};
+use automerge::ChangeHash;
 use linli_benchmarks::fake::{self, Rng};
 use linli_benchmarks::machine::{self, CpuWindow};
-use linli_benchmarks::server::{self, ServerDb, post_round, pull_all, request};
+use linli_benchmarks::server::{self, FirstRequest, ServerDb, pull_all, request};
 use linli_benchmarks::stats::percentile;
-use linli_benchmarks::{Options, Res, fail, met};
+use linli_benchmarks::{Options, Res, changes, fail, met};
 use linli_core::{CareTag, IncidentAction, MemberPatch, Relation};
-use linli_domain::protocol::{Cursor, DocPush, PushOutcome};
+use linli_domain::protocol::{Cursor, DocPush};
 
 const CHANGES_PER_DEVICE: usize = 20;
 
@@ -57,33 +56,6 @@ struct Plan {
     expected: Vec<(String, Vec<ChangeHash>)>,
 }
 
-/// Hashes of the changes `bytes` adds to a document holding `base` (empty: a new one).
-fn new_changes(base: &[u8], bytes: &[u8]) -> Res<Vec<ChangeHash>> {
-    let mut d = AutoCommit::new();
-    d.load_incremental(base)?;
-    let before = d.get_heads();
-    d.load_incremental(bytes)?;
-    Ok(d.get_changes_meta(&before).iter().map(|m| m.hash).collect())
-}
-
-/// How many of `expected` are missing from the documents `got`, each on top of `base`.
-fn missing(
-    expected: &[&(String, Vec<ChangeHash>)],
-    got: &HashMap<String, Vec<u8>>,
-    base: &HashMap<&str, &[u8]>,
-) -> Res<usize> {
-    let mut lost = 0;
-    for (doc, hashes) in expected {
-        let mut d = AutoCommit::new();
-        d.load_incremental(base.get(doc.as_str()).copied().unwrap_or_default())?;
-        d.load_incremental(got.get(doc).map(Vec::as_slice).unwrap_or_default())?;
-        let held: HashSet<ChangeHash> = d.get_changes_meta(&[]).iter().map(|m| m.hash).collect();
-        lost += hashes.iter().filter(|h| !held.contains(h)).count();
-    }
-    Ok(lost)
-}
-
-#[allow(clippy::too_many_arguments)]
 fn plan(
     dev: &Device,
     grid: &fake::Grid,
@@ -147,7 +119,7 @@ fn plan(
         .map(|id| (id, &[][..], Vec::new()));
     for (id, base, since) in edited.chain(created) {
         let changes = store.changes_since(&id, &since)?;
-        expected.push((id.clone(), new_changes(base, &changes)?));
+        expected.push((id.clone(), changes::added(base, &changes)?));
         push.push(DocPush {
             doc_id: id,
             changes,
@@ -169,60 +141,6 @@ fn plan(
         pushes,
         expected,
     })
-}
-
-#[derive(Default)]
-struct Outcome {
-    latencies_ms: Vec<f64>,
-    errors: Vec<String>,
-    up: usize,
-    down: usize,
-}
-
-/// A device's morning: its push, then pull rounds until the server has nothing more.
-async fn run_device(
-    client: reqwest::Client,
-    url: Arc<String>,
-    plan: Arc<Plan>,
-    reference: u64,
-) -> Outcome {
-    let mut out = Outcome::default();
-    let mut body = plan.body.clone();
-    for round in 0..100 {
-        out.up += body.len();
-        let t = Instant::now();
-        let result = post_round(&client, &url, &plan.token, body).await;
-        out.latencies_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        let (resp, n) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                out.errors.push(e);
-                return out;
-            }
-        };
-        out.down += n;
-        let stored = resp
-            .acks
-            .iter()
-            .filter(|a| a.outcome == PushOutcome::Stored)
-            .count();
-        if round == 0 && stored != plan.pushes {
-            out.errors
-                .push(format!("{stored} of {} pushes stored", plan.pushes));
-        }
-        if !resp.more {
-            return out;
-        }
-        body = match server::encode(&request(resp.cursor, reference, vec![])) {
-            Ok(b) => b,
-            Err(e) => {
-                out.errors.push(e.to_string());
-                return out;
-            }
-        };
-    }
-    out.errors.push("the server kept saying `more`".into());
-    out
 }
 
 fn main() -> Res<()> {
@@ -349,10 +267,7 @@ fn main() -> Res<()> {
             })
             .collect()
     });
-    let plans: Vec<Arc<Plan>> = planned
-        .into_iter()
-        .map(|p| p.map(Arc::new))
-        .collect::<Res<_>>()?;
+    let plans: Vec<Plan> = planned.into_iter().collect::<Res<_>>()?;
     let t_plans = t_plan.elapsed().as_secs_f64();
 
     // The server the devices meet.
@@ -377,42 +292,21 @@ fn main() -> Res<()> {
     );
 
     // The timed part.
-    let client = server::http_client(concurrency)?;
-    let url = Arc::new(server.sync_url());
+    let url = server.sync_url();
     let mut order: Vec<usize> = (0..plans.len()).collect();
     Rng(seed.wrapping_add(30)).shuffle(&mut order);
+    let requests: Vec<FirstRequest> = order
+        .iter()
+        .map(|&i| FirstRequest {
+            token: plans[i].token.clone(),
+            body: plans[i].body.clone(),
+            pushes: plans[i].pushes,
+        })
+        .collect();
     println!("Load average before the timed part: {}", machine::load());
     let cpu = CpuWindow::start();
     let t0 = Instant::now();
-    let outcomes: Vec<Outcome> = rt.block_on(async {
-        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
-        let mut set = tokio::task::JoinSet::new();
-        for &i in &order {
-            let (client, url, plan, permits) = (
-                client.clone(),
-                url.clone(),
-                plans[i].clone(),
-                permits.clone(),
-            );
-            set.spawn(async move {
-                match permits.acquire_owned().await {
-                    Ok(_permit) => run_device(client, url, plan, reference).await,
-                    Err(_) => Outcome {
-                        errors: vec!["semaphore closed".into()],
-                        ..Outcome::default()
-                    },
-                }
-            });
-        }
-        let mut outs = Vec::new();
-        while let Some(r) = set.join_next().await {
-            outs.push(r.unwrap_or_else(|e| Outcome {
-                errors: vec![format!("task: {e}")],
-                ..Outcome::default()
-            }));
-        }
-        outs
-    });
+    let outcomes = server::load(&rt, &url, requests, concurrency, reference)?;
     let wall = t0.elapsed().as_secs_f64();
     println!("During the timed part {}.", cpu.report(wall));
 
@@ -436,7 +330,7 @@ fn main() -> Res<()> {
     let check = server::http_client(4)?;
     let (mut pushed, mut lost, mut others, mut others_lost) = (0, 0, 0, 0);
     for (g, base) in bases.iter().enumerate() {
-        let grid_plans: Vec<&Arc<Plan>> = plans.iter().filter(|p| p.grid == g).collect();
+        let grid_plans: Vec<&Plan> = plans.iter().filter(|p| p.grid == g).collect();
         let Some(p0) = grid_plans.iter().find(|p| p.k == 0) else {
             continue;
         };
@@ -444,27 +338,22 @@ fn main() -> Res<()> {
             .iter()
             .map(|(id, b)| (id.as_str(), b.as_slice()))
             .collect();
-        let concat = |docs: Vec<(String, Vec<u8>)>| {
-            let mut m: HashMap<String, Vec<u8>> = HashMap::new();
-            for (id, bytes) in docs {
-                m.entry(id).or_default().extend(bytes);
-            }
-            m
-        };
-        let full =
-            concat(pull_all(&rt, &check, &url, &p0.token, Cursor::default(), reference)?.docs);
+        let full = changes::by_doc(
+            pull_all(&rt, &check, &url, &p0.token, Cursor::default(), reference)?.docs,
+        );
         let all: Vec<_> = grid_plans.iter().flat_map(|p| &p.expected).collect();
         pushed += all.iter().map(|(_, h)| h.len()).sum::<usize>();
-        lost += missing(&all, &full, &HashMap::new())?;
-        let caught =
-            concat(pull_all(&rt, &check, &url, &p0.token, yesterday.clone(), reference)?.docs);
+        lost += changes::missing(&all, &full, &HashMap::new())?;
+        let caught = changes::by_doc(
+            pull_all(&rt, &check, &url, &p0.token, yesterday.clone(), reference)?.docs,
+        );
         let theirs: Vec<_> = grid_plans
             .iter()
             .filter(|p| p.k != 0)
             .flat_map(|p| &p.expected)
             .collect();
         others += theirs.iter().map(|(_, h)| h.len()).sum::<usize>();
-        others_lost += missing(&theirs, &caught, &base)?;
+        others_lost += changes::missing(&theirs, &caught, &base)?;
     }
     drop(server);
 

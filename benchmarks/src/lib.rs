@@ -1,6 +1,7 @@
 //! The harness shared by Linli's benchmarks (`benches/<scenario>.rs`, one file per scenario):
 //!
 //! - `lib.rs`: the error type, command-line options and byte baselines (gzip, DEFLATE)
+//! - `changes.rs`: which Automerge changes a pull delivered (the morning's loss check)
 //! - `fake.rs`: deterministic fake data (households, visits, incidents, a county's places)
 //! - `stats.rs`: timing statistics (median, nearest-rank p99, min, max) and table rows
 //! - `machine.rs`: what the machine is and how busy it was, and a commit probe
@@ -16,6 +17,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 
+pub mod changes;
 pub mod fake;
 pub mod grid;
 pub mod machine;

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use linli_core::{Identity, Place, Store, SyncConfig, SyncProgress, SyncReport};
 use linli_domain::protocol::{
-    self, CONTENT_TYPE, Cursor, DocPush, PROTOCOL_VERSION, Role, SYNC_PATH, SyncRequest,
-    SyncResponse, VERSION_HEADER,
+    self, CONTENT_TYPE, Cursor, DocPush, PROTOCOL_VERSION, PushOutcome, Role, SYNC_PATH,
+    SyncRequest, SyncResponse, VERSION_HEADER,
 };
 use linli_sync_server::{AppState, SqliteStorage, User, admin};
 use tempfile::TempDir;
@@ -384,4 +384,104 @@ pub fn pull_all(
         }
     }
     crate::fail("the server kept saying `more`")
+}
+
+/// What one device's rounds gave in a [`load`] run.
+#[derive(Default)]
+pub struct Outcome {
+    pub latencies_ms: Vec<f64>,
+    pub errors: Vec<String>,
+    pub up: usize,
+    pub down: usize,
+}
+
+/// A device's first request in a [`load`] run: its token, the encoded request, and how many
+/// documents it pushes (each must be acknowledged as stored).
+pub struct FirstRequest {
+    pub token: String,
+    pub body: Vec<u8>,
+    pub pushes: usize,
+}
+
+/// A device's rounds: its first request, then pulls following `more`.
+async fn device_rounds(
+    client: reqwest::Client,
+    url: Arc<String>,
+    first: FirstRequest,
+    reference: u64,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut body = first.body;
+    for round in 0..100 {
+        out.up += body.len();
+        let t = Instant::now();
+        let result = post_round(&client, &url, &first.token, body).await;
+        out.latencies_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let (resp, n) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                out.errors.push(e);
+                return out;
+            }
+        };
+        out.down += n;
+        let stored = resp
+            .acks
+            .iter()
+            .filter(|a| a.outcome == PushOutcome::Stored)
+            .count();
+        if round == 0 && stored != first.pushes {
+            out.errors
+                .push(format!("{stored} of {} pushes stored", first.pushes));
+        }
+        if !resp.more {
+            return out;
+        }
+        body = match encode(&request(resp.cursor, reference, vec![])) {
+            Ok(b) => b,
+            Err(e) => {
+                out.errors.push(e.to_string());
+                return out;
+            }
+        };
+    }
+    out.errors.push("the server kept saying `more`".into());
+    out
+}
+
+/// Many devices at once from one HTTP client: every device's rounds, in the order given, at
+/// most `concurrency` devices in flight. Returns one outcome per device.
+pub fn load(
+    rt: &Runtime,
+    url: &str,
+    devices: Vec<FirstRequest>,
+    concurrency: usize,
+    reference: u64,
+) -> Res<Vec<Outcome>> {
+    let client = http_client(concurrency)?;
+    let url = Arc::new(url.to_owned());
+    Ok(rt.block_on(async {
+        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let mut set = tokio::task::JoinSet::new();
+        for first in devices {
+            let (client, url, permits) = (client.clone(), url.clone(), permits.clone());
+            set.spawn(async move {
+                match permits.acquire_owned().await {
+                    Ok(_permit) => device_rounds(client, url, first, reference).await,
+                    Err(_) => Outcome {
+                        errors: vec!["semaphore closed".into()],
+                        ..Outcome::default()
+                    },
+                }
+            });
+        }
+        let mut outs = Vec::new();
+        while let Some(r) = set.join_next().await {
+            outs.push(r.unwrap_or_else(|e| Outcome {
+                errors: vec![format!("task: {e}")],
+                ..Outcome::default()
+            }));
+        }
+        outs
+    }))
 }
