@@ -30,9 +30,9 @@ use automerge::ChangeHash;
 use linli_benchmarks::fake::{self, Rng};
 use linli_benchmarks::machine::{self, CpuWindow};
 use linli_benchmarks::server::{self, FirstRequest, ServerDb, pull_all, request};
-use linli_benchmarks::stats::percentile;
 use linli_benchmarks::{Options, Res, changes, fail, met};
-use linli_core::{CareTag, IncidentAction, MemberPatch, Relation};
+use linli_core::IncidentAction::{Accept, Resolve, Start};
+use linli_core::{CareTag, MemberPatch, Relation};
 use linli_domain::protocol::{Cursor, DocPush};
 
 const CHANGES_PER_DEVICE: usize = 20;
@@ -49,9 +49,7 @@ struct Device {
 struct Plan {
     grid: usize,
     k: usize,
-    token: String,
-    body: Vec<u8>,
-    pushes: usize,
+    first: FirstRequest,
     /// Per pushed document, the hashes of its new changes.
     expected: Vec<(String, Vec<ChangeHash>)>,
 }
@@ -97,17 +95,11 @@ fn plan(
     }
     let building = &grid.buildings[dev.k % grid.buildings.len()];
     let incident = store.report_incident(fake::incident(&mut rng, Some(building), None))?;
-    for action in [
-        IncidentAction::Accept,
-        IncidentAction::Start,
-        IncidentAction::Resolve,
-    ] {
+    for action in [Accept, Start, Resolve] {
         store.move_incident(&incident, action, "")?;
     }
-    store.add_member(
-        &new_hh,
-        fake::member(&mut rng, Relation::Child, 2012, false),
-    )?;
+    let child = fake::member(&mut rng, Relation::Child, 2012, false);
+    store.add_member(&new_hh, child)?;
 
     let (mut push, mut expected) = (Vec::new(), Vec::new());
     let edited = picks
@@ -120,10 +112,8 @@ fn plan(
     for (id, base, since) in edited.chain(created) {
         let changes = store.changes_since(&id, &since)?;
         expected.push((id.clone(), changes::added(base, &changes)?));
-        push.push(DocPush {
-            doc_id: id,
-            changes,
-        });
+        let doc_id = id;
+        push.push(DocPush { doc_id, changes });
     }
     let total: usize = expected.iter().map(|(_, h)| h.len()).sum();
     if total != CHANGES_PER_DEVICE {
@@ -131,14 +121,18 @@ fn plan(
             "a device made {total} changes, not {CHANGES_PER_DEVICE}"
         ));
     }
-    let pushes = push.len();
+    let (token, pushes) = (dev.token.clone(), push.len());
     let body = server::encode(&request(cursor.clone(), reference, push))?;
-    Ok(Plan {
-        grid: dev.grid,
-        k: dev.k,
-        token: dev.token.clone(),
+    let first = FirstRequest {
+        token,
         body,
         pushes,
+    };
+    let (grid, k) = (dev.grid, dev.k);
+    Ok(Plan {
+        grid,
+        k,
+        first,
         expected,
     })
 }
@@ -232,42 +226,19 @@ fn main() -> Res<()> {
 
     // Every device's morning, with real stores on tmpfs, on every core.
     let t_plan = Instant::now();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let planned: Vec<Res<Plan>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (devices, bases, grid_list, county, yesterday) =
-                    (&devices, &bases, &grid_list, &county, &yesterday);
-                s.spawn(move || {
-                    let mine = devices.iter().enumerate().filter(|(i, _)| i % threads == t);
-                    mine.map(|(i, d)| {
-                        let (c, grid) = grid_list[d.grid];
-                        let seed = seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
-                        plan(
-                            d,
-                            grid,
-                            &bases[d.grid],
-                            &county[c].places,
-                            yesterday,
-                            reference,
-                            seed,
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![fail("a planning thread panicked")])
-            })
-            .collect()
-    });
-    let plans: Vec<Plan> = planned.into_iter().collect::<Res<_>>()?;
+    let plans = linli_benchmarks::on_every_core(&devices, |i, d| {
+        let (c, grid) = grid_list[d.grid];
+        let seed = seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+        plan(
+            d,
+            grid,
+            &bases[d.grid],
+            &county[c].places,
+            &yesterday,
+            reference,
+            seed,
+        )
+    })?;
     let t_plans = t_plan.elapsed().as_secs_f64();
 
     // The server the devices meet.
@@ -280,10 +251,11 @@ fn main() -> Res<()> {
     server::copy_db(&shm_db, &path)?;
     drop(shm);
     let server = ServerDb::open(&path)?.serve()?;
-    let mean_body = plans.iter().map(|p| p.body.len()).sum::<usize>() as f64 / plans.len() as f64;
+    let mean_body =
+        plans.iter().map(|p| p.first.body.len()).sum::<usize>() as f64 / plans.len() as f64;
     println!(
         "Setup: {} communities, {} devices, {} households seeded in {t_seed:.1} s; mornings \
-         planned in {t_plans:.1} s on {threads} threads (mean request {mean_body:.0} B); server \
+         planned in {t_plans:.1} s on every core (mean request {mean_body:.0} B); server \
          database on {}.\n",
         county.len(),
         plans.len(),
@@ -295,14 +267,7 @@ fn main() -> Res<()> {
     let url = server.sync_url();
     let mut order: Vec<usize> = (0..plans.len()).collect();
     Rng(seed.wrapping_add(30)).shuffle(&mut order);
-    let requests: Vec<FirstRequest> = order
-        .iter()
-        .map(|&i| FirstRequest {
-            token: plans[i].token.clone(),
-            body: plans[i].body.clone(),
-            pushes: plans[i].pushes,
-        })
-        .collect();
+    let requests: Vec<FirstRequest> = order.iter().map(|&i| plans[i].first.clone()).collect();
     println!("Load average before the timed part: {}", machine::load());
     let cpu = CpuWindow::start();
     let t0 = Instant::now();
@@ -310,19 +275,10 @@ fn main() -> Res<()> {
     let wall = t0.elapsed().as_secs_f64();
     println!("During the timed part {}.", cpu.report(wall));
 
-    let mut lat: Vec<f64> = outcomes
-        .iter()
-        .flat_map(|o| o.latencies_ms.iter().copied())
-        .collect();
-    lat.sort_by(f64::total_cmp);
-    let errors: usize = outcomes.iter().map(|o| o.errors.len()).sum();
-    for e in outcomes.iter().flat_map(|o| &o.errors).take(5) {
+    let sum = server::Summary::of(&outcomes);
+    for e in &sum.first_errors {
         println!("error: {e}");
     }
-    let (up, down) = (
-        outcomes.iter().map(|o| o.up).sum::<usize>(),
-        outcomes.iter().map(|o| o.down).sum::<usize>(),
-    );
 
     // Nothing lost, seen through the protocol: per grid, a full pull holds every change
     // pushed, and a catch-up pull from yesterday holds every change of the other devices.
@@ -339,13 +295,29 @@ fn main() -> Res<()> {
             .map(|(id, b)| (id.as_str(), b.as_slice()))
             .collect();
         let full = changes::by_doc(
-            pull_all(&rt, &check, &url, &p0.token, Cursor::default(), reference)?.docs,
+            pull_all(
+                &rt,
+                &check,
+                &url,
+                &p0.first.token,
+                Cursor::default(),
+                reference,
+            )?
+            .docs,
         );
         let all: Vec<_> = grid_plans.iter().flat_map(|p| &p.expected).collect();
         pushed += all.iter().map(|(_, h)| h.len()).sum::<usize>();
         lost += changes::missing(&all, &full, &HashMap::new())?;
         let caught = changes::by_doc(
-            pull_all(&rt, &check, &url, &p0.token, yesterday.clone(), reference)?.docs,
+            pull_all(
+                &rt,
+                &check,
+                &url,
+                &p0.first.token,
+                yesterday.clone(),
+                reference,
+            )?
+            .docs,
         );
         let theirs: Vec<_> = grid_plans
             .iter()
@@ -357,17 +329,13 @@ fn main() -> Res<()> {
     }
     drop(server);
 
-    let (p50, p90, p99) = (
-        percentile(&lat, 50.0),
-        percentile(&lat, 90.0),
-        percentile(&lat, 99.0),
-    );
-    let max = lat.last().copied().unwrap_or(f64::NAN);
     println!(
-        "{} of {} devices finished; {} requests; {up} B up, {down} B down.",
-        outcomes.len() - outcomes.iter().filter(|o| !o.errors.is_empty()).count(),
+        "{} of {} devices finished; {} requests; {} B up, {} B down.",
+        sum.finished,
         plans.len(),
-        lat.len()
+        sum.requests,
+        sum.up,
+        sum.down
     );
     println!(
         "Checked in {:.1} s: {pushed} pushed changes in the full pulls, {lost} missing; \
@@ -375,15 +343,20 @@ fn main() -> Res<()> {
         t_check.elapsed().as_secs_f64()
     );
     println!(
-        "{} devices, {concurrency} in flight: wall {wall:.1} s, {:.0} req/s; p50 {p50:.0} ms, \
-         p90 {p90:.0} ms, p99 {p99:.0} ms, max {max:.0} ms; errors {errors}; lost {}. Targets \
-         <= 30 s: {}; p99 <= 1 s: {}; 0 errors: {}; 0 lost: {}.",
+        "{} devices, {concurrency} in flight: wall {wall:.1} s, {:.0} req/s; p50 {:.0} ms, \
+         p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms; errors {}; lost {}. Targets <= 30 s: {}; \
+         p99 <= 1 s: {}; 0 errors: {}; 0 lost: {}.",
         plans.len(),
-        lat.len() as f64 / wall,
+        sum.requests as f64 / wall,
+        sum.p50,
+        sum.p90,
+        sum.p99,
+        sum.max,
+        sum.errors,
         lost + others_lost,
         met(wall <= 30.0),
-        met(p99 <= 1000.0),
-        met(errors == 0),
+        met(sum.p99 <= 1000.0),
+        met(sum.errors == 0),
         met(lost + others_lost == 0)
     );
     println!("load average at the end {}", machine::load());

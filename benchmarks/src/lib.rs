@@ -99,6 +99,33 @@ impl Options {
     }
 }
 
+/// `f` over every item, the items shared out among one thread per core; results in order.
+pub fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(usize, &T) -> Res<R> + Sync,
+) -> Res<Vec<R>> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let f = &f;
+                s.spawn(move || {
+                    let mine = items.iter().enumerate().skip(t).step_by(threads);
+                    mine.map(|(i, x)| f(i, x).map(|r| (i, r)))
+                        .collect::<Res<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.join().map_err(|_| "a worker thread panicked")??);
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(all)
+    })?;
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, r)| r).collect())
+}
+
 /// Size of `bytes` gzip'd at the default level (the JSON baselines).
 pub fn gzip(bytes: &[u8]) -> Res<usize> {
     let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

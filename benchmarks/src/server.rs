@@ -21,6 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
 
 use crate::Res;
+use crate::stats::percentile;
 
 /// The client side's runtime (the server has its own).
 pub fn runtime() -> Res<Runtime> {
@@ -395,8 +396,50 @@ pub struct Outcome {
     pub down: usize,
 }
 
+/// The figures of a [`load`] run: latencies in ms (nearest-rank percentiles over every
+/// request), devices that finished without an error, and bytes of request and response bodies.
+pub struct Summary {
+    pub requests: usize,
+    pub finished: usize,
+    pub errors: usize,
+    pub first_errors: Vec<String>,
+    pub up: usize,
+    pub down: usize,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Summary {
+    pub fn of(outcomes: &[Outcome]) -> Summary {
+        let mut lat: Vec<f64> = outcomes
+            .iter()
+            .flat_map(|o| o.latencies_ms.iter().copied())
+            .collect();
+        lat.sort_by(f64::total_cmp);
+        Summary {
+            requests: lat.len(),
+            finished: outcomes.iter().filter(|o| o.errors.is_empty()).count(),
+            errors: outcomes.iter().map(|o| o.errors.len()).sum(),
+            first_errors: outcomes
+                .iter()
+                .flat_map(|o| o.errors.clone())
+                .take(5)
+                .collect(),
+            up: outcomes.iter().map(|o| o.up).sum(),
+            down: outcomes.iter().map(|o| o.down).sum(),
+            p50: percentile(&lat, 50.0),
+            p90: percentile(&lat, 90.0),
+            p99: percentile(&lat, 99.0),
+            max: lat.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
 /// A device's first request in a [`load`] run: its token, the encoded request, and how many
 /// documents it pushes (each must be acknowledged as stored).
+#[derive(Clone)]
 pub struct FirstRequest {
     pub token: String,
     pub body: Vec<u8>,
