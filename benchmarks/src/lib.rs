@@ -1,6 +1,7 @@
 //! The harness shared by Linli's benchmarks (`benches/<scenario>.rs`, one file per scenario):
 //!
-//! - `lib.rs`: the error type, command-line options and byte baselines (gzip, DEFLATE)
+//! - `lib.rs`: the error type, command-line options, byte baselines (gzip, DEFLATE) and
+//!   `on_every_core` (setup work shared out among the cores)
 //! - `changes.rs`: which Automerge changes a pull delivered (the morning's loss check)
 //! - `fake.rs`: deterministic fake data (households, visits, incidents, a county's places)
 //! - `stats.rs`: timing statistics (median, nearest-rank p99, min, max) and table rows
