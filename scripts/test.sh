@@ -37,6 +37,9 @@ cargo build --workspace --locked
 step "rust tests"
 cargo test --workspace --locked
 
+step "benchmarks (smoke sizes; full sizes: cargo bench -p linli-benchmarks)"
+cargo test --workspace --benches --locked
+
 step "kotlin bindings (JVM, real library, real server)"
 bash bindings/tests/kotlin/run.sh
 
