@@ -2268,11 +2268,17 @@ fn breakdown(pre_morning: &Path, plans: &[Arc<Plan>], order: &[usize], commit: f
                 let stored = stored_doc(&reader, &p.doc_id)?;
                 let t = Instant::now();
                 let verdict = linli_sync_server::merge::merge_push(
+                    &device.pusher(),
                     &p.doc_id,
                     stored.as_ref(),
                     &p.changes,
-                    &device.scope,
                     &mut |id| storage.place(id),
+                    &mut |id| {
+                        Ok(storage.user(id)?.map(|u| linli_sync_server::merge::Staff {
+                            role: u.role,
+                            community_id: u.community_id,
+                        }))
+                    },
                 )?;
                 m_merge += t.elapsed().as_secs_f64();
                 std::hint::black_box(verdict);

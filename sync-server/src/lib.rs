@@ -10,7 +10,9 @@
 //! - `storage.rs`: the storage traits ([`SyncStorage`], [`AdminStorage`], [`Storage`]) and
 //!   the types they speak
 //! - `sqlite/`: [`SqliteStorage`], the embedded implementation
-//! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent)
+//! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent);
+//!   `judge.rs`: attribution and the role table on a push; `push.rs`: one request's pushes
+//! - `workflow.rs`: the server's own writes: receipts, deadlines, the escalation step
 //! - `pull.rs`: paging a pull: snapshot passes, changes, departures (storage-independent)
 //! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
@@ -20,10 +22,13 @@ pub mod admin;
 pub mod backup;
 pub mod config;
 mod error;
+pub mod judge;
 pub mod merge;
 pub mod pull;
+pub mod push;
 pub mod sqlite;
 pub mod storage;
+pub mod workflow;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -44,7 +49,7 @@ use linli_domain::protocol::{
 pub use admin::Enrollment;
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
-pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User};
+pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User, WorkflowStorage};
 
 /// What every handler shares: the storage.
 #[derive(Clone)]

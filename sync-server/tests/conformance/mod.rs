@@ -103,9 +103,22 @@ fn address(grid: &str, building: Option<&str>, unit: Option<&str>) -> Address {
     }
 }
 
+/// Commits what `d` holds as a change of `who`'s device, as its phone does: actor = the
+/// device's UUID bytes, message `u` = its user (the server refuses anything else).
+fn commit_as(who: &Device, d: &mut AutoCommit) {
+    let note = format!(r#"{{"u":"{}","op":"test","f":[]}}"#, who.user_id);
+    d.commit_with(automerge::transaction::CommitOptions::default().with_message(note));
+}
+
+/// The Automerge actor of a device: its UUID's bytes.
+fn actor_of(who: &Device) -> automerge::ActorId {
+    let device = uuid::Uuid::parse_str(&who.device_id).unwrap();
+    automerge::ActorId::from(device.as_bytes().as_slice())
+}
+
 /// A household document as a phone creates it.
-fn household(id: &str, at: &Address) -> AutoCommit {
-    let mut d = AutoCommit::new();
+fn household(who: &Device, id: &str, at: &Address) -> AutoCommit {
+    let mut d = AutoCommit::new().with_actor(actor_of(who));
     let new = NewHousehold {
         place_id: at.unit_id.clone().or(at.building_id.clone()).unwrap(),
         room: at.room.clone(),
@@ -116,7 +129,7 @@ fn household(id: &str, at: &Address) -> AutoCommit {
         members: Vec::new(),
     };
     write::init_household(&mut d, id, 1_700_000_000_000, at, &new).unwrap();
-    d.commit();
+    commit_as(who, &mut d);
     d
 }
 
@@ -137,18 +150,30 @@ fn push_all(id: &str, d: &mut AutoCommit) -> DocPush {
 }
 
 /// An edit of `d`; returns the bytes of just that edit.
-fn edit(d: &mut AutoCommit, notes: &str) -> Vec<u8> {
+fn edit(who: &Device, d: &mut AutoCommit, notes: &str) -> Vec<u8> {
     let heads = d.get_heads();
+    d.set_actor(automerge::ActorId::from(
+        uuid::Uuid::parse_str(&who.device_id)
+            .unwrap()
+            .as_bytes()
+            .as_slice(),
+    ));
     write::put_household_fields(d, None, None, Some(notes)).unwrap();
-    d.commit();
+    commit_as(who, d);
     d.save_after(&heads)
 }
 
 /// Moves `d` to `to`; returns the bytes of the move.
-fn move_to(d: &mut AutoCommit, to: &Address) -> Vec<u8> {
+fn move_to(who: &Device, d: &mut AutoCommit, to: &Address) -> Vec<u8> {
     let heads = d.get_heads();
+    d.set_actor(automerge::ActorId::from(
+        uuid::Uuid::parse_str(&who.device_id)
+            .unwrap()
+            .as_bytes()
+            .as_slice(),
+    ));
     write::write_address(d, to).unwrap();
-    d.commit();
+    commit_as(who, d);
     d.save_after(&heads)
 }
 
@@ -292,7 +317,7 @@ pub fn enroll_and_revoke(s: &dyn Storage) {
 
 pub fn a_push_is_stored_and_reaches_another_device(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     let acks = s.push(&d.li, &[push_all("hh-1", &mut hh)]).unwrap();
     assert_eq!(acks.len(), 1);
     assert_eq!(acks[0].outcome, PushOutcome::Stored);
@@ -313,7 +338,7 @@ pub fn a_push_is_stored_and_reaches_another_device(s: &dyn Storage) {
 
 pub fn a_replayed_push_stores_nothing_twice(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     let push = push_all("hh-1", &mut hh);
     assert_eq!(
         push_one(s, &d.li, "hh-1", push.changes.clone()),
@@ -334,7 +359,7 @@ pub fn a_replayed_push_stores_nothing_twice(s: &dyn Storage) {
 pub fn a_push_outside_the_scope_is_refused(s: &dyn Storage) {
     let d = demo(s);
     // Wang (grid 2) writes a household of grid 1.
-    let mut foreign = household("hh-foreign", &b1());
+    let mut foreign = household(&d.wang, "hh-foreign", &b1());
     let bytes = foreign.save_after(&[]);
     assert_eq!(
         push_one(s, &d.wang, "hh-foreign", bytes),
@@ -342,6 +367,7 @@ pub fn a_push_outside_the_scope_is_refused(s: &dyn Storage) {
     );
     // A place that does not exist in the tree is out of scope too.
     let mut nowhere = household(
+        &d.li,
         "hh-nowhere",
         &address(demo::GRID_1, Some("b-nowhere"), None),
     );
@@ -351,12 +377,13 @@ pub fn a_push_outside_the_scope_is_refused(s: &dyn Storage) {
         PushOutcome::OutOfScope
     );
     // Moving one's own record out of one's scope is refused, and stores nothing.
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
     );
     let out = move_to(
+        &d.li,
         &mut hh,
         &address(demo::GRID_2, Some(demo::BUILDING_9), None),
     );
@@ -377,7 +404,7 @@ pub fn invalid_pushes_are_refused(s: &dyn Storage) {
         PushOutcome::Invalid
     );
     assert_eq!(push_one(s, &d.li, "x", Vec::new()), PushOutcome::Invalid);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     let all = hh.save_after(&[]);
     // Cut short: a partial chunk is refused, not half-applied.
     assert_eq!(
@@ -417,9 +444,9 @@ pub fn invalid_pushes_are_refused(s: &dyn Storage) {
 
 pub fn missing_dependencies_are_refused(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     // Only the edit, never the creation it builds on.
-    let later = edit(&mut hh, "第二次");
+    let later = edit(&d.li, &mut hh, "第二次");
     assert_eq!(
         push_one(s, &d.li, "hh-1", later.clone()),
         PushOutcome::MissingDependencies
@@ -439,14 +466,14 @@ pub fn missing_dependencies_are_refused(s: &dyn Storage) {
 
 pub fn own_changes_are_never_sent_back(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     let first = pull_all(s, &d.li, &Cursor::default(), 100);
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
     );
     assert_eq!(
-        push_one(s, &d.li, "hh-1", edit(&mut hh, "x")),
+        push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, "x")),
         PushOutcome::Stored
     );
     let again = pull_all(s, &d.li, &first.cursor, 100);
@@ -458,7 +485,7 @@ pub fn own_changes_are_never_sent_back(s: &dyn Storage) {
     );
     // The admin's edit does come back to Li.
     assert_eq!(
-        push_one(s, &d.admin, "hh-1", edit(&mut hh, "y")),
+        push_one(s, &d.admin, "hh-1", edit(&d.admin, &mut hh, "y")),
         PushOutcome::Stored
     );
     let third = pull_all(s, &d.li, &again.cursor, 100);
@@ -470,7 +497,7 @@ pub fn pulls_page_by_items_and_say_more(s: &dyn Storage) {
     let mut docs: Vec<(String, AutoCommit)> = (0..5)
         .map(|i| {
             let id = format!("hh-{i}");
-            let hh = household(&id, &b1());
+            let hh = household(&d.li, &id, &b1());
             (id, hh)
         })
         .collect();
@@ -501,7 +528,10 @@ pub fn pulls_page_by_items_and_say_more(s: &dyn Storage) {
 
     // Three edits of three documents, 2 a page: 2, then 1.
     for (id, hh) in docs.iter_mut().take(3) {
-        assert_eq!(push_one(s, &d.li, id, edit(hh, "改")), PushOutcome::Stored);
+        assert_eq!(
+            push_one(s, &d.li, id, edit(&d.li, hh, "改")),
+            PushOutcome::Stored
+        );
     }
     let page = s.pull(&d.admin, &cursor, 2).unwrap();
     assert_eq!((page.docs.len(), page.more), (2, true));
@@ -517,7 +547,7 @@ pub fn pulls_page_by_items_and_say_more(s: &dyn Storage) {
 
 pub fn consecutive_changes_of_a_document_travel_together(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
@@ -526,7 +556,7 @@ pub fn consecutive_changes_of_a_document_travel_together(s: &dyn Storage) {
     let mut copy = apply(None, &synced.docs[0].changes);
     for note in ["一", "二", "三"] {
         assert_eq!(
-            push_one(s, &d.li, "hh-1", edit(&mut hh, note)),
+            push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, note)),
             PushOutcome::Stored
         );
     }
@@ -538,14 +568,14 @@ pub fn consecutive_changes_of_a_document_travel_together(s: &dyn Storage) {
 
 pub fn a_fresh_device_gets_a_snapshot_pass(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
     );
     for note in ["一", "二"] {
         assert_eq!(
-            push_one(s, &d.li, "hh-1", edit(&mut hh, note)),
+            push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, note)),
             PushOutcome::Stored
         );
     }
@@ -565,7 +595,7 @@ pub fn a_fresh_device_gets_a_snapshot_pass(s: &dyn Storage) {
 
 pub fn a_device_behind_compaction_gets_a_snapshot_pass(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
@@ -574,7 +604,7 @@ pub fn a_device_behind_compaction_gets_a_snapshot_pass(s: &dyn Storage) {
     let copy = apply(None, &early.docs[0].changes);
     for note in ["一", "二", "三"] {
         assert_eq!(
-            push_one(s, &d.li, "hh-1", edit(&mut hh, note)),
+            push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, note)),
             PushOutcome::Stored
         );
     }
@@ -597,7 +627,7 @@ pub fn a_new_grant_brings_a_snapshot_pass(s: &dyn Storage) {
     let devices = seed(s);
     let li = device(s, token_of(&devices, demo::USER_LI_MEI));
     let wang_token = token_of(&devices, demo::USER_WANG_QIANG);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
@@ -618,7 +648,7 @@ pub fn a_new_grant_brings_a_snapshot_pass(s: &dyn Storage) {
 
 pub fn a_document_moved_away_is_gone(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
@@ -629,7 +659,7 @@ pub fn a_document_moved_away_is_gone(s: &dyn Storage) {
 
     // Li moves it to building 2 (still her grid, no longer Zhao's building).
     assert_eq!(
-        push_one(s, &d.li, "hh-1", move_to(&mut hh, &b2())),
+        push_one(s, &d.li, "hh-1", move_to(&d.li, &mut hh, &b2())),
         PushOutcome::Stored
     );
     let zhao = pull_all(s, &d.zhao, &zhao.cursor, 100);
@@ -645,20 +675,20 @@ pub fn a_document_moved_away_is_gone(s: &dyn Storage) {
 
 pub fn a_document_moved_in_arrives_whole(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b2());
+    let mut hh = household(&d.li, "hh-1", &b2());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
     );
     assert_eq!(
-        push_one(s, &d.li, "hh-1", edit(&mut hh, "一")),
+        push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, "一")),
         PushOutcome::Stored
     );
     let zhao = pull_all(s, &d.zhao, &Cursor::default(), 100);
     assert!(zhao.docs.is_empty(), "building 2 is not Zhao's");
 
     assert_eq!(
-        push_one(s, &d.li, "hh-1", move_to(&mut hh, &b1())),
+        push_one(s, &d.li, "hh-1", move_to(&d.li, &mut hh, &b1())),
         PushOutcome::Stored
     );
     let got = pull_all(s, &d.zhao, &zhao.cursor, 100);
