@@ -32,6 +32,7 @@ pub mod workflow;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -51,15 +52,29 @@ pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
 pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User, WorkflowStorage};
 
-/// What every handler shares: the storage.
+/// How often [`serve`] runs the escalation sweep unless told otherwise.
+pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// What every handler shares: the storage (whose [`workflow::ServerActor`] holds the
+/// server's clock) and how often the sweep runs.
 #[derive(Clone)]
 pub struct AppState {
     storage: Arc<dyn Storage>,
+    sweep_every: Duration,
 }
 
 impl AppState {
     pub fn new(storage: Arc<dyn Storage>) -> AppState {
-        AppState { storage }
+        AppState {
+            storage,
+            sweep_every: DEFAULT_SWEEP_EVERY,
+        }
+    }
+
+    /// The same state with the sweep every `every`.
+    pub fn with_sweep_every(mut self, every: Duration) -> AppState {
+        self.sweep_every = every;
+        self
     }
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -77,15 +92,35 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight
-/// finish. Tests bind `127.0.0.1:0` and pass the listener in.
+/// finish. Tests bind `127.0.0.1:0` and pass the listener in. The escalation sweep runs at
+/// start and every [`AppState::with_sweep_every`] while serving.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let sweeper = tokio::spawn(sweep_forever(state.storage.clone(), state.sweep_every));
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    sweeper.abort();
+    served
+}
+
+/// The escalation sweep, at start and then every `every`. A failed pass is logged and the
+/// next one tries again: each escalation is its own transaction, so nothing is half-done.
+pub async fn sweep_forever(storage: Arc<dyn Storage>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = storage.clone();
+        match blocking(move || s.sweep()).await {
+            Ok(done) if !done.is_empty() => tracing::info!(escalated = done.len(), "sweep"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed; retrying at the next tick"),
+        }
+    }
 }
 
 /// Completes on SIGINT or SIGTERM: the shutdown signal for [`serve`].

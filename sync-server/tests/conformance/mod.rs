@@ -1,5 +1,5 @@
 //! The conformance suite every server storage implementation must pass, written against the
-//! storage traits only (`SyncStorage`, `AdminStorage`): what a device can observe through a
+//! storage traits only (`SyncStorage`, `AdminStorage`, `WorkflowStorage`): what a device can observe through a
 //! sync round and what the admin command relies on.
 //!
 //! An implementation's test file declares `#[macro_use] mod conformance;` and invokes
@@ -45,6 +45,10 @@ macro_rules! storage_conformance_tests {
             reference_data_is_sent_when_its_version_changed,
             put_place_and_put_user_are_idempotent,
             grants_are_idempotent_and_bump_the_reference_version,
+            an_incident_gets_the_servers_receipt_once,
+            changes_not_of_the_device_and_its_user_are_refused,
+            targets_default_and_can_be_set,
+            escalation_is_once_per_level_and_notified,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -767,4 +771,188 @@ pub fn grants_are_idempotent_and_bump_the_reference_version(s: &dyn Storage) {
     assert_eq!(s.reference_version().unwrap(), version);
     assert!(s.grant(demo::USER_LI_MEI, demo::BUILDING_9).unwrap());
     assert_eq!(s.reference_version().unwrap(), version + 1);
+}
+
+// ---- the incident workflow ---------------------------------------------------------------
+
+/// An incident reported by `who` in unit 1-1 (grid 1, building 1).
+fn incident(who: &Device, id: &str) -> AutoCommit {
+    let mut d = AutoCommit::new().with_actor(actor_of(who));
+    let i = linli_domain::Incident {
+        id: id.into(),
+        category: linli_domain::IncidentCategory::Noise,
+        description: "夜间噪音".into(),
+        community_id: demo::COMMUNITY.into(),
+        grid_id: demo::GRID_1.into(),
+        building_id: Some(demo::BUILDING_1.into()),
+        unit_id: Some(demo::UNIT_1_1.into()),
+        household_id: None,
+        reporter: who.user_id.clone(),
+        priority: linli_domain::Priority::Normal,
+        assignee: None,
+        department: None,
+        reported_at: 1_700_000_000_000,
+        received_at: None,
+        status: linli_domain::IncidentStatus::Reported,
+        level: linli_domain::Level::Grid,
+        dispute: None,
+        events: Vec::new(),
+    };
+    write::init_incident(&mut d, &i).unwrap();
+    commit_as(who, &mut d);
+    d
+}
+
+pub fn an_incident_gets_the_servers_receipt_once(s: &dyn Storage) {
+    let d = demo(s);
+    let mut inc = incident(&d.li, "inc-1");
+    let before = s.server().now();
+    assert_eq!(
+        push_one(s, &d.li, "inc-1", inc.save_after(&[])),
+        PushOutcome::Stored
+    );
+    // The reporter pulls the server's receipt; so does everyone else in scope.
+    let got = pull_all(s, &d.li, &Cursor::default(), 100);
+    assert_eq!(got.ids(), ["inc-1"]);
+    let copy = apply(Some(inc.clone()), &got.docs[0].changes);
+    let received = write::read_incident(&copy).unwrap().0.received_at.unwrap();
+    assert!(received >= before);
+    let zhao = pull_all(s, &d.zhao, &Cursor::default(), 100);
+    let theirs = apply(None, &zhao.docs[0].changes);
+    assert_eq!(
+        write::read_incident(&theirs).unwrap().0.received_at,
+        Some(received)
+    );
+    // A later push keeps it.
+    let heads = inc.get_heads();
+    write::put_priority(&mut inc, linli_domain::Priority::High).unwrap();
+    commit_as(&d.li, &mut inc);
+    assert_eq!(
+        push_one(s, &d.li, "inc-1", inc.save_after(&heads)),
+        PushOutcome::Stored
+    );
+    let again = pull_all(s, &d.admin, &Cursor::default(), 100);
+    let copy = apply(None, &again.docs[0].changes);
+    assert_eq!(
+        write::read_incident(&copy).unwrap().0.received_at,
+        Some(received)
+    );
+}
+
+pub fn changes_not_of_the_device_and_its_user_are_refused(s: &dyn Storage) {
+    let d = demo(s);
+    // Li's household (her device's changes), pushed by the admin's device.
+    let mut hh = household(&d.li, "hh-1", &b1());
+    let before = max_seq(s);
+    assert_eq!(
+        push_one(s, &d.admin, "hh-1", hh.save_after(&[])),
+        PushOutcome::Invalid
+    );
+    // Li's device, claiming the admin's user.
+    let mut claims = AutoCommit::new().with_actor(actor_of(&d.li));
+    let new = NewHousehold {
+        place_id: demo::UNIT_1_1.into(),
+        room: "1".into(),
+        residency: Residency::Resident,
+        housing: Housing::Owned,
+        tags: Vec::new(),
+        notes: String::new(),
+        members: Vec::new(),
+    };
+    write::init_household(&mut claims, "hh-2", 1, &b1(), &new).unwrap();
+    commit_as(&d.admin, &mut claims);
+    assert_eq!(
+        push_one(s, &d.li, "hh-2", claims.save_after(&[])),
+        PushOutcome::Invalid
+    );
+    assert_eq!(max_seq(s), before, "nothing stored");
+    // Held changes of others are skipped: Li's household re-sent by the admin with an edit.
+    assert_eq!(
+        push_one(s, &d.li, "hh-1", hh.save_after(&[])),
+        PushOutcome::Stored
+    );
+    edit(&d.admin, &mut hh, "管理员补充");
+    assert_eq!(
+        push_one(s, &d.admin, "hh-1", hh.save_after(&[])),
+        PushOutcome::Stored
+    );
+}
+
+pub fn targets_default_and_can_be_set(s: &dyn Storage) {
+    demo(s);
+    let defaults = linli_domain::targets::Targets::default();
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), defaults);
+    let set = linli_domain::targets::Targets {
+        response_ms: 30 * 60 * 1000,
+        ..defaults
+    };
+    s.set_targets(demo::COMMUNITY, &set).unwrap();
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
+    s.set_targets(demo::COMMUNITY, &set).unwrap();
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
+    let bad = linli_domain::targets::Targets {
+        response_ms: 0,
+        ..defaults
+    };
+    assert!(s.set_targets(demo::COMMUNITY, &bad).is_err());
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
+}
+
+pub fn escalation_is_once_per_level_and_notified(s: &dyn Storage) {
+    let d = demo(s);
+    let inc = incident(&d.li, "inc-1");
+    let mut inc = inc;
+    assert_eq!(
+        push_one(s, &d.li, "inc-1", inc.save_after(&[])),
+        PushOutcome::Stored
+    );
+    let received = s.server().now();
+    assert!(
+        s.due(received, 10).unwrap().is_empty(),
+        "nothing due at receipt"
+    );
+    // The server's step, on a clock 20 minutes on (response target: 15 minutes).
+    let later = received + 20 * 60 * 1000;
+    let due = s.due(later, 10).unwrap();
+    assert_eq!(due, ["inc-1"]);
+    let server = linli_sync_server::workflow::ServerActor::new(std::sync::Arc::new(move || later));
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        s.write_workflow(&mut |tx| {
+            if let Some(e) = linli_sync_server::workflow::escalate_one(tx, &server, "inc-1")? {
+                made.push(e);
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    assert_eq!(made.len(), 1, "once per level");
+    assert_eq!(made[0].level, linli_domain::Level::Community);
+    assert!(
+        s.due(later, 10).unwrap().is_empty(),
+        "next due at the resolution target"
+    );
+    let notes = s.notifications(&d.admin.scope, 0, 10).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].doc_id, "inc-1");
+    assert_eq!(notes[0].level, Some(linli_domain::Level::Community));
+    assert!(s.notifications(&d.wang.scope, 0, 10).unwrap().is_empty());
+    assert!(
+        s.notifications(&d.admin.scope, notes[0].id, 10)
+            .unwrap()
+            .is_empty()
+    );
+    // The escalation reaches the phones as a change like any other.
+    let got = pull_all(s, &d.li, &Cursor::default(), 100);
+    inc = apply(Some(inc), &got.docs[0].changes);
+    let derived = linli_domain::moves::current(&inc).unwrap();
+    assert_eq!(derived.level, linli_domain::Level::Community);
+    let ids: Vec<String> = s
+        .incident_docs(&d.zhao.scope)
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, ["inc-1"]);
+    assert!(s.incident_docs(&d.wang.scope).unwrap().is_empty());
 }
