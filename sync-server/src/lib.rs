@@ -17,8 +17,10 @@
 //! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
+//! - `api/`: the JSON API for the console and tests (`/api/v1`)
 
 pub mod admin;
+pub mod api;
 pub mod backup;
 pub mod config;
 mod error;
@@ -82,11 +84,13 @@ impl AppState {
     }
 }
 
-/// The server's routes: `POST` [`SYNC_PATH`] and `GET /health`.
+/// The server's routes: `POST` [`SYNC_PATH`], `GET /health` and the JSON API under
+/// `/api/v1` ([`api`]).
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route(SYNC_PATH, post(sync))
         .route("/health", get(health))
+        .merge(api::routes())
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }
