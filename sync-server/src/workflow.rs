@@ -256,6 +256,13 @@ pub fn escalate_one(
             ..MoveDetail::default()
         },
     );
+    // Should the document refuse the move (a layout or event this server does not expect),
+    // the incident leaves the sweep rather than failing every pass.
+    if moves::apply(&mut d.clone(), &event).is_err() {
+        tracing::info!("an owed escalation does not apply; incident left out of the sweep");
+        tx.set_deadline(doc_id, &stored.place, None)?;
+        return Ok(None);
+    }
     write_as_server(
         tx,
         server,

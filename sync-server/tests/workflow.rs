@@ -678,3 +678,36 @@ fn targets_are_per_community_and_move_deadlines() {
     assert!(w.s.set_targets(demo::COMMUNITY, &bad).is_err());
     assert!(w.s.set_targets("no-such-community", &five).is_err());
 }
+
+/// `linli-sync-server admin set-targets` sets what is given and keeps the rest.
+#[test]
+fn the_admin_command_sets_targets() {
+    let w = world();
+    let mut out = Vec::new();
+    let cmd = admin::AdminCommand::SetTargets {
+        community: demo::COMMUNITY.into(),
+        respond_min: Some(10),
+        urgent_min: None,
+        high_min: Some(48 * 60),
+        normal_min: None,
+        low_min: None,
+    };
+    admin::run(&w.s, cmd, &mut out).unwrap();
+    let t = w.s.targets(demo::COMMUNITY).unwrap();
+    assert_eq!(t.response_ms, 10 * MIN);
+    assert_eq!(t.resolve_high_ms, 48 * 60 * MIN);
+    assert_eq!(
+        t.resolve_low_ms,
+        linli_domain::targets::Targets::default().resolve_low_ms
+    );
+    assert!(String::from_utf8(out).unwrap().contains("respond 10 min"));
+    let bad = admin::AdminCommand::SetTargets {
+        community: demo::COMMUNITY.into(),
+        respond_min: Some(0),
+        urgent_min: None,
+        high_min: None,
+        normal_min: None,
+        low_min: None,
+    };
+    assert!(admin::run(&w.s, bad, &mut Vec::new()).is_err());
+}
