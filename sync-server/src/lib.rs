@@ -241,7 +241,7 @@ async fn sync(
         );
         let response = SyncResponse {
             protocol: PROTOCOL_VERSION,
-            server_time: storage::now_ms(),
+            server_time: storage.server().now(),
             acks,
             docs: page.docs,
             gone: page.gone,
