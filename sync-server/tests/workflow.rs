@@ -711,3 +711,33 @@ fn the_admin_command_sets_targets() {
     };
     assert!(admin::run(&w.s, bad, &mut Vec::new()).is_err());
 }
+
+/// `serve` runs the sweep on its own, at its configured interval: once the (injected) clock
+/// passes a deadline, the escalation follows within a few ticks, with no request made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_the_sweep_at_its_interval() {
+    let w = world();
+    let li = w.dev(demo::USER_LI_MEI).clone();
+    let mut d = report(&li, "i", false);
+    assert_eq!(w.push(&li, "i", d.save_after(&[])), PushOutcome::Stored);
+    let World { dir, clock, s, .. } = w;
+    let storage: Arc<dyn linli_sync_server::Storage> = Arc::new(s);
+    let state = linli_sync_server::AppState::new(storage.clone())
+        .with_sweep_every(std::time::Duration::from_millis(50));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(linli_sync_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(notifications(&path(&dir)).is_empty(), "nothing due yet");
+    clock.set(T0 + 16 * MIN);
+    let passed = std::time::Instant::now();
+    while notifications(&path(&dir)).is_empty() {
+        assert!(passed.elapsed().as_secs() < 10, "escalated within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(notifications(&path(&dir)).len(), 1);
+    let _ = stop.send(());
+    serving.await.unwrap().unwrap();
+}
