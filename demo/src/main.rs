@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use clap::Parser;
 use linli_sync_server::{AppState, SqliteStorage, config};
@@ -61,12 +62,18 @@ fn run(cli: Cli) -> Result<()> {
     if let Some(dir) = cli.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let storage = SqliteStorage::open(&cli.db)?;
+    // The server's clock runs ahead of the real one by what the story asks (see simulate.rs).
+    let ahead_ms = Arc::new(AtomicI64::new(0));
+    let ahead = ahead_ms.clone();
+    let storage = SqliteStorage::open(&cli.db)?.with_clock(Arc::new(move || {
+        linli_sync_server::workflow::system_now() + ahead.load(Ordering::SeqCst)
+    }));
     let devices = linli_testkit::seed_demo(&storage)?;
     linli_testkit::print_demo_devices(&devices, &mut std::io::stdout().lock())?;
     let phones = cli.db.with_file_name("devices");
     serve(
         storage,
+        ahead_ms,
         listen,
         (!cli.no_simulate).then_some((devices, phones)),
     )
@@ -75,6 +82,7 @@ fn run(cli: Cli) -> Result<()> {
 /// Serves until SIGINT/SIGTERM; with `simulate`, first runs the demo's devices against it.
 fn serve(
     storage: SqliteStorage,
+    ahead_ms: Arc<AtomicI64>,
     listen: std::net::SocketAddr,
     simulate: Option<(Vec<DemoDevice>, PathBuf)>,
 ) -> Result<()> {
@@ -90,7 +98,8 @@ fn serve(
             out.flush()?;
         }
         tracing::info!(%addr, "serving");
-        let state = AppState::new(Arc::new(storage));
+        let storage: Arc<dyn linli_sync_server::Storage> = Arc::new(storage);
+        let state = AppState::new(storage.clone());
         let server = tokio::spawn(linli_sync_server::serve(
             listener,
             state,
@@ -99,7 +108,8 @@ fn serve(
         if let Some((devices, dir)) = simulate {
             let mut text = Vec::new();
             let base = format!("http://{addr}");
-            if let Err(e) = simulate::run(&base, &devices, &dir, &mut text).await {
+            let clock = simulate::DemoClock { storage, ahead_ms };
+            if let Err(e) = simulate::run(&base, &devices, &dir, &clock, &mut text).await {
                 tracing::error!(error = %e, "demo simulation failed");
             }
             let mut out = std::io::stdout().lock();

@@ -2,10 +2,14 @@
 //! a community admin, each with a real device store, work offline, come back and sync
 //! through the running server; then what merged is printed.
 //!
-//! Run by `linli-demo` against its server once it is listening.
+//! Run by `linli-demo` against its server once it is listening. The server's clock is the real
+//! one plus an offset the story moves forward (by [`DemoClock`]), so an unanswered incident
+//! misses its 15-minute response target and the escalation sweep raises it, without waiting.
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use linli_core::protocol::Role;
 use linli_core::{
@@ -14,10 +18,27 @@ use linli_core::{
     Residency, Store, SyncConfig, VisitPurpose,
 };
 
+use linli_sync_server::Storage;
 use linli_testkit::DemoDevice;
 use linli_testkit::demo::{BUILDING_2, GRID_1, GRID_2, UNIT_1_1, UNIT_9_1};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The demo server's storage and how far its clock runs ahead of the real one.
+pub struct DemoClock {
+    pub storage: Arc<dyn Storage>,
+    pub ahead_ms: Arc<AtomicI64>,
+}
+
+impl DemoClock {
+    /// Moves the server's clock forward by `ms` and runs one escalation sweep.
+    async fn advance_and_sweep(&self, ms: i64) -> Result<usize> {
+        self.ahead_ms.fetch_add(ms, Ordering::SeqCst);
+        let storage = self.storage.clone();
+        let done = tokio::task::spawn_blocking(move || storage.sweep()).await??;
+        Ok(done.len())
+    }
+}
 
 struct Phone {
     name: String,
@@ -80,6 +101,7 @@ pub async fn run(
     base_url: &str,
     devices: &[DemoDevice],
     dir: &Path,
+    clock: &DemoClock,
     out: &mut impl Write,
 ) -> Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -194,24 +216,35 @@ pub async fn run(
     wang.sync(out).await?;
     admin.sync(out).await?;
 
-    writeln!(
-        out,
-        "5. {} 受理并派单给 {}；网格员处理、办结",
-        admin.name, li.name
-    )?;
-    admin
-        .store
-        .move_incident(&leak, IncidentAction::Accept, "已派单")?;
-    admin
-        .store
-        .assign_incident(&leak, Some(li.store.identity().user_id.as_str()))?;
-    admin.sync(out).await?;
-    li.sync(out).await?;
+    writeln!(out, "5. {} 受理、处理并办结漏水事件", li.name)?;
+    li.store
+        .move_incident(&leak, IncidentAction::Accept, "已受理")?;
     li.store.move_incident(&leak, IncidentAction::Start, "")?;
     li.store
         .move_incident(&leak, IncidentAction::Resolve, "已修复防水层")?;
     li.sync(out).await?;
     for p in [&zhao, &admin] {
+        p.sync(out).await?;
+    }
+
+    writeln!(
+        out,
+        "6. {} 上报楼道飞线充电，无人受理；服务器时钟快进16分钟，超时督办扫描运行",
+        zhao.name
+    )?;
+    let wires = zhao.store.report_incident(NewIncident {
+        category: IncidentCategory::FlyingWireCharging,
+        description: "1栋楼道有电动车飞线充电".into(),
+        place_id: Some(UNIT_1_1.into()),
+        household_id: None,
+        priority: Priority::Normal,
+        assignee: None,
+        dispute: None,
+    })?;
+    zhao.sync(out).await?;
+    let escalated = clock.advance_and_sweep(16 * 60 * 1000).await?;
+    writeln!(out, "  督办扫描：升级 {escalated} 件超时事件")?;
+    for p in [&zhao, &li, &admin] {
         p.sync(out).await?;
     }
 
@@ -249,7 +282,23 @@ pub async fn run(
     )?;
     for p in [&li, &zhao, &admin] {
         let i = p.store.incident(&leak)?;
-        writeln!(out, "  {} 看到事件状态：{}", p.name, i.status.label())?;
+        writeln!(out, "  {} 看到漏水事件状态：{}", p.name, i.status.label())?;
+    }
+    for p in [&li, &zhao, &admin] {
+        let i = p.store.incident(&wires)?;
+        let by_system = i.events.iter().any(|e| e.by == "system");
+        writeln!(
+            out,
+            "  {} 看到飞线充电事件：{}，责任层级：{}{}",
+            p.name,
+            i.status.label(),
+            i.level.label(),
+            if by_system {
+                "（超过15分钟未响应，系统已自动督办升级）"
+            } else {
+                ""
+            }
+        )?;
     }
     writeln!(out, "  各自能看到的住户（按权限范围）：")?;
     for p in [&li, &wang, &zhao, &admin] {

@@ -1,5 +1,5 @@
-//! Administration: places, people, grants, devices and compaction, as used by the
-//! `linli-sync-server admin` command. (The demo community is seeded by the test kit.)
+//! Administration: places, people, grants, devices, compaction and a community's targets, as
+//! used by the `linli-sync-server admin` command. (The demo community is seeded by the test kit.)
 //!
 //! The checks here (a grid sits under a community, a user belongs to a community, …) are
 //! independent of the storage; the writes go through [`AdminStorage`]. Output names ids, never
@@ -11,7 +11,7 @@ use linli_domain::protocol::Role;
 use linli_domain::{Place, PlaceKind};
 
 use crate::error::{Error, Result};
-use crate::storage::{AdminStorage, Compaction, User, new_token, token_hash};
+use crate::storage::{AdminStorage, Compaction, Storage, User, new_token, token_hash};
 
 /// A subcommand of `linli-sync-server admin`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -35,7 +35,8 @@ pub enum AdminCommand {
         id: String,
         #[arg(long)]
         name: String,
-        /// grid_worker, building_leader, unit_leader or admin.
+        /// grid_worker, micro_grid_worker, building_leader, unit_leader,
+        /// department_handler, admin or street_admin.
         #[arg(long, value_parser = parse_role)]
         role: Role,
         #[arg(long)]
@@ -68,6 +69,23 @@ pub enum AdminCommand {
     },
     /// Lists devices with their user and state.
     ListDevices,
+    /// Sets a community's targets (minutes; omitted ones keep their current value) and moves
+    /// its incidents' deadlines to match.
+    SetTargets {
+        #[arg(long)]
+        community: String,
+        /// From receipt to the first accept (default 15).
+        #[arg(long)]
+        respond_min: Option<i64>,
+        #[arg(long)]
+        urgent_min: Option<i64>,
+        #[arg(long)]
+        high_min: Option<i64>,
+        #[arg(long)]
+        normal_min: Option<i64>,
+        #[arg(long)]
+        low_min: Option<i64>,
+    },
 }
 
 fn parse_place_kind(s: &str) -> std::result::Result<PlaceKind, String> {
@@ -76,7 +94,12 @@ fn parse_place_kind(s: &str) -> std::result::Result<PlaceKind, String> {
 
 fn parse_role(s: &str) -> std::result::Result<Role, String> {
     Role::from_code(s)
-        .ok_or_else(|| "expected grid_worker, building_leader, unit_leader or admin".into())
+        .filter(|r| *r != Role::System)
+        .ok_or_else(|| {
+            "expected grid_worker, micro_grid_worker, building_leader, unit_leader, \
+             department_handler, admin or street_admin"
+                .into()
+        })
 }
 
 /// A device's credentials, as shown once at enrollment.
@@ -198,7 +221,7 @@ pub fn compact(storage: &dyn AdminStorage, keep_last: u64) -> Result<Compaction>
 }
 
 /// Runs one admin command, writing its result to `out`.
-pub fn run(storage: &dyn AdminStorage, cmd: AdminCommand, out: &mut dyn Write) -> Result<()> {
+pub fn run(storage: &dyn Storage, cmd: AdminCommand, out: &mut dyn Write) -> Result<()> {
     match cmd {
         AdminCommand::CreatePlace {
             id,
@@ -257,6 +280,32 @@ pub fn run(storage: &dyn AdminStorage, cmd: AdminCommand, out: &mut dyn Write) -
                 out,
                 "deleted {} change(s); compacted up to seq {}",
                 c.deleted, c.compacted_upto
+            )?;
+        }
+        AdminCommand::SetTargets {
+            community,
+            respond_min,
+            urgent_min,
+            high_min,
+            normal_min,
+            low_min,
+        } => {
+            let mut t = storage.targets(&community)?;
+            let ms = |m: Option<i64>, current: i64| m.map_or(current, |m| m.saturating_mul(60_000));
+            t.response_ms = ms(respond_min, t.response_ms);
+            t.resolve_urgent_ms = ms(urgent_min, t.resolve_urgent_ms);
+            t.resolve_high_ms = ms(high_min, t.resolve_high_ms);
+            t.resolve_normal_ms = ms(normal_min, t.resolve_normal_ms);
+            t.resolve_low_ms = ms(low_min, t.resolve_low_ms);
+            storage.set_targets(&community, &t)?;
+            writeln!(
+                out,
+                "targets of {community} saved: respond {} min; resolve urgent {} / high {} / normal {} / low {} min",
+                t.response_ms / 60_000,
+                t.resolve_urgent_ms / 60_000,
+                t.resolve_high_ms / 60_000,
+                t.resolve_normal_ms / 60_000,
+                t.resolve_low_ms / 60_000
             )?;
         }
         AdminCommand::ListDevices => {

@@ -51,6 +51,10 @@ pub enum Error {
     #[error("document error: {0}")]
     Document(#[from] automerge::AutomergeError),
 
+    /// A document the server holds did not read or take a write as the domain expects.
+    #[error("record error: {0}")]
+    Domain(Box<linli_domain::Error>),
+
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
 
@@ -88,5 +92,11 @@ impl IntoResponse for Error {
                 (StatusCode::INTERNAL_SERVER_ERROR, text_plain, "internal").into_response()
             }
         }
+    }
+}
+
+impl From<linli_domain::Error> for Error {
+    fn from(e: linli_domain::Error) -> Error {
+        Error::Domain(Box::new(e))
     }
 }

@@ -10,23 +10,31 @@
 //! - `storage.rs`: the storage traits ([`SyncStorage`], [`AdminStorage`], [`Storage`]) and
 //!   the types they speak
 //! - `sqlite/`: [`SqliteStorage`], the embedded implementation
-//! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent)
+//! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent);
+//!   `judge.rs`: attribution and the role table on a push; `push.rs`: one request's pushes
+//! - `workflow.rs`: the server's own writes: receipts, deadlines, the escalation step
 //! - `pull.rs`: paging a pull: snapshot passes, changes, departures (storage-independent)
 //! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
+//! - `api/`: the JSON API for the console and tests (`/api/v1`)
 
 pub mod admin;
+pub mod api;
 pub mod backup;
 pub mod config;
 mod error;
+pub mod judge;
 pub mod merge;
 pub mod pull;
+pub mod push;
 pub mod sqlite;
 pub mod storage;
+pub mod workflow;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -44,17 +52,31 @@ use linli_domain::protocol::{
 pub use admin::Enrollment;
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
-pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User};
+pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User, WorkflowStorage};
 
-/// What every handler shares: the storage.
+/// How often [`serve`] runs the escalation sweep unless told otherwise.
+pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// What every handler shares: the storage (whose [`workflow::ServerActor`] holds the
+/// server's clock) and how often the sweep runs.
 #[derive(Clone)]
 pub struct AppState {
     storage: Arc<dyn Storage>,
+    sweep_every: Duration,
 }
 
 impl AppState {
     pub fn new(storage: Arc<dyn Storage>) -> AppState {
-        AppState { storage }
+        AppState {
+            storage,
+            sweep_every: DEFAULT_SWEEP_EVERY,
+        }
+    }
+
+    /// The same state with the sweep every `every`.
+    pub fn with_sweep_every(mut self, every: Duration) -> AppState {
+        self.sweep_every = every;
+        self
     }
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -62,25 +84,47 @@ impl AppState {
     }
 }
 
-/// The server's routes: `POST` [`SYNC_PATH`] and `GET /health`.
+/// The server's routes: `POST` [`SYNC_PATH`], `GET /health` and the JSON API under
+/// `/api/v1` ([`api`]).
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route(SYNC_PATH, post(sync))
         .route("/health", get(health))
+        .merge(api::routes())
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight
-/// finish. Tests bind `127.0.0.1:0` and pass the listener in.
+/// finish. Tests bind `127.0.0.1:0` and pass the listener in. The escalation sweep runs at
+/// start and every [`AppState::with_sweep_every`] while serving.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let sweeper = tokio::spawn(sweep_forever(state.storage.clone(), state.sweep_every));
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    sweeper.abort();
+    served
+}
+
+/// The escalation sweep, at start and then every `every`. A failed pass is logged and the
+/// next one tries again: each escalation is its own transaction, so nothing is half-done.
+pub async fn sweep_forever(storage: Arc<dyn Storage>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = storage.clone();
+        match blocking(move || s.sweep()).await {
+            Ok(done) if !done.is_empty() => tracing::info!(escalated = done.len(), "sweep"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed; retrying at the next tick"),
+        }
+    }
 }
 
 /// Completes on SIGINT or SIGTERM: the shutdown signal for [`serve`].
@@ -197,7 +241,7 @@ async fn sync(
         );
         let response = SyncResponse {
             protocol: PROTOCOL_VERSION,
-            server_time: storage::now_ms(),
+            server_time: storage.server().now(),
             acks,
             docs: page.docs,
             gone: page.gone,

@@ -36,6 +36,9 @@ enum Command {
         /// A TOML file with `db` and `listen`; flags and environment take precedence.
         #[arg(long, env = "LINLI_CONFIG")]
         config: Option<PathBuf>,
+        /// Seconds between passes of the escalation sweep.
+        #[arg(long, env = "LINLI_SWEEP_EVERY", default_value_t = 5)]
+        sweep_every: u64,
     },
     /// Copies the database consistently while the server runs (SQLite online backup).
     Backup {
@@ -93,10 +96,15 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<()> {
     match command {
-        Command::Serve { db, listen, config } => {
+        Command::Serve {
+            db,
+            listen,
+            config,
+            sweep_every,
+        } => {
             let c = config::resolve(db, listen, config.as_deref())?;
             let storage = SqliteStorage::open(&c.db)?;
-            serve(storage, c.listen)
+            serve(storage, c.listen, sweep_every.max(1))
         }
         Command::Backup { db, to } => {
             let r = linli_sync_server::backup::backup(&db, &to)?;
@@ -124,7 +132,7 @@ fn run(command: Command) -> Result<()> {
 }
 
 /// Serves until SIGINT/SIGTERM.
-fn serve(storage: SqliteStorage, listen: std::net::SocketAddr) -> Result<()> {
+fn serve(storage: SqliteStorage, listen: std::net::SocketAddr, sweep_every: u64) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -137,7 +145,8 @@ fn serve(storage: SqliteStorage, listen: std::net::SocketAddr) -> Result<()> {
             out.flush()?;
         }
         tracing::info!(%addr, "serving");
-        let state = AppState::new(Arc::new(storage));
+        let state = AppState::new(Arc::new(storage))
+            .with_sweep_every(std::time::Duration::from_secs(sweep_every));
         linli_sync_server::serve(listener, state, linli_sync_server::shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())

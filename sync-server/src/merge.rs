@@ -7,7 +7,11 @@
 //! parse, once ([`linli_domain::changes::parse`]: Automerge's `load_incremental` otherwise
 //! accepts a partial load silently), apply the parsed changes, refuse missing dependencies,
 //! then read the result back with [`doc::describe`] and check it is the record it claims to
-//! be, in a place the device may write. Nothing is returned for storing unless every check passed.
+//! be, in a place the device may write, written by the device for its user, with moves its
+//! role may make (`judge.rs`). Nothing is returned for storing unless every check passed.
+//!
+//! Storing (the push, the server's own changes, deadlines, notifications) is over
+//! [`DocWrite`]; what the server writes after a push is `workflow.rs`, the loop is `push.rs`.
 
 use std::collections::BTreeSet;
 
@@ -15,11 +19,13 @@ use automerge::{AutoCommit, ChangeHash};
 use linli_domain::changes;
 use linli_domain::doc::heads_to_text;
 use linli_domain::doc::{self, DocKind, DocPlace};
-use linli_domain::protocol::{DocPush, PushAck, PushOutcome};
-use linli_domain::scope::Scope;
-use linli_domain::{Place, PlaceKind};
+use linli_domain::protocol::PushOutcome;
+use linli_domain::targets::Targets;
+use linli_domain::{Level, Millis, Place, PlaceKind};
 
 use crate::error::Result;
+use crate::judge::{self, Before};
+pub use crate::judge::{Pusher, Staff};
 
 /// The server's copy of a document, as stored.
 #[derive(Debug, Clone)]
@@ -62,50 +68,50 @@ pub enum Merge {
     Refused(PushOutcome),
 }
 
-/// What storing pushes needs, all within one write transaction, so two requests cannot
-/// interleave a load-apply-write of the same document.
+/// A row for the console: something the server did that staff should see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// Increasing; 0 before it is stored.
+    pub id: u64,
+    pub doc_id: String,
+    pub community_id: String,
+    pub grid_id: String,
+    /// What happened: `escalated`.
+    pub kind: String,
+    /// For an escalation: the level reached.
+    pub level: Option<Level>,
+    pub at: Millis,
+}
+
+/// What storing pushes and the server's own writes need, all within one write transaction,
+/// so two requests (or two server processes) cannot interleave a load-apply-write of the
+/// same document.
 pub trait DocWrite {
     /// A stored document.
     fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
     /// A place of the tree.
     fn place(&self, id: &str) -> Result<Option<Place>>;
-    /// Stores a judged update pushed by `device_id`: appends its change row to the log (and
-    /// a departure when it moved the document), and replaces the stored document.
+    /// A person's role and community (the target of a dispatch).
+    fn staff(&self, user_id: &str) -> Result<Option<Staff>>;
+    /// Stores a judged update pushed by `device_id` (or written by the server, as
+    /// [`crate::workflow::SYSTEM_DEVICE`]): appends its change row to the log (and a
+    /// departure when it moved the document), and replaces the stored document.
     fn store(&self, device_id: &str, doc_id: &str, update: &Update) -> Result<()>;
-}
-
-/// Judges and stores every pushed document of one request: one acknowledgement per push, in
-/// order; a refused document writes nothing and does not stop the others.
-pub fn push_all(
-    tx: &dyn DocWrite,
-    device_id: &str,
-    scope: &Scope,
-    pushes: &[DocPush],
-) -> Result<Vec<PushAck>> {
-    let mut acks = Vec::with_capacity(pushes.len());
-    for p in pushes {
-        let stored = tx.load_doc(&p.doc_id)?;
-        let verdict = merge_push(&p.doc_id, stored.as_ref(), &p.changes, scope, &mut |id| {
-            tx.place(id)
-        })?;
-        let outcome = match verdict {
-            Merge::Unchanged => PushOutcome::Stored,
-            Merge::Changed(update) => {
-                tx.store(device_id, &p.doc_id, &update)?;
-                PushOutcome::Stored
-            }
-            Merge::Refused(outcome) => {
-                // The device's own business, not the operator's: not an error.
-                tracing::info!(device = %device_id, outcome = ?outcome, "push refused");
-                outcome
-            }
-        };
-        acks.push(PushAck {
-            doc_id: p.doc_id.clone(),
-            outcome,
-        });
-    }
-    Ok(acks)
+    /// A community's targets (the defaults unless an admin set them).
+    fn targets(&self, community_id: &str) -> Result<Targets>;
+    /// Sets a community's targets.
+    fn put_targets(&self, community_id: &str, targets: &Targets) -> Result<()>;
+    /// The ids of a community's incident documents.
+    fn incident_ids(&self, community_id: &str) -> Result<Vec<String>>;
+    /// When the sweep next looks at the incident; `None` removes it from the sweep.
+    fn set_deadline(
+        &self,
+        doc_id: &str,
+        place: &DocPlace,
+        next_check: Option<Millis>,
+    ) -> Result<()>;
+    /// Adds a notification row; returns its id.
+    fn notify(&self, n: &Notification) -> Result<u64>;
 }
 
 /// Judges and applies one pushed document.
@@ -113,14 +119,16 @@ pub fn push_all(
 /// `place_of` looks a place up in the server's tree; it is how a document's claimed place is
 /// checked to be real (a grid under its community, a building under its grid, a unit under
 /// its building), so a device cannot plant a record in another scope by writing a grid it
-/// holds next to a building it does not.
+/// holds next to a building it does not. `staff_of` looks up the person a dispatch names.
 pub fn merge_push(
+    who: &Pusher<'_>,
     doc_id: &str,
     stored: Option<&StoredDoc>,
     bytes: &[u8],
-    scope: &Scope,
     place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
+    staff_of: &mut dyn FnMut(&str) -> Result<Option<Staff>>,
 ) -> Result<Merge> {
+    let scope = who.scope;
     use Merge::Refused;
     // Parsed once, strictly: garbage, a damaged or truncated chunk refuse the whole push.
     // Missing dependencies are judged against the stored document below.
@@ -133,6 +141,10 @@ pub fn merge_push(
         None => AutoCommit::new(),
     };
     let old_heads = d.get_heads();
+    let before = match stored {
+        Some(s) if s.kind == DocKind::Incident => Before::of(&d)?,
+        _ => Before::default(),
+    };
     // Changes already held are skipped (a replay); those whose dependencies are missing
     // are queued, and reported just below.
     if d.apply_changes(changes).is_err() {
@@ -160,6 +172,10 @@ pub fn merge_push(
         return Ok(Refused(PushOutcome::Invalid));
     };
     if id != doc_id || stored.is_some_and(|s| s.kind != kind) {
+        return Ok(Refused(PushOutcome::Invalid));
+    }
+    // Every new change is the pushing device's, for its user (held ones were skipped above).
+    if !judge::attributed(&mut d, &old_heads, who) {
         return Ok(Refused(PushOutcome::Invalid));
     }
     // Judge the device by what it saw and what it did, not by where others have since moved
@@ -207,6 +223,18 @@ pub fn merge_push(
         || (after != place && !place_is_real(&place, place_of)?)
     {
         return Ok(Refused(PushOutcome::OutOfScope));
+    }
+    if kind == DocKind::Incident {
+        let base_events = if base.is_empty() {
+            Vec::new()
+        } else {
+            doc::read_events(&d.fork_at(&base)?).unwrap_or_default()
+        };
+        if let Some(refused) =
+            judge::incident_moves(who, stored.is_none(), &before, &base_events, &d, staff_of)?
+        {
+            return Ok(Refused(refused));
+        }
     }
     let left = stored.filter(|s| s.place != place).map(|s| s.place.clone());
     let moved = left.is_some();
@@ -258,6 +286,7 @@ fn place_is_real(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use linli_domain::scope::Scope;
 
     fn tree() -> Vec<Place> {
         let p = |id: &str, kind, parent: Option<&str>| Place {
@@ -308,12 +337,20 @@ mod tests {
 
     #[test]
     fn garbage_empty_and_dangling_pushes_are_refused() {
+        let scope = all_scope();
+        let who = Pusher {
+            device_id: "00000000-0000-4000-8000-000000000001",
+            user_id: "u",
+            role: linli_domain::protocol::Role::Admin,
+            scope: &scope,
+        };
         let outcome = |stored: Option<&StoredDoc>, bytes: &[u8]| match merge_push(
+            &who,
             "x",
             stored,
             bytes,
-            &all_scope(),
             &mut lookup,
+            &mut |_| Ok(None),
         )
         .unwrap()
         {

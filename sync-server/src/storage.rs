@@ -1,7 +1,8 @@
 //! The storage traits every server database implements, and the types they speak.
 //!
 //! Split by concern: [`SyncStorage`] is what a sync round needs, [`AdminStorage`] what the
-//! `admin` command needs; [`Storage`] is both. All SQL (and all other blocking work on the
+//! `admin` command needs, [`WorkflowStorage`] what the incident workflow needs (targets,
+//! the escalation sweep, the JSON API's reads and writes); [`Storage`] is all three. All SQL (and all other blocking work on the
 //! database) lives behind them; the HTTP layer calls them from
 //! `tokio::task::spawn_blocking`, never on an async worker. Methods are coarse (one push of a
 //! whole request, one page of a pull) so that an implementation can make each one
@@ -12,13 +13,17 @@
 
 use linli_domain::protocol::{Cursor, DocPush, PushAck, ReferenceData, Role};
 use linli_domain::scope::Scope;
+use linli_domain::targets::Targets;
 use linli_domain::{Millis, Place};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
-use crate::merge::{self, DocWrite};
+pub use crate::merge::Notification;
+use crate::merge::{DocWrite, Pusher};
 use crate::pull::{self, Puller};
 pub use crate::pull::{LogRead, MAX_PAGE_LIMIT, PAGE_BYTES, Page};
+use crate::push;
+use crate::workflow::{self, Escalation, ServerActor};
 
 /// A person known to the server (the reference data devices receive names them).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +49,18 @@ pub struct Device {
     /// before it is sent a snapshot pass, since documents of newly granted places were
     /// never in its change feed.
     pub scope_seq: u64,
+}
+
+impl Device {
+    /// The device as the push judgement sees it.
+    pub fn pusher(&self) -> Pusher<'_> {
+        Pusher {
+            device_id: &self.device_id,
+            user_id: &self.user_id,
+            role: self.role,
+            scope: &self.scope,
+        }
+    }
 }
 
 /// The result of looking up a bearer token.
@@ -81,6 +98,9 @@ pub trait SyncStorage: Send + Sync + 'static {
     /// Looks up the device holding `token`.
     fn authenticate(&self, token: &str) -> Result<Auth>;
 
+    /// The server's actor and clock, for what it writes itself.
+    fn server(&self) -> &ServerActor;
+
     /// Runs `write` in one write transaction: every [`DocWrite`] call it makes is part of it,
     /// and it commits only if `write` succeeds. The primitive under [`SyncStorage::push`].
     fn write_docs(
@@ -97,7 +117,8 @@ pub trait SyncStorage: Send + Sync + 'static {
         if pushes.is_empty() {
             return Ok(Vec::new());
         }
-        self.write_docs(&mut |tx| merge::push_all(tx, &device.device_id, &device.scope, pushes))
+        let who = device.pusher();
+        self.write_docs(&mut |tx| push::push_all(tx, self.server(), &who, pushes))
     }
 
     /// Runs `read` over one read transaction of the log: every [`LogRead`] call it makes
@@ -148,10 +169,82 @@ pub trait AdminStorage: Send + Sync + 'static {
     fn reference_version(&self) -> Result<u64>;
 }
 
-/// The server's database: both concerns, as the router's state holds it.
-pub trait Storage: SyncStorage + AdminStorage {}
+/// What the incident workflow needs: the server's own writes in one transaction, the sweep's
+/// due list, targets, and the reads of the JSON API. Judging and writing moves is shared code
+/// (`workflow.rs`, `api/`); implementations provide the primitives.
+pub trait WorkflowStorage: SyncStorage {
+    /// Runs `write` in one write transaction (as [`SyncStorage::write_docs`]); it commits only
+    /// if `write` succeeds.
+    fn write_workflow(&self, write: &mut dyn FnMut(&dyn DocWrite) -> Result<()>) -> Result<()>;
 
-impl<T: SyncStorage + AdminStorage + ?Sized> Storage for T {}
+    /// Incidents whose next check is at or before `now`, oldest first, at most `limit`.
+    fn due(&self, now: Millis, limit: usize) -> Result<Vec<String>>;
+
+    /// A community's targets (defaults unless set).
+    fn targets(&self, community_id: &str) -> Result<Targets>;
+
+    /// The incident documents in `scope`: (id, full save), by id.
+    fn incident_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>>;
+
+    /// Notifications of places in `scope` with an id above `after`, oldest first.
+    fn notifications(&self, scope: &Scope, after: u64, limit: usize) -> Result<Vec<Notification>>;
+
+    /// Sets a community's targets and moves its incidents' deadlines to match, in one
+    /// transaction.
+    fn set_targets(&self, community_id: &str, targets: &Targets) -> Result<()> {
+        if targets.validate().is_err() {
+            return Err(crate::Error::Invalid {
+                field: "targets",
+                reason: "each between a minute and a year, response shortest",
+            });
+        }
+        let server = self.server().clone();
+        self.write_workflow(&mut |tx| {
+            tx.put_targets(community_id, targets)?;
+            for id in tx.incident_ids(community_id)? {
+                if let Some(stored) = tx.load_doc(&id)? {
+                    let d = automerge::AutoCommit::load(&stored.snapshot)?;
+                    workflow::refresh_deadline(tx, server.now(), &id, &d)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// One pass of the escalation sweep: every due incident is looked at in its own write
+    /// transaction, which re-reads it, so each level is reached once however many sweeps
+    /// (or server processes) run.
+    fn sweep(&self) -> Result<Vec<Escalation>> {
+        let server = self.server().clone();
+        let mut done = Vec::new();
+        loop {
+            let due = self.due(server.now(), 100)?;
+            let mut progressed = false;
+            for id in &due {
+                let mut made = None;
+                self.write_workflow(&mut |tx| {
+                    made = workflow::escalate_one(tx, &server, id)?;
+                    Ok(())
+                })?;
+                if let Some(e) = made {
+                    done.push(e);
+                    progressed = true;
+                }
+            }
+            // An incident owed two levels is raised one level per transaction, then is due
+            // again; stop when a pass raised nothing (the rest is not due yet, or another
+            // process took it).
+            if !progressed {
+                return Ok(done);
+            }
+        }
+    }
+}
+
+/// The server's database: every concern, as the router's state holds it.
+pub trait Storage: SyncStorage + AdminStorage + WorkflowStorage {}
+
+impl<T: SyncStorage + AdminStorage + WorkflowStorage + ?Sized> Storage for T {}
 
 /// How a token is stored: its SHA-256, never the token itself.
 pub fn token_hash(token: &str) -> Vec<u8> {
@@ -169,8 +262,5 @@ pub fn new_token() -> String {
 
 /// Now, in milliseconds since the Unix epoch.
 pub fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX))
-        .unwrap_or(0)
+    workflow::system_now()
 }

@@ -15,7 +15,7 @@ use linli_domain::protocol::{Cursor, DocPush, PushOutcome};
 use linli_domain::{Address, CareTag, Housing, NewHousehold, NewMember, Relation, Residency};
 use linli_sync_server::sqlite::SCHEMA_VERSION;
 use linli_sync_server::storage::token_hash;
-use linli_sync_server::{AdminStorage, Auth, Device, SqliteStorage, SyncStorage};
+use linli_sync_server::{AdminStorage, Auth, Device, SqliteStorage, SyncStorage, WorkflowStorage};
 use linli_testkit::demo;
 use rusqlite::Connection;
 
@@ -23,6 +23,7 @@ use rusqlite::Connection;
 const FIXTURES: &[(i64, &str)] = &[
     (1, include_str!("fixtures/server_schema_v1.sql")),
     (2, include_str!("fixtures/server_schema_v2.sql")),
+    (3, include_str!("fixtures/server_schema_v3.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
@@ -95,9 +96,11 @@ fn check_served(s: &SqliteStorage, version: i64) {
 
     // A fresh device gets the document whole.
     let page = s.pull(&admin, &Cursor::default(), 100).unwrap();
-    assert_eq!(page.docs.len(), 1, "v{version}");
-    assert_eq!(page.docs[0].doc_id, HOUSEHOLD);
-    let mut copy = AutoCommit::load(&page.docs[0].changes).unwrap();
+    // Version 3's fixture also holds an incident.
+    let expected = if version >= 3 { 2 } else { 1 };
+    assert_eq!(page.docs.len(), expected, "v{version}");
+    let hh = page.docs.iter().find(|d| d.doc_id == HOUSEHOLD).unwrap();
+    let mut copy = AutoCommit::load(&hh.changes).unwrap();
     let household = doc::read_household(&copy).unwrap();
     assert_eq!(household.members[0].name, "张三丰");
     assert_eq!(household.notes, "独居，女儿每周来一次");
@@ -117,10 +120,11 @@ fn check_served(s: &SqliteStorage, version: i64) {
     assert_eq!(changes.docs.len(), 1, "v{version}");
     assert!(changes.cursor.snapshot.is_none());
 
-    // And the upgraded database takes new pushes.
+    // And the upgraded database takes new pushes (made as Li's device, for Li).
     let heads = copy.get_heads();
+    copy.set_actor(actor(LI_DEVICE));
     doc::put_household_fields(&mut copy, None, None, Some("升级后")).unwrap();
-    copy.commit();
+    commit_as(&mut copy, demo::USER_LI_MEI);
     let acks = s
         .push(
             &li,
@@ -133,20 +137,54 @@ fn check_served(s: &SqliteStorage, version: i64) {
     assert_eq!(acks[0].outcome, PushOutcome::Stored, "v{version}");
     let after = s.pull(&admin, &page.cursor, 100).unwrap();
     assert_eq!(after.docs.len(), 1);
+
+    // From version 3: every role may be stored, and targets are read.
+    let street = linli_sync_server::User {
+        id: "user-street".into(),
+        name: "街道".into(),
+        role: linli_domain::Role::StreetAdmin,
+        community_id: demo::COMMUNITY.into(),
+    };
+    assert!(s.put_user(&street).unwrap(), "v{version}");
+    let t = s.targets(demo::COMMUNITY).unwrap();
+    if version >= 3 {
+        assert_eq!(t.response_ms, 10 * 60 * 1000, "the frozen targets");
+        assert_eq!(s.notifications(&admin.scope, 0, 10).unwrap().len(), 1);
+    } else {
+        assert_eq!(t, linli_domain::targets::Targets::default());
+    }
+}
+
+fn actor(device: &str) -> automerge::ActorId {
+    let id = uuid::Uuid::parse_str(device).unwrap();
+    automerge::ActorId::from(id.as_bytes().as_slice())
+}
+
+/// Commits as a phone does: the message names the user.
+fn commit_as(d: &mut AutoCommit, user: &str) {
+    d.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(format!(r#"{{"u":"{user}","op":"fixture","f":[]}}"#)),
+    );
 }
 
 /// Writes `fixtures/server_schema_v{SCHEMA_VERSION}.sql` from a database of the current
 /// version: the demo community, two devices with known tokens, one household created,
-/// edited and moved within grid 1 by 李梅's device.
+/// edited and moved within grid 1 by 李梅's device; from version 3 also an incident she
+/// reported, the community's targets (10 minutes to respond) and the escalation a sweep an
+/// hour later made (its event, deadline and notification).
 #[test]
 #[ignore]
 fn freeze() {
     if std::env::var_os("LINLI_FREEZE").is_none() {
         return;
     }
+    const AT: i64 = 1_764_547_200_000;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("server.db");
-    let s = SqliteStorage::open(&path).unwrap();
+    let s = SqliteStorage::open(&path)
+        .unwrap()
+        .with_clock(std::sync::Arc::new(|| AT));
     linli_testkit::seed_demo(&s).unwrap();
     s.enroll(LI_DEVICE, demo::USER_LI_MEI, &token_hash(LI_TOKEN))
         .unwrap();
@@ -161,7 +199,7 @@ fn freeze() {
         unit_id: Some(unit.into()),
         room: "301".into(),
     };
-    let mut d = AutoCommit::new();
+    let mut d = AutoCommit::new().with_actor(actor(LI_DEVICE));
     let new = NewHousehold {
         place_id: demo::UNIT_1_1.into(),
         room: "301".into(),
@@ -187,29 +225,63 @@ fn freeze() {
         id_number: None,
     };
     doc::put_member(&mut d, "m-fixture-1", &member).unwrap();
-    d.commit();
-    let mut pushes = vec![d.save_after(&[])];
+    commit_as(&mut d, demo::USER_LI_MEI);
+    let mut pushes = vec![(HOUSEHOLD, d.save_after(&[]))];
     let heads = d.get_heads();
     doc::put_household_fields(&mut d, None, None, Some("独居，女儿每周来一次")).unwrap();
-    d.commit();
-    pushes.push(d.save_after(&heads));
+    commit_as(&mut d, demo::USER_LI_MEI);
+    pushes.push((HOUSEHOLD, d.save_after(&heads)));
     let heads = d.get_heads();
     doc::write_address(&mut d, &at(demo::BUILDING_2, demo::UNIT_2_1)).unwrap();
-    d.commit();
-    pushes.push(d.save_after(&heads));
-    for changes in pushes {
+    commit_as(&mut d, demo::USER_LI_MEI);
+    pushes.push((HOUSEHOLD, d.save_after(&heads)));
+    let mut incident = AutoCommit::new().with_actor(actor(LI_DEVICE));
+    let i = linli_domain::Incident {
+        id: "inc-fixture-1".into(),
+        category: linli_domain::IncidentCategory::FlyingWireCharging,
+        description: "楼道飞线充电".into(),
+        community_id: demo::COMMUNITY.into(),
+        grid_id: demo::GRID_1.into(),
+        building_id: Some(demo::BUILDING_1.into()),
+        unit_id: None,
+        household_id: None,
+        reporter: demo::USER_LI_MEI.into(),
+        priority: linli_domain::Priority::High,
+        assignee: None,
+        department: None,
+        reported_at: AT - 60_000,
+        received_at: None,
+        status: linli_domain::IncidentStatus::Reported,
+        level: linli_domain::Level::Grid,
+        dispute: None,
+        events: Vec::new(),
+    };
+    doc::init_incident(&mut incident, &i).unwrap();
+    commit_as(&mut incident, demo::USER_LI_MEI);
+    pushes.push(("inc-fixture-1", incident.save_after(&[])));
+    for (id, changes) in pushes {
         let acks = s
             .push(
                 &li,
                 &[DocPush {
-                    doc_id: HOUSEHOLD.into(),
+                    doc_id: id.into(),
                     changes,
                 }],
             )
             .unwrap();
         assert_eq!(acks[0].outcome, PushOutcome::Stored);
     }
+    let targets = linli_domain::targets::Targets {
+        response_ms: 10 * 60 * 1000,
+        ..Default::default()
+    };
+    s.set_targets(demo::COMMUNITY, &targets).unwrap();
     drop(s);
+    let later = SqliteStorage::open(&path)
+        .unwrap()
+        .with_clock(std::sync::Arc::new(|| AT + 3_600_000));
+    assert_eq!(later.sweep().unwrap().len(), 1);
+    drop(later);
 
     let c = Connection::open(&path).unwrap();
     let dump = dump(&c);
@@ -227,6 +299,9 @@ fn dump(c: &Connection) -> String {
          -- Tokens: fixture-token-li, fixture-token-admin (the devices hold their SHA-256).\n",
     );
     out.push_str(&format!("PRAGMA user_version = {};\n", user_version(c)));
+    // Tables come in creation order, and a rebuilt table (users, in version 3) comes after
+    // the tables that refer to it.
+    out.push_str("PRAGMA foreign_keys = OFF;\n");
     let mut stmt = c
         .prepare(
             "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL \

@@ -323,13 +323,21 @@ async fn pushes_outside_the_scope_are_refused_and_store_nothing() {
     // A household of his own grid that claims a building of grid 1 is refused too: the
     // building leader of that building would otherwise receive it.
     let own = wang.create(demo::BUILDING_9, "901");
-    let mut d = automerge::AutoCommit::load(&wang.store.changes_since(&own, &[]).unwrap()).unwrap();
+    // Forged as a change of Wang's device and user: the server judges the place, not the author.
+    let actor = uuid::Uuid::parse_str(&wang.device.device_id).unwrap();
+    let mut d = automerge::AutoCommit::load(&wang.store.changes_since(&own, &[]).unwrap())
+        .unwrap()
+        .with_actor(automerge::ActorId::from(actor.as_bytes().as_slice()));
     let address = match automerge::ReadDoc::get(&d, automerge::ROOT, "address").unwrap() {
         Some((_, id)) => id,
         None => panic!("no address"),
     };
     automerge::transaction::Transactable::put(&mut d, &address, "building_id", demo::BUILDING_1)
         .unwrap();
+    d.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(format!(r#"{{"u":"{}","op":"x"}}"#, demo::USER_WANG_QIANG)),
+    );
     let forged = DocPush {
         doc_id: own.clone(),
         changes: d.save(),

@@ -39,6 +39,9 @@ const INCIDENTS: usize = 2;
 
 /// The moves a phone makes with only a note (dispatch, return, feedback and escalation carry
 /// more, and are merged by the workflow's own tests).
+/// The devices' roles, in order.
+const ROLES: [Role; 3] = [Role::GridWorker, Role::GridWorker, Role::BuildingLeader];
+
 const NOTE_MOVES: [IncidentAction; 5] = [
     IncidentAction::Accept,
     IncidentAction::Start,
@@ -111,9 +114,9 @@ async fn run_case(
 ) -> Result<(), TestCaseError> {
     let server = Server::start().await;
     let people = [
-        server.person("worker-a", Role::GridWorker, &[GRID_1]),
-        server.person("worker-b", Role::GridWorker, &[GRID_1]),
-        server.person("leader-1", Role::BuildingLeader, &[BUILDING_1]),
+        server.person("worker-a", ROLES[0], &[GRID_1]),
+        server.person("worker-b", ROLES[1], &[GRID_1]),
+        server.person("leader-1", ROLES[2], &[BUILDING_1]),
     ];
     let mut devices: Vec<Device> = people.iter().map(|p| server.device(p)).collect();
     // The place tree arrives with the first sync; records can only be written after it.
@@ -204,13 +207,26 @@ async fn run_case(
                 }
             }
             Op::Visit(h) => visits.push((h, st.record_visit(visit(&hh[h])).unwrap())),
-            Op::Move(i, a) => match st.move_incident(&inc[i], NOTE_MOVES[a], "现场核实") {
-                Ok(_) => moves[i] += 1,
-                // Issue 8: the role table refuses some moves on the phone (a leader
-                // accepting, a worker resolving what another handles); nothing is written.
-                Err(Error::IllegalTransition { .. } | Error::NotAllowed { .. }) => {}
-                Err(e) => panic!("unexpected {e:?}"),
-            },
+            Op::Move(i, a) => {
+                // Only the moves the role table lets this device's user make now, as its
+                // menu offers them; the server refuses the others (see sync-server/tests).
+                let action = NOTE_MOVES[a];
+                let events = st.incident(&inc[i]).unwrap().events;
+                let handler = linli_core::lifecycle::derive(&events).handler;
+                let ctx = roles::MoveContext {
+                    handler: handler.as_deref(),
+                    target: None,
+                };
+                if roles::check_move(ROLES[dev], &people[dev].user_id, action, &ctx).is_ok() {
+                    match st.move_incident(&inc[i], action, "现场核实") {
+                        Ok(_) => moves[i] += 1,
+                        // The phone's own judge agrees with the table; a move that is
+                        // not legal from the merged status is refused and writes nothing.
+                        Err(Error::IllegalTransition { .. } | Error::NotAllowed { .. }) => {}
+                        Err(e) => panic!("unexpected {e:?}"),
+                    }
+                }
+            }
             Op::Assign(i, n) => st
                 .assign_incident(&inc[i], Some(&format!("worker-{n}")))
                 .unwrap(),

@@ -44,7 +44,7 @@ async fn responses_cut_mid_body_are_retried_without_duplicates() {
     let mine = b.create(BUILDING_2, "205");
     b.visit(&mine);
     a.synced().await;
-    let rows_before = server.count("changes");
+    let rows_before = server.count(DEVICE_CHANGES);
 
     // B syncs through a proxy that cuts the first two responses after the headers and a
     // few bytes of body: each attempt's push reached the server (and was stored by the
@@ -61,7 +61,7 @@ async fn responses_cut_mid_body_are_retried_without_duplicates() {
     assert_eq!(b.pending(), 0);
 
     // The two pushed documents were stored once: one row each, however often they came.
-    assert_eq!(server.count("changes"), rows_before + 2);
+    assert_eq!(server.count(DEVICE_CHANGES), rows_before + 2);
     assert_each_change_stored_once(&server.db);
 
     a.synced().await;
@@ -88,7 +88,7 @@ async fn when_every_attempt_fails_nothing_is_lost_and_a_later_sync_delivers() {
     let before = a.store.sync_state().unwrap();
     assert_eq!(before.pending_docs, 2);
     let local = view(&a.store);
-    let rows_before = server.count("changes");
+    let rows_before = server.count(DEVICE_CHANGES);
 
     // Every connection is cut after the response headers: each attempt reaches the server,
     // no answer reaches the phone.
@@ -131,7 +131,7 @@ async fn when_every_attempt_fails_nothing_is_lost_and_a_later_sync_delivers() {
     assert_eq!(a.store.sync_state().unwrap(), before);
 
     // The server did store the pushes the first time; re-sent, they are not stored again.
-    let rows = server.count("changes");
+    let rows = server.count(DEVICE_CHANGES);
     assert_eq!(
         rows,
         rows_before + 2,
@@ -141,7 +141,7 @@ async fn when_every_attempt_fails_nothing_is_lost_and_a_later_sync_delivers() {
     let report = a.synced().await;
     assert_eq!(report.progress.docs_up, 2);
     assert_eq!(a.pending(), 0);
-    assert_eq!(server.count("changes"), rows);
+    assert_eq!(server.count(DEVICE_CHANGES), rows);
     assert_each_change_stored_once(&server.db);
 
     b.synced().await;
@@ -328,7 +328,7 @@ async fn a_replayed_request_is_stored_once() {
         answers.push(answer);
     }
     assert_eq!(
-        server.count("changes"),
+        server.count(DEVICE_CHANGES),
         2,
         "one row per document, not per POST"
     );
@@ -340,7 +340,7 @@ async fn a_replayed_request_is_stored_once() {
     b.synced().await;
     let resp = post(body.clone()).await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(server.count("changes"), 3);
+    assert_eq!(server.count(DEVICE_CHANGES), 3);
     assert_each_change_stored_once(&server.db);
 
     // A third phone pulls the household once, with each visit once.
@@ -357,7 +357,7 @@ async fn a_replayed_request_is_stored_once() {
 
     // A, whose pushes went by hand, syncs for real: nothing is stored again.
     a.synced().await;
-    assert_eq!(server.count("changes"), 3);
+    assert_eq!(server.count(DEVICE_CHANGES), 3);
     assert_eq!(view(&a.store), view(&c.store));
 }
 

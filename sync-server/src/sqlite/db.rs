@@ -14,6 +14,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use super::schema;
 use crate::error::Result;
+use crate::workflow::{Clock, ServerActor};
 
 const READERS: usize = 3;
 
@@ -22,6 +23,8 @@ pub struct SqliteStorage {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// This process's actor and clock for the server's own writes.
+    pub(super) server: ServerActor,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -46,11 +49,14 @@ impl SqliteStorage {
         let _mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         writer.pragma_update(None, "synchronous", "FULL")?;
         configure(&writer)?;
+        // Foreign keys cannot be switched inside a transaction: off around the migrations.
+        writer.pragma_update(None, "foreign_keys", "OFF")?;
         {
             let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
             schema::migrate(&tx)?;
             tx.commit()?;
         }
+        writer.pragma_update(None, "foreign_keys", "ON")?;
         let readers = (0..READERS)
             .map(|_| {
                 let r = Connection::open_with_flags(
@@ -65,7 +71,15 @@ impl SqliteStorage {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
+            server: ServerActor::system(),
         })
+    }
+
+    /// The same storage on another clock (tests, the demo): receipts, deadlines and the
+    /// sweep read it.
+    pub fn with_clock(mut self, clock: Clock) -> SqliteStorage {
+        self.server = ServerActor::new(clock);
+        self
     }
 
     /// A free reader if there is one, else waits for the next in turn.

@@ -8,6 +8,8 @@
 //!   reads ([`crate::pull::LogRead`]), reference data
 //! - `admin.rs`: [`crate::storage::AdminStorage`]: places, users, grants, devices,
 //!   compaction
+//! - `workflow.rs`: [`crate::storage::WorkflowStorage`]: targets, deadlines, notifications,
+//!   incident reads
 //!
 //! The change log is `changes`, numbered by `seq` (`AUTOINCREMENT`, so a number is never
 //! reused, even after compaction deletes rows). Each row carries the document's place after
@@ -20,6 +22,7 @@ mod db;
 mod rows;
 mod schema;
 mod sync;
+mod workflow;
 
 pub use db::SqliteStorage;
 pub use schema::VERSION as SCHEMA_VERSION;

@@ -14,12 +14,14 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_departures.sql"),
+    include_str!("migrations/003_workflow.sql"),
 ];
 
 /// The schema version this server writes, kept in `PRAGMA user_version`.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Brings the database to [`VERSION`], in the caller's (immediate) transaction.
+/// Brings the database to [`VERSION`], in the caller's (immediate) transaction, which runs
+/// with foreign keys off (SQLite's procedure for rebuilding a table).
 pub(super) fn migrate(tx: &Transaction<'_>) -> Result<()> {
     let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let Some(done) = usize::try_from(found)
@@ -37,6 +39,13 @@ pub(super) fn migrate(tx: &Transaction<'_>) -> Result<()> {
     }
     for sql in &MIGRATIONS[done..] {
         tx.execute_batch(sql)?;
+    }
+    // Migrations run with foreign keys off (a table rebuild needs it); nothing may dangle.
+    let dangling: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+        r.get(0)
+    })?;
+    if dangling > 0 {
+        return Err(Error::Config("a migration left dangling references".into()));
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     Ok(())

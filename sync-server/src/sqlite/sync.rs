@@ -1,12 +1,15 @@
 //! [`SyncStorage`] on SQLite: authentication, the document reads and writes a push makes
 //! ([`DocWrite`], over one immediate transaction), the log reads a pull makes ([`LogRead`],
-//! over one read transaction) and reference data.
+//! over one read transaction) and reference data. The workflow's primitives are
+//! `workflow.rs`.
 
 use std::ops::ControlFlow;
 
-use linli_domain::Place;
+use linli_domain::doc::DocPlace;
 use linli_domain::protocol::{Person, PushAck, ReferenceData};
 use linli_domain::scope::Scope;
+use linli_domain::targets::Targets;
+use linli_domain::{Millis, Place};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::db::SqliteStorage;
@@ -14,13 +17,19 @@ use super::rows::{
     IN_SCOPE, json_ids, load_place, load_stored, max_seq, meta, place_kind, role, scope_params,
     to_i64, to_u64,
 };
+use super::workflow;
 use crate::error::Result;
-use crate::merge::{DocWrite, StoredDoc, Update};
+use crate::merge::{DocWrite, Notification, Staff, StoredDoc, Update};
 use crate::pull::{Flow, LogChange, LogRead, Page};
 use crate::storage::{Auth, Device, SyncStorage, now_ms, token_hash};
+use crate::workflow::ServerActor;
 
 /// The documents as one write transaction sees them.
-struct Docs<'c>(&'c Transaction<'c>);
+pub(super) struct Docs<'c>(&'c Transaction<'c>);
+
+pub(super) fn docs<'c>(tx: &'c Transaction<'c>) -> Docs<'c> {
+    Docs(tx)
+}
 
 impl DocWrite for Docs<'_> {
     fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
@@ -33,6 +42,30 @@ impl DocWrite for Docs<'_> {
 
     fn store(&self, device_id: &str, doc_id: &str, update: &Update) -> Result<()> {
         store_update(self.0, device_id, doc_id, update)
+    }
+
+    fn staff(&self, user_id: &str) -> Result<Option<Staff>> {
+        workflow::staff(self.0, user_id)
+    }
+
+    fn targets(&self, community_id: &str) -> Result<Targets> {
+        workflow::targets(self.0, community_id)
+    }
+
+    fn put_targets(&self, community_id: &str, targets: &Targets) -> Result<()> {
+        workflow::put_targets(self.0, community_id, targets)
+    }
+
+    fn incident_ids(&self, community_id: &str) -> Result<Vec<String>> {
+        workflow::incident_ids(self.0, community_id)
+    }
+
+    fn set_deadline(&self, doc_id: &str, place: &DocPlace, next: Option<Millis>) -> Result<()> {
+        workflow::set_deadline(self.0, doc_id, place, next)
+    }
+
+    fn notify(&self, n: &Notification) -> Result<u64> {
+        workflow::notify(self.0, n)
     }
 }
 
@@ -247,6 +280,10 @@ impl SyncStorage for SqliteStorage {
             communities,
             scope_seq: to_u64(scope_seq),
         })))
+    }
+
+    fn server(&self) -> &ServerActor {
+        &self.server
     }
 
     fn write_docs(

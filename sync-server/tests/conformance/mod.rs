@@ -1,5 +1,5 @@
 //! The conformance suite every server storage implementation must pass, written against the
-//! storage traits only (`SyncStorage`, `AdminStorage`): what a device can observe through a
+//! storage traits only (`SyncStorage`, `AdminStorage`, `WorkflowStorage`): what a device can observe through a
 //! sync round and what the admin command relies on.
 //!
 //! An implementation's test file declares `#[macro_use] mod conformance;` and invokes
@@ -45,6 +45,10 @@ macro_rules! storage_conformance_tests {
             reference_data_is_sent_when_its_version_changed,
             put_place_and_put_user_are_idempotent,
             grants_are_idempotent_and_bump_the_reference_version,
+            an_incident_gets_the_servers_receipt_once,
+            changes_not_of_the_device_and_its_user_are_refused,
+            targets_default_and_can_be_set,
+            escalation_is_once_per_level_and_notified,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -103,9 +107,22 @@ fn address(grid: &str, building: Option<&str>, unit: Option<&str>) -> Address {
     }
 }
 
+/// Commits what `d` holds as a change of `who`'s device, as its phone does: actor = the
+/// device's UUID bytes, message `u` = its user (the server refuses anything else).
+fn commit_as(who: &Device, d: &mut AutoCommit) {
+    let note = format!(r#"{{"u":"{}","op":"test","f":[]}}"#, who.user_id);
+    d.commit_with(automerge::transaction::CommitOptions::default().with_message(note));
+}
+
+/// The Automerge actor of a device: its UUID's bytes.
+fn actor_of(who: &Device) -> automerge::ActorId {
+    let device = uuid::Uuid::parse_str(&who.device_id).unwrap();
+    automerge::ActorId::from(device.as_bytes().as_slice())
+}
+
 /// A household document as a phone creates it.
-fn household(id: &str, at: &Address) -> AutoCommit {
-    let mut d = AutoCommit::new();
+fn household(who: &Device, id: &str, at: &Address) -> AutoCommit {
+    let mut d = AutoCommit::new().with_actor(actor_of(who));
     let new = NewHousehold {
         place_id: at.unit_id.clone().or(at.building_id.clone()).unwrap(),
         room: at.room.clone(),
@@ -116,7 +133,7 @@ fn household(id: &str, at: &Address) -> AutoCommit {
         members: Vec::new(),
     };
     write::init_household(&mut d, id, 1_700_000_000_000, at, &new).unwrap();
-    d.commit();
+    commit_as(who, &mut d);
     d
 }
 
@@ -137,18 +154,30 @@ fn push_all(id: &str, d: &mut AutoCommit) -> DocPush {
 }
 
 /// An edit of `d`; returns the bytes of just that edit.
-fn edit(d: &mut AutoCommit, notes: &str) -> Vec<u8> {
+fn edit(who: &Device, d: &mut AutoCommit, notes: &str) -> Vec<u8> {
     let heads = d.get_heads();
+    d.set_actor(automerge::ActorId::from(
+        uuid::Uuid::parse_str(&who.device_id)
+            .unwrap()
+            .as_bytes()
+            .as_slice(),
+    ));
     write::put_household_fields(d, None, None, Some(notes)).unwrap();
-    d.commit();
+    commit_as(who, d);
     d.save_after(&heads)
 }
 
 /// Moves `d` to `to`; returns the bytes of the move.
-fn move_to(d: &mut AutoCommit, to: &Address) -> Vec<u8> {
+fn move_to(who: &Device, d: &mut AutoCommit, to: &Address) -> Vec<u8> {
     let heads = d.get_heads();
+    d.set_actor(automerge::ActorId::from(
+        uuid::Uuid::parse_str(&who.device_id)
+            .unwrap()
+            .as_bytes()
+            .as_slice(),
+    ));
     write::write_address(d, to).unwrap();
-    d.commit();
+    commit_as(who, d);
     d.save_after(&heads)
 }
 
@@ -292,7 +321,7 @@ pub fn enroll_and_revoke(s: &dyn Storage) {
 
 pub fn a_push_is_stored_and_reaches_another_device(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     let acks = s.push(&d.li, &[push_all("hh-1", &mut hh)]).unwrap();
     assert_eq!(acks.len(), 1);
     assert_eq!(acks[0].outcome, PushOutcome::Stored);
@@ -313,7 +342,7 @@ pub fn a_push_is_stored_and_reaches_another_device(s: &dyn Storage) {
 
 pub fn a_replayed_push_stores_nothing_twice(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     let push = push_all("hh-1", &mut hh);
     assert_eq!(
         push_one(s, &d.li, "hh-1", push.changes.clone()),
@@ -334,7 +363,7 @@ pub fn a_replayed_push_stores_nothing_twice(s: &dyn Storage) {
 pub fn a_push_outside_the_scope_is_refused(s: &dyn Storage) {
     let d = demo(s);
     // Wang (grid 2) writes a household of grid 1.
-    let mut foreign = household("hh-foreign", &b1());
+    let mut foreign = household(&d.wang, "hh-foreign", &b1());
     let bytes = foreign.save_after(&[]);
     assert_eq!(
         push_one(s, &d.wang, "hh-foreign", bytes),
@@ -342,6 +371,7 @@ pub fn a_push_outside_the_scope_is_refused(s: &dyn Storage) {
     );
     // A place that does not exist in the tree is out of scope too.
     let mut nowhere = household(
+        &d.li,
         "hh-nowhere",
         &address(demo::GRID_1, Some("b-nowhere"), None),
     );
@@ -351,12 +381,13 @@ pub fn a_push_outside_the_scope_is_refused(s: &dyn Storage) {
         PushOutcome::OutOfScope
     );
     // Moving one's own record out of one's scope is refused, and stores nothing.
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
     );
     let out = move_to(
+        &d.li,
         &mut hh,
         &address(demo::GRID_2, Some(demo::BUILDING_9), None),
     );
@@ -377,7 +408,7 @@ pub fn invalid_pushes_are_refused(s: &dyn Storage) {
         PushOutcome::Invalid
     );
     assert_eq!(push_one(s, &d.li, "x", Vec::new()), PushOutcome::Invalid);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     let all = hh.save_after(&[]);
     // Cut short: a partial chunk is refused, not half-applied.
     assert_eq!(
@@ -417,9 +448,9 @@ pub fn invalid_pushes_are_refused(s: &dyn Storage) {
 
 pub fn missing_dependencies_are_refused(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     // Only the edit, never the creation it builds on.
-    let later = edit(&mut hh, "第二次");
+    let later = edit(&d.li, &mut hh, "第二次");
     assert_eq!(
         push_one(s, &d.li, "hh-1", later.clone()),
         PushOutcome::MissingDependencies
@@ -439,14 +470,14 @@ pub fn missing_dependencies_are_refused(s: &dyn Storage) {
 
 pub fn own_changes_are_never_sent_back(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     let first = pull_all(s, &d.li, &Cursor::default(), 100);
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
     );
     assert_eq!(
-        push_one(s, &d.li, "hh-1", edit(&mut hh, "x")),
+        push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, "x")),
         PushOutcome::Stored
     );
     let again = pull_all(s, &d.li, &first.cursor, 100);
@@ -458,7 +489,7 @@ pub fn own_changes_are_never_sent_back(s: &dyn Storage) {
     );
     // The admin's edit does come back to Li.
     assert_eq!(
-        push_one(s, &d.admin, "hh-1", edit(&mut hh, "y")),
+        push_one(s, &d.admin, "hh-1", edit(&d.admin, &mut hh, "y")),
         PushOutcome::Stored
     );
     let third = pull_all(s, &d.li, &again.cursor, 100);
@@ -470,7 +501,7 @@ pub fn pulls_page_by_items_and_say_more(s: &dyn Storage) {
     let mut docs: Vec<(String, AutoCommit)> = (0..5)
         .map(|i| {
             let id = format!("hh-{i}");
-            let hh = household(&id, &b1());
+            let hh = household(&d.li, &id, &b1());
             (id, hh)
         })
         .collect();
@@ -501,7 +532,10 @@ pub fn pulls_page_by_items_and_say_more(s: &dyn Storage) {
 
     // Three edits of three documents, 2 a page: 2, then 1.
     for (id, hh) in docs.iter_mut().take(3) {
-        assert_eq!(push_one(s, &d.li, id, edit(hh, "改")), PushOutcome::Stored);
+        assert_eq!(
+            push_one(s, &d.li, id, edit(&d.li, hh, "改")),
+            PushOutcome::Stored
+        );
     }
     let page = s.pull(&d.admin, &cursor, 2).unwrap();
     assert_eq!((page.docs.len(), page.more), (2, true));
@@ -517,7 +551,7 @@ pub fn pulls_page_by_items_and_say_more(s: &dyn Storage) {
 
 pub fn consecutive_changes_of_a_document_travel_together(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
@@ -526,7 +560,7 @@ pub fn consecutive_changes_of_a_document_travel_together(s: &dyn Storage) {
     let mut copy = apply(None, &synced.docs[0].changes);
     for note in ["一", "二", "三"] {
         assert_eq!(
-            push_one(s, &d.li, "hh-1", edit(&mut hh, note)),
+            push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, note)),
             PushOutcome::Stored
         );
     }
@@ -538,14 +572,14 @@ pub fn consecutive_changes_of_a_document_travel_together(s: &dyn Storage) {
 
 pub fn a_fresh_device_gets_a_snapshot_pass(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
     );
     for note in ["一", "二"] {
         assert_eq!(
-            push_one(s, &d.li, "hh-1", edit(&mut hh, note)),
+            push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, note)),
             PushOutcome::Stored
         );
     }
@@ -565,7 +599,7 @@ pub fn a_fresh_device_gets_a_snapshot_pass(s: &dyn Storage) {
 
 pub fn a_device_behind_compaction_gets_a_snapshot_pass(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
@@ -574,7 +608,7 @@ pub fn a_device_behind_compaction_gets_a_snapshot_pass(s: &dyn Storage) {
     let copy = apply(None, &early.docs[0].changes);
     for note in ["一", "二", "三"] {
         assert_eq!(
-            push_one(s, &d.li, "hh-1", edit(&mut hh, note)),
+            push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, note)),
             PushOutcome::Stored
         );
     }
@@ -597,7 +631,7 @@ pub fn a_new_grant_brings_a_snapshot_pass(s: &dyn Storage) {
     let devices = seed(s);
     let li = device(s, token_of(&devices, demo::USER_LI_MEI));
     let wang_token = token_of(&devices, demo::USER_WANG_QIANG);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
@@ -618,7 +652,7 @@ pub fn a_new_grant_brings_a_snapshot_pass(s: &dyn Storage) {
 
 pub fn a_document_moved_away_is_gone(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b1());
+    let mut hh = household(&d.li, "hh-1", &b1());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
@@ -629,7 +663,7 @@ pub fn a_document_moved_away_is_gone(s: &dyn Storage) {
 
     // Li moves it to building 2 (still her grid, no longer Zhao's building).
     assert_eq!(
-        push_one(s, &d.li, "hh-1", move_to(&mut hh, &b2())),
+        push_one(s, &d.li, "hh-1", move_to(&d.li, &mut hh, &b2())),
         PushOutcome::Stored
     );
     let zhao = pull_all(s, &d.zhao, &zhao.cursor, 100);
@@ -645,20 +679,20 @@ pub fn a_document_moved_away_is_gone(s: &dyn Storage) {
 
 pub fn a_document_moved_in_arrives_whole(s: &dyn Storage) {
     let d = demo(s);
-    let mut hh = household("hh-1", &b2());
+    let mut hh = household(&d.li, "hh-1", &b2());
     assert_eq!(
         push_one(s, &d.li, "hh-1", hh.save_after(&[])),
         PushOutcome::Stored
     );
     assert_eq!(
-        push_one(s, &d.li, "hh-1", edit(&mut hh, "一")),
+        push_one(s, &d.li, "hh-1", edit(&d.li, &mut hh, "一")),
         PushOutcome::Stored
     );
     let zhao = pull_all(s, &d.zhao, &Cursor::default(), 100);
     assert!(zhao.docs.is_empty(), "building 2 is not Zhao's");
 
     assert_eq!(
-        push_one(s, &d.li, "hh-1", move_to(&mut hh, &b1())),
+        push_one(s, &d.li, "hh-1", move_to(&d.li, &mut hh, &b1())),
         PushOutcome::Stored
     );
     let got = pull_all(s, &d.zhao, &zhao.cursor, 100);
@@ -737,4 +771,188 @@ pub fn grants_are_idempotent_and_bump_the_reference_version(s: &dyn Storage) {
     assert_eq!(s.reference_version().unwrap(), version);
     assert!(s.grant(demo::USER_LI_MEI, demo::BUILDING_9).unwrap());
     assert_eq!(s.reference_version().unwrap(), version + 1);
+}
+
+// ---- the incident workflow ---------------------------------------------------------------
+
+/// An incident reported by `who` in unit 1-1 (grid 1, building 1).
+fn incident(who: &Device, id: &str) -> AutoCommit {
+    let mut d = AutoCommit::new().with_actor(actor_of(who));
+    let i = linli_domain::Incident {
+        id: id.into(),
+        category: linli_domain::IncidentCategory::Noise,
+        description: "夜间噪音".into(),
+        community_id: demo::COMMUNITY.into(),
+        grid_id: demo::GRID_1.into(),
+        building_id: Some(demo::BUILDING_1.into()),
+        unit_id: Some(demo::UNIT_1_1.into()),
+        household_id: None,
+        reporter: who.user_id.clone(),
+        priority: linli_domain::Priority::Normal,
+        assignee: None,
+        department: None,
+        reported_at: 1_700_000_000_000,
+        received_at: None,
+        status: linli_domain::IncidentStatus::Reported,
+        level: linli_domain::Level::Grid,
+        dispute: None,
+        events: Vec::new(),
+    };
+    write::init_incident(&mut d, &i).unwrap();
+    commit_as(who, &mut d);
+    d
+}
+
+pub fn an_incident_gets_the_servers_receipt_once(s: &dyn Storage) {
+    let d = demo(s);
+    let mut inc = incident(&d.li, "inc-1");
+    let before = s.server().now();
+    assert_eq!(
+        push_one(s, &d.li, "inc-1", inc.save_after(&[])),
+        PushOutcome::Stored
+    );
+    // The reporter pulls the server's receipt; so does everyone else in scope.
+    let got = pull_all(s, &d.li, &Cursor::default(), 100);
+    assert_eq!(got.ids(), ["inc-1"]);
+    let copy = apply(Some(inc.clone()), &got.docs[0].changes);
+    let received = write::read_incident(&copy).unwrap().0.received_at.unwrap();
+    assert!(received >= before);
+    let zhao = pull_all(s, &d.zhao, &Cursor::default(), 100);
+    let theirs = apply(None, &zhao.docs[0].changes);
+    assert_eq!(
+        write::read_incident(&theirs).unwrap().0.received_at,
+        Some(received)
+    );
+    // A later push keeps it.
+    let heads = inc.get_heads();
+    write::put_priority(&mut inc, linli_domain::Priority::High).unwrap();
+    commit_as(&d.li, &mut inc);
+    assert_eq!(
+        push_one(s, &d.li, "inc-1", inc.save_after(&heads)),
+        PushOutcome::Stored
+    );
+    let again = pull_all(s, &d.admin, &Cursor::default(), 100);
+    let copy = apply(None, &again.docs[0].changes);
+    assert_eq!(
+        write::read_incident(&copy).unwrap().0.received_at,
+        Some(received)
+    );
+}
+
+pub fn changes_not_of_the_device_and_its_user_are_refused(s: &dyn Storage) {
+    let d = demo(s);
+    // Li's household (her device's changes), pushed by the admin's device.
+    let mut hh = household(&d.li, "hh-1", &b1());
+    let before = max_seq(s);
+    assert_eq!(
+        push_one(s, &d.admin, "hh-1", hh.save_after(&[])),
+        PushOutcome::Invalid
+    );
+    // Li's device, claiming the admin's user.
+    let mut claims = AutoCommit::new().with_actor(actor_of(&d.li));
+    let new = NewHousehold {
+        place_id: demo::UNIT_1_1.into(),
+        room: "1".into(),
+        residency: Residency::Resident,
+        housing: Housing::Owned,
+        tags: Vec::new(),
+        notes: String::new(),
+        members: Vec::new(),
+    };
+    write::init_household(&mut claims, "hh-2", 1, &b1(), &new).unwrap();
+    commit_as(&d.admin, &mut claims);
+    assert_eq!(
+        push_one(s, &d.li, "hh-2", claims.save_after(&[])),
+        PushOutcome::Invalid
+    );
+    assert_eq!(max_seq(s), before, "nothing stored");
+    // Held changes of others are skipped: Li's household re-sent by the admin with an edit.
+    assert_eq!(
+        push_one(s, &d.li, "hh-1", hh.save_after(&[])),
+        PushOutcome::Stored
+    );
+    edit(&d.admin, &mut hh, "管理员补充");
+    assert_eq!(
+        push_one(s, &d.admin, "hh-1", hh.save_after(&[])),
+        PushOutcome::Stored
+    );
+}
+
+pub fn targets_default_and_can_be_set(s: &dyn Storage) {
+    demo(s);
+    let defaults = linli_domain::targets::Targets::default();
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), defaults);
+    let set = linli_domain::targets::Targets {
+        response_ms: 30 * 60 * 1000,
+        ..defaults
+    };
+    s.set_targets(demo::COMMUNITY, &set).unwrap();
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
+    s.set_targets(demo::COMMUNITY, &set).unwrap();
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
+    let bad = linli_domain::targets::Targets {
+        response_ms: 0,
+        ..defaults
+    };
+    assert!(s.set_targets(demo::COMMUNITY, &bad).is_err());
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
+}
+
+pub fn escalation_is_once_per_level_and_notified(s: &dyn Storage) {
+    let d = demo(s);
+    let inc = incident(&d.li, "inc-1");
+    let mut inc = inc;
+    assert_eq!(
+        push_one(s, &d.li, "inc-1", inc.save_after(&[])),
+        PushOutcome::Stored
+    );
+    let received = s.server().now();
+    assert!(
+        s.due(received, 10).unwrap().is_empty(),
+        "nothing due at receipt"
+    );
+    // The server's step, on a clock 20 minutes on (response target: 15 minutes).
+    let later = received + 20 * 60 * 1000;
+    let due = s.due(later, 10).unwrap();
+    assert_eq!(due, ["inc-1"]);
+    let server = linli_sync_server::workflow::ServerActor::new(std::sync::Arc::new(move || later));
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        s.write_workflow(&mut |tx| {
+            if let Some(e) = linli_sync_server::workflow::escalate_one(tx, &server, "inc-1")? {
+                made.push(e);
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    assert_eq!(made.len(), 1, "once per level");
+    assert_eq!(made[0].level, linli_domain::Level::Community);
+    assert!(
+        s.due(later, 10).unwrap().is_empty(),
+        "next due at the resolution target"
+    );
+    let notes = s.notifications(&d.admin.scope, 0, 10).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].doc_id, "inc-1");
+    assert_eq!(notes[0].level, Some(linli_domain::Level::Community));
+    assert!(s.notifications(&d.wang.scope, 0, 10).unwrap().is_empty());
+    assert!(
+        s.notifications(&d.admin.scope, notes[0].id, 10)
+            .unwrap()
+            .is_empty()
+    );
+    // The escalation reaches the phones as a change like any other.
+    let got = pull_all(s, &d.li, &Cursor::default(), 100);
+    inc = apply(Some(inc), &got.docs[0].changes);
+    let derived = linli_domain::moves::current(&inc).unwrap();
+    assert_eq!(derived.level, linli_domain::Level::Community);
+    let ids: Vec<String> = s
+        .incident_docs(&d.zhao.scope)
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, ["inc-1"]);
+    assert!(s.incident_docs(&d.wang.scope).unwrap().is_empty());
 }

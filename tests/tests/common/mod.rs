@@ -675,3 +675,8 @@ impl Drop for ServerProcess {
 pub fn heavy() -> bool {
     std::env::var_os("LINLI_HEAVY").is_some()
 }
+
+/// The change rows devices pushed, for [`Server::count`]: not the server's own (its receipt
+/// of each incident, escalations), which it stores as the device `system`.
+#[allow(dead_code)]
+pub const DEVICE_CHANGES: &str = "changes WHERE device_id != 'system'";

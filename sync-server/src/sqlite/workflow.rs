@@ -1,0 +1,192 @@
+//! [`WorkflowStorage`] on SQLite, and the workflow's [`crate::merge::DocWrite`] primitives:
+//! people for dispatch checks, `targets`, `deadlines` and `notifications`.
+
+use linli_domain::Level;
+use linli_domain::doc::DocPlace;
+use linli_domain::scope::Scope;
+use linli_domain::targets::Targets;
+use linli_domain::{Millis, PlaceKind};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::db::SqliteStorage;
+use super::rows::{IN_SCOPE, role, scope_params, to_i64, to_u64};
+use super::sync::docs;
+use crate::error::Result;
+use crate::merge::{DocWrite, Notification, Staff};
+use crate::storage::WorkflowStorage;
+
+pub(super) fn staff(conn: &Connection, user_id: &str) -> Result<Option<Staff>> {
+    Ok(conn
+        .prepare_cached("SELECT role, community_id FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| {
+            Ok(Staff {
+                role: role(&r.get::<_, String>(0)?)?,
+                community_id: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+pub(super) fn targets(conn: &Connection, community_id: &str) -> Result<Targets> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT response_ms, resolve_urgent_ms, resolve_high_ms, resolve_normal_ms, \
+             resolve_low_ms FROM targets WHERE community_id = ?1",
+        )?
+        .query_row([community_id], |r| {
+            Ok(Targets {
+                response_ms: r.get(0)?,
+                resolve_urgent_ms: r.get(1)?,
+                resolve_high_ms: r.get(2)?,
+                resolve_normal_ms: r.get(3)?,
+                resolve_low_ms: r.get(4)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub(super) fn put_targets(conn: &Connection, community_id: &str, t: &Targets) -> Result<()> {
+    let is_community: Option<String> = conn
+        .prepare_cached("SELECT kind FROM places WHERE id = ?1")?
+        .query_row([community_id], |r| r.get(0))
+        .optional()?;
+    if is_community.as_deref() != Some(PlaceKind::Community.code()) {
+        return Err(crate::Error::NotFound { kind: "community" });
+    }
+    conn.prepare_cached(
+        "INSERT INTO targets (community_id, response_ms, resolve_urgent_ms, resolve_high_ms, \
+         resolve_normal_ms, resolve_low_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (community_id) DO UPDATE SET response_ms = excluded.response_ms, \
+         resolve_urgent_ms = excluded.resolve_urgent_ms, resolve_high_ms = excluded.resolve_high_ms, \
+         resolve_normal_ms = excluded.resolve_normal_ms, resolve_low_ms = excluded.resolve_low_ms",
+    )?
+    .execute(params![
+        community_id,
+        t.response_ms,
+        t.resolve_urgent_ms,
+        t.resolve_high_ms,
+        t.resolve_normal_ms,
+        t.resolve_low_ms
+    ])?;
+    Ok(())
+}
+
+pub(super) fn incident_ids(conn: &Connection, community_id: &str) -> Result<Vec<String>> {
+    let ids = conn
+        .prepare_cached(
+            "SELECT doc_id FROM documents WHERE community_id = ?1 AND kind = 'incident' \
+             ORDER BY doc_id",
+        )?
+        .query_map([community_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+pub(super) fn set_deadline(
+    conn: &Connection,
+    doc_id: &str,
+    place: &DocPlace,
+    next: Option<Millis>,
+) -> Result<()> {
+    match next {
+        Some(at) => {
+            conn.prepare_cached(
+                "INSERT INTO deadlines (doc_id, community_id, grid_id, next_check) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (doc_id) DO UPDATE SET \
+                 community_id = excluded.community_id, grid_id = excluded.grid_id, \
+                 next_check = excluded.next_check",
+            )?
+            .execute(params![doc_id, place.community_id, place.grid_id, at])?;
+        }
+        None => {
+            conn.prepare_cached("DELETE FROM deadlines WHERE doc_id = ?1")?
+                .execute([doc_id])?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn notify(conn: &Connection, n: &Notification) -> Result<u64> {
+    conn.prepare_cached(
+        "INSERT INTO notifications (doc_id, community_id, grid_id, kind, level, at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        n.doc_id,
+        n.community_id,
+        n.grid_id,
+        n.kind,
+        n.level.map(Level::code),
+        n.at
+    ])?;
+    Ok(to_u64(conn.last_insert_rowid()))
+}
+
+impl WorkflowStorage for SqliteStorage {
+    fn write_workflow(&self, write: &mut dyn FnMut(&dyn DocWrite) -> Result<()>) -> Result<()> {
+        self.write(|tx: &Transaction<'_>| write(&docs(tx)))
+    }
+
+    fn due(&self, now: Millis, limit: usize) -> Result<Vec<String>> {
+        self.read(|tx| {
+            let ids = tx
+                .prepare_cached(
+                    "SELECT doc_id FROM deadlines WHERE next_check <= ?1 \
+                     ORDER BY next_check, doc_id LIMIT ?2",
+                )?
+                .query_map(params![now, to_i64(limit as u64)], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ids)
+        })
+    }
+
+    fn targets(&self, community_id: &str) -> Result<Targets> {
+        self.read(|tx| targets(tx, community_id))
+    }
+
+    fn incident_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>> {
+        let [c, g, b, u] = scope_params(scope);
+        self.read(|tx| {
+            let docs = tx
+                .prepare_cached(&format!(
+                    "SELECT doc_id, snapshot FROM documents WHERE kind = 'incident' AND {IN_SCOPE} \
+                     ORDER BY doc_id"
+                ))?
+                .query_map(params![c, g, b, u], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(docs)
+        })
+    }
+
+    fn notifications(&self, scope: &Scope, after: u64, limit: usize) -> Result<Vec<Notification>> {
+        let [c, g, b, u] = scope_params(scope);
+        self.read(|tx| {
+            // Notifications carry no building or unit: the IN_SCOPE test needs the columns.
+            let rows = tx
+                .prepare_cached(&format!(
+                    "SELECT id, doc_id, community_id, grid_id, kind, level, at FROM \
+                     (SELECT *, NULL AS building_id, NULL AS unit_id FROM notifications) \
+                     WHERE id > ?5 AND {IN_SCOPE} ORDER BY id LIMIT ?6"
+                ))?
+                .query_map(
+                    params![c, g, b, u, to_i64(after), to_i64(limit as u64)],
+                    |r| {
+                        Ok(Notification {
+                            id: to_u64(r.get(0)?),
+                            doc_id: r.get(1)?,
+                            community_id: r.get(2)?,
+                            grid_id: r.get(3)?,
+                            kind: r.get(4)?,
+                            level: r
+                                .get::<_, Option<String>>(5)?
+                                .and_then(|l| Level::from_code(&l)),
+                            at: r.get(6)?,
+                        })
+                    },
+                )?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+}
