@@ -3,6 +3,7 @@
 //! - `lib.rs`: the error type, command-line options, byte baselines (gzip, DEFLATE) and
 //!   `on_every_core` (setup work shared out among the cores)
 //! - `changes.rs`: which Automerge changes a pull delivered (the morning's loss check)
+//! - `console.rs`: the server's JSON API as the console calls it (report, list, notifications)
 //! - `fake.rs`: deterministic fake data (households, visits, incidents, a county's places)
 //! - `stats.rs`: timing statistics (median, nearest-rank p99, min, max) and table rows
 //! - `machine.rs`: what the machine is and how busy it was, and a commit probe
@@ -19,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 
 pub mod changes;
+pub mod console;
 pub mod fake;
 pub mod grid;
 pub mod machine;

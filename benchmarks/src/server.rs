@@ -109,8 +109,23 @@ impl ServerDb {
         self.enroll(id)
     }
 
+    /// The same, with the server's clock given by `clock` (a scenario may move it forward).
+    pub fn open_with_clock(
+        path: &Path,
+        clock: linli_sync_server::workflow::Clock,
+    ) -> Res<ServerDb> {
+        Ok(ServerDb(Arc::new(
+            SqliteStorage::open(path)?.with_clock(clock),
+        )))
+    }
+
     pub fn serve(&self) -> Res<Server> {
-        Server::start(self.0.clone())
+        Server::start(self.0.clone(), None)
+    }
+
+    /// Serving, with the escalation sweep every `every`.
+    pub fn serve_with_sweep(&self, every: Duration) -> Res<Server> {
+        Server::start(self.0.clone(), Some(every))
     }
 }
 
@@ -122,7 +137,7 @@ pub struct Server {
 }
 
 impl Server {
-    fn start(storage: Arc<SqliteStorage>) -> Res<Server> {
+    fn start(storage: Arc<SqliteStorage>, sweep_every: Option<Duration>) -> Res<Server> {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new().name("server".into()).spawn(
@@ -134,7 +149,10 @@ impl Server {
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                     let _ = addr_tx.send(listener.local_addr());
-                    let state = AppState::new(storage);
+                    let state = match sweep_every {
+                        Some(every) => AppState::new(storage).with_sweep_every(every),
+                        None => AppState::new(storage),
+                    };
                     linli_sync_server::serve(listener, state, async {
                         let _ = stopped.await;
                     })
