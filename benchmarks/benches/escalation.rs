@@ -79,9 +79,10 @@ fn main() -> Res<()> {
         let Some(&latest) = wanted.values().max() else {
             return fail("no deadlines");
         };
-        // Every deadline of the round passes one second from now, at whatever phase of the
-        // sweep's period this happens to be.
-        offset.store(latest - (now() + 1_000), Ordering::SeqCst);
+        // Every deadline of the round passes a little later, each round at another phase of
+        // the sweep's period (rounds would otherwise all start just after a pass).
+        let phase = (round as u64 * sweep_secs * 1_000 / rounds as u64) as i64;
+        offset.store(latest - (now() + 1_000 + phase), Ordering::SeqCst);
         let moved = offset.load(Ordering::SeqCst);
         let started = Instant::now();
         while !wanted.is_empty() {
