@@ -21,8 +21,17 @@ use crate::model::{Millis, Place};
 // Roles travel in the reference data; the type lives with the permission table.
 pub use crate::roles::Role;
 
-/// Bumped on any incompatible change to the messages below.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// Bumped on any incompatible change to the messages below. The server also answers every
+/// version from [`OLDEST_PROTOCOL_VERSION`], in that version's terms (see [`for_version`]), so
+/// apps already installed keep syncing.
+///
+/// | version | change |
+/// |---|---|
+/// | 1 | first release |
+/// | 2 | people in the reference data may have the roles added with the incident workflow (street admin, department handler, micro-grid worker) |
+pub const PROTOCOL_VERSION: u16 = 2;
+/// The oldest version the server still answers.
+pub const OLDEST_PROTOCOL_VERSION: u16 = 1;
 pub const CONTENT_TYPE: &str = "application/x-linli-sync";
 pub const VERSION_HEADER: &str = "x-linli-protocol";
 /// The sync endpoint, relative to the server's base URL.
@@ -131,6 +140,26 @@ pub struct Person {
     pub id: String,
     pub name: String,
     pub role: Role,
+}
+
+/// Whether the server answers requests of this version.
+pub fn is_supported(version: u16) -> bool {
+    (OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version)
+}
+
+/// Reference data as an app speaking `version` can decode it. Version 1 apps know four roles
+/// (postcard encodes an enum by its index, so a fifth fails the whole response): people with
+/// a later role are left out of what they receive.
+pub fn for_version(version: u16, mut reference: ReferenceData) -> ReferenceData {
+    if version < 2 {
+        reference.people.retain(|p| {
+            matches!(
+                p.role,
+                Role::GridWorker | Role::BuildingLeader | Role::UnitLeader | Role::Admin
+            )
+        });
+    }
+    reference
 }
 
 /// Machine-readable reasons the server refuses a whole request (body of a 4xx).

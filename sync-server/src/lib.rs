@@ -45,8 +45,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use linli_domain::protocol::{
-    self, CONTENT_TYPE, MAX_REQUEST_BYTES, PROTOCOL_VERSION, Refusal, SYNC_PATH, SyncRequest,
-    SyncResponse, VERSION_HEADER,
+    self, CONTENT_TYPE, MAX_REQUEST_BYTES, Refusal, SYNC_PATH, SyncRequest, SyncResponse,
+    VERSION_HEADER,
 };
 
 pub use admin::Enrollment;
@@ -201,7 +201,7 @@ async fn sync(
             .ok()
             .and_then(|s| s.trim().parse::<u16>().ok())
             .ok_or(Error::Refused(Refusal::Malformed))?;
-        if version != PROTOCOL_VERSION {
+        if !protocol::is_supported(version) {
             return Err(Error::Refused(Refusal::UnsupportedVersion));
         }
     }
@@ -219,19 +219,22 @@ async fn sync(
     }
     let storage = state.storage.clone();
     // Decoding inflates up to 64 MiB: CPU work, so it runs off the async workers too.
-    let encoded = blocking(move || {
+    let (version, encoded) = blocking(move || {
         let req: SyncRequest = protocol::decode(&body).map_err(|e| {
             Error::Refused(match e {
                 protocol::CodecError::TooLarge => Refusal::TooLarge,
                 _ => Refusal::Malformed,
             })
         })?;
-        if req.protocol != PROTOCOL_VERSION {
+        // Each version is answered in its own terms (see `protocol::for_version`).
+        if !protocol::is_supported(req.protocol) {
             return Err(Error::Refused(Refusal::UnsupportedVersion));
         }
         let acks = storage.push(&device, &req.push)?;
         let page = storage.pull(&device, &req.cursor, req.page_limit)?;
-        let reference = storage.reference(&device, req.reference_version)?;
+        let reference = storage
+            .reference(&device, req.reference_version)?
+            .map(|r| protocol::for_version(req.protocol, r));
         tracing::debug!(
             device = %device.device_id,
             pushed = acks.len(),
@@ -240,7 +243,7 @@ async fn sync(
             "sync"
         );
         let response = SyncResponse {
-            protocol: PROTOCOL_VERSION,
+            protocol: req.protocol,
             server_time: storage.server().now(),
             acks,
             docs: page.docs,
@@ -249,7 +252,8 @@ async fn sync(
             more: page.more,
             reference,
         };
-        protocol::encode(&response).map_err(|_| Error::Encode)
+        let encoded = protocol::encode(&response).map_err(|_| Error::Encode)?;
+        Ok((req.protocol, encoded))
     })
     .await?;
     Ok((
@@ -257,7 +261,7 @@ async fn sync(
             (header::CONTENT_TYPE, CONTENT_TYPE.to_owned()),
             (
                 header::HeaderName::from_static(VERSION_HEADER),
-                PROTOCOL_VERSION.to_string(),
+                version.to_string(),
             ),
         ],
         encoded,

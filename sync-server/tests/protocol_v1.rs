@@ -166,3 +166,100 @@ fn record() {
     );
     std::fs::write(path, protocol::encode(&request).unwrap()).unwrap();
 }
+
+/// The messages as a version 1 app declares them, where they differ from today's: its `Role`
+/// has four variants (postcard encodes an enum by index, so a fifth would fail the whole
+/// response). Everything else is today's type, unchanged since version 1.
+#[allow(dead_code)] // the fields mirror the layout; only some are asserted
+mod v1 {
+    use linli_domain::Place;
+    use linli_domain::protocol::{Cursor, DocChanges, PushAck};
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq, Eq)]
+    pub enum Role {
+        GridWorker,
+        BuildingLeader,
+        UnitLeader,
+        Admin,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct Person {
+        pub id: String,
+        pub name: String,
+        pub role: Role,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct ReferenceData {
+        pub version: u64,
+        pub places: Vec<Place>,
+        pub people: Vec<Person>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct SyncResponse {
+        pub protocol: u16,
+        pub server_time: i64,
+        pub acks: Vec<PushAck>,
+        pub docs: Vec<DocChanges>,
+        pub cursor: Cursor,
+        pub more: bool,
+        pub reference: Option<ReferenceData>,
+        pub gone: Vec<String>,
+    }
+}
+
+/// A community with a street admin (a role added in version 2): a version 1 app still decodes
+/// its reference data, which leaves that person out; a version 2 app gets everyone.
+#[tokio::test]
+async fn an_old_app_decodes_reference_data_with_new_roles() {
+    use linli_sync_server::{AdminStorage, User};
+    let dir = tempfile::tempdir().unwrap();
+    let storage = std::sync::Arc::new(SqliteStorage::open(dir.path().join("s.db")).unwrap());
+    let devices = linli_testkit::seed_demo(storage.as_ref()).unwrap();
+    storage
+        .put_user(&User {
+            id: "user-street".into(),
+            name: "街道王主任".into(),
+            role: linli_domain::Role::StreetAdmin,
+            community_id: demo::COMMUNITY.into(),
+        })
+        .unwrap();
+    let router = app(AppState::new(storage));
+    let token = token_of(&devices, demo::USER_LI_MEI);
+    let pull = |protocol| SyncRequest {
+        protocol,
+        cursor: Cursor::default(),
+        reference_version: 0,
+        push: Vec::new(),
+        page_limit: 100,
+    };
+
+    let (status, body) = post(&router, &token, protocol::encode(&pull(1)).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    // Decoded exactly as the first release decodes it.
+    let old: v1::SyncResponse = protocol::decode(&body).unwrap();
+    assert_eq!(old.protocol, 1);
+    let people = old.reference.unwrap().people;
+    assert_eq!(people.len(), linli_testkit::demo::PEOPLE.len());
+    assert!(people.iter().all(|p| p.id != "user-street"));
+    assert!(people.iter().any(|p| p.role == v1::Role::Admin));
+
+    let (status, body) = post(
+        &router,
+        &token,
+        protocol::encode(&pull(protocol::PROTOCOL_VERSION)).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let new: SyncResponse = protocol::decode(&body).unwrap();
+    assert_eq!(new.protocol, protocol::PROTOCOL_VERSION);
+    let people = new.reference.unwrap().people;
+    assert!(
+        people
+            .iter()
+            .any(|p| p.id == "user-street" && p.role == linli_domain::Role::StreetAdmin)
+    );
+}

@@ -456,7 +456,15 @@ async fn whole_requests_are_refused_with_a_code() {
         (StatusCode::UPGRADE_REQUIRED, UnsupportedVersion)
     );
     assert_eq!(
-        refused(server.post(t, ok.clone(), &[(VERSION_HEADER, "2")]).await),
+        refused(
+            server
+                .post(
+                    t,
+                    ok.clone(),
+                    &[(VERSION_HEADER, &(PROTOCOL_VERSION + 1).to_string())]
+                )
+                .await
+        ),
         (StatusCode::UPGRADE_REQUIRED, UnsupportedVersion)
     );
     // Without the optional headers, a valid request is served.
