@@ -687,33 +687,98 @@ fn the_command_line_administers_and_serves() {
             .lines()
             .any(|l| l.strip_prefix("token ").is_some_and(|t| t.len() == 64))
     );
+    let token = enrolled
+        .lines()
+        .find_map(|l| l.strip_prefix("token "))
+        .unwrap()
+        .to_owned();
     let listed = admin(&["list-devices"]);
     assert!(listed.contains(&device));
     assert!(!listed.contains("李梅"), "no names in the device list");
-    admin(&["revoke", "--device", &device]);
-    assert!(admin(&["compact", "--keep", "10"]).contains("deleted 0"));
+    let revoked_column = |listing: &str| {
+        listing
+            .lines()
+            .find(|l| l.starts_with(&device))
+            .and_then(|l| l.split('\t').nth(4))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(revoked_column(&listed), "-");
 
-    let mut child = std::process::Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
+    // Served: the enrolled phone pushes a household (one change row in the log).
+    let serve = || {
+        let mut child = std::process::Command::new(bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr: std::net::SocketAddr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap()
+            .parse()
+            .unwrap();
+        (child, addr)
+    };
+    let phone_dir = tempfile::tempdir().unwrap();
+    let phone = Store::open(
+        phone_dir.path().join("phone.db"),
+        Identity {
+            device_id: device.clone(),
+            user_id: "w".into(),
+        },
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
+    let (mut child, addr) = serve();
+    assert!(http_get(addr, "/health").starts_with("HTTP/1.1 200"));
+    let config = SyncConfig::new(format!("http://{addr}"), token.clone());
+    rt.block_on(phone.sync(&config, &|_| {})).unwrap();
+    phone
+        .report_incident(NewIncident {
+            category: IncidentCategory::Parking,
+            description: "消防通道停车".into(),
+            place_id: Some("g".into()),
+            household_id: None,
+            priority: Priority::Normal,
+            assignee: None,
+            dispute: None,
+        })
         .unwrap();
-    let addr: std::net::SocketAddr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let reply = http_get(addr, "/health");
+    let report = rt.block_on(phone.sync(&config, &|_| {})).unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+
+    // Compaction deletes what the log holds (the phone's change and the server's receipt),
+    // and says so.
+    let compacted = admin(&["compact", "--keep", "0"]);
+    let deleted: u64 = compacted
+        .strip_prefix("deleted ")
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{compacted}"));
+    assert!(deleted >= 1, "{compacted}");
+    assert!(admin(&["compact", "--keep", "0"]).contains("deleted 0"));
+
+    // A revoke takes effect: listed with its time, and the phone's next sync is refused.
+    admin(&["revoke", "--device", &device]);
+    assert_ne!(revoked_column(&admin(&["list-devices"])), "-");
+    let (mut child, addr) = serve();
+    let config = SyncConfig::new(format!("http://{addr}"), token);
+    let refused = rt.block_on(phone.sync(&config, &|_| {}));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(matches!(refused, Err(Error::Revoked)), "{refused:?}");
 }
 
 /// The core's own sync client (`Store::sync`, reqwest) against a served server: two

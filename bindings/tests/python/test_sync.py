@@ -112,18 +112,28 @@ def test_sync_is_a_coroutine_that_leaves_the_loop_free_and_can_be_cancelled(serv
                                    token=server.devices["user-limei"].token)
 
         async def cancel_a_stuck_sync():
+            loop = asyncio.get_running_loop()
+            silent.setblocking(False)
             task = asyncio.create_task(limei.sync(stuck, None))
-            ticks = 0
-            for _ in range(20):  # the loop keeps running while Rust waits
-                await asyncio.sleep(0.01)
-                ticks += 1
-            assert not task.done()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            return ticks
+            # The loop stays free while Rust waits: it accepts the request here, on the
+            # same loop, and the sync is still waiting for an answer.
+            conn, _ = await asyncio.wait_for(loop.sock_accept(silent), 10)
+            with conn:
+                request = await asyncio.wait_for(loop.sock_recv(conn, 65536), 10)
+                await asyncio.sleep(0.2)
+                assert not task.done()
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                # The cancel reached Rust: the request was dropped and its connection
+                # closed (end of stream), not left waiting in the background.
+                rest = await asyncio.wait_for(loop.sock_recv(conn, 65536), 10)
+                while rest:
+                    rest = await asyncio.wait_for(loop.sock_recv(conn, 65536), 10)
+            return request
 
-        assert asyncio.run(cancel_a_stuck_sync()) == 20
+        request = asyncio.run(cancel_a_stuck_sync())
+        assert request.startswith(b"POST /v1/sync")
 
     pending = limei.sync(server.settings("user-limei"), None)
     assert asyncio.iscoroutine(pending)
