@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, invalid};
-use crate::incident::{IncidentStatus, Level, Priority};
+use crate::incident::{IncidentCategory, IncidentStatus, Level, Priority};
 use crate::lifecycle::Derived;
 use crate::model::Millis;
 
@@ -73,6 +73,51 @@ impl Targets {
                 "target",
                 "a resolution target must exceed the response target",
             ));
+        }
+        Ok(())
+    }
+}
+
+/// A community's targets: its own for every incident, and a whole set for any category that
+/// differs (a dispute answered sooner, a leak resolved faster). Targets are thus per
+/// community, category and priority.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityTargets {
+    #[serde(flatten)]
+    pub base: Targets,
+    #[serde(default)]
+    pub by_category: Vec<CategoryTargets>,
+}
+
+/// The targets of one category of incident, replacing the community's for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryTargets {
+    pub category: IncidentCategory,
+    #[serde(flatten)]
+    pub targets: Targets,
+}
+
+impl CommunityTargets {
+    /// The targets an incident of `category` runs against.
+    pub fn for_category(&self, category: IncidentCategory) -> Targets {
+        self.by_category
+            .iter()
+            .find(|c| c.category == category)
+            .map(|c| c.targets)
+            .unwrap_or(self.base)
+    }
+
+    /// Every set valid, and each category at most once.
+    pub fn validate(&self) -> Result<()> {
+        self.base.validate()?;
+        for (i, c) in self.by_category.iter().enumerate() {
+            c.targets.validate()?;
+            if self.by_category[..i]
+                .iter()
+                .any(|d| d.category == c.category)
+            {
+                return Err(invalid("category", "has targets twice"));
+            }
         }
         Ok(())
     }
@@ -164,6 +209,50 @@ mod tests {
             ..t
         };
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn a_category_can_have_its_own_targets() {
+        let dispute = Targets {
+            response_ms: 5 * MINUTE,
+            ..Targets::default()
+        };
+        let t = CommunityTargets {
+            base: Targets::default(),
+            by_category: vec![CategoryTargets {
+                category: IncidentCategory::Dispute,
+                targets: dispute,
+            }],
+        };
+        assert!(t.validate().is_ok());
+        assert_eq!(
+            t.for_category(IncidentCategory::Dispute).response_ms,
+            5 * MINUTE
+        );
+        assert_eq!(
+            t.for_category(IncidentCategory::Parking),
+            Targets::default()
+        );
+        let d = deadlines(
+            0,
+            Priority::Normal,
+            &t.for_category(IncidentCategory::Dispute),
+        );
+        assert_eq!(d.respond_by, 5 * MINUTE);
+        // JSON as the console sends it: the community's fields, then the exceptions.
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains("\"category\":\"dispute\""), "{json}");
+        let back: CommunityTargets = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        // A plain set of targets is a community without exceptions.
+        let plain: CommunityTargets =
+            serde_json::from_str(&serde_json::to_string(&Targets::default()).unwrap()).unwrap();
+        assert_eq!(plain, CommunityTargets::default());
+        let twice = CommunityTargets {
+            by_category: vec![t.by_category[0], t.by_category[0]],
+            ..t.clone()
+        };
+        assert!(twice.validate().is_err());
     }
 
     #[test]
