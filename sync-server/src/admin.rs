@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use linli_domain::protocol::Role;
-use linli_domain::{Place, PlaceKind};
+use linli_domain::{IncidentCategory, Place, PlaceKind};
 
 use crate::error::{Error, Result};
 use crate::storage::{AdminStorage, Compaction, Storage, User, new_token, token_hash};
@@ -74,6 +74,11 @@ pub enum AdminCommand {
     SetTargets {
         #[arg(long)]
         community: String,
+        /// Set the targets of one category of incident (e.g. dispute) instead of the
+        /// community's own; unset fields start from the category's current targets, else the
+        /// community's.
+        #[arg(long, value_parser = parse_category)]
+        category: Option<IncidentCategory>,
         /// From receipt to the first accept (default 15).
         #[arg(long)]
         respond_min: Option<i64>,
@@ -86,6 +91,13 @@ pub enum AdminCommand {
         #[arg(long)]
         low_min: Option<i64>,
     },
+}
+
+fn parse_category(s: &str) -> std::result::Result<IncidentCategory, String> {
+    IncidentCategory::from_code(s).ok_or_else(|| {
+        let codes: Vec<&str> = IncidentCategory::ALL.iter().map(|c| c.code()).collect();
+        format!("expected one of {}", codes.join(", "))
+    })
 }
 
 fn parse_place_kind(s: &str) -> std::result::Result<PlaceKind, String> {
@@ -284,23 +296,40 @@ pub fn run(storage: &dyn Storage, cmd: AdminCommand, out: &mut dyn Write) -> Res
         }
         AdminCommand::SetTargets {
             community,
+            category,
             respond_min,
             urgent_min,
             high_min,
             normal_min,
             low_min,
         } => {
-            let mut t = storage.targets(&community)?;
+            let mut all = storage.targets(&community)?;
+            let mut t = match category {
+                Some(c) => all.for_category(c),
+                None => all.base,
+            };
             let ms = |m: Option<i64>, current: i64| m.map_or(current, |m| m.saturating_mul(60_000));
             t.response_ms = ms(respond_min, t.response_ms);
             t.resolve_urgent_ms = ms(urgent_min, t.resolve_urgent_ms);
             t.resolve_high_ms = ms(high_min, t.resolve_high_ms);
             t.resolve_normal_ms = ms(normal_min, t.resolve_normal_ms);
             t.resolve_low_ms = ms(low_min, t.resolve_low_ms);
-            storage.set_targets(&community, &t)?;
+            match category {
+                Some(category) => {
+                    all.by_category.retain(|c| c.category != category);
+                    all.by_category
+                        .push(linli_domain::targets::CategoryTargets {
+                            category,
+                            targets: t,
+                        });
+                }
+                None => all.base = t,
+            }
+            storage.set_targets(&community, &all)?;
+            let of = category.map_or(String::new(), |c| format!(" for {}", c.code()));
             writeln!(
                 out,
-                "targets of {community} saved: respond {} min; resolve urgent {} / high {} / normal {} / low {} min",
+                "targets of {community}{of} saved: respond {} min; resolve urgent {} / high {} / normal {} / low {} min",
                 t.response_ms / 60_000,
                 t.resolve_urgent_ms / 60_000,
                 t.resolve_high_ms / 60_000,

@@ -20,7 +20,7 @@ use linli_domain::changes;
 use linli_domain::doc::heads_to_text;
 use linli_domain::doc::{self, DocKind, DocPlace};
 use linli_domain::protocol::PushOutcome;
-use linli_domain::targets::Targets;
+use linli_domain::targets::CommunityTargets;
 use linli_domain::{Level, Millis, Place, PlaceKind};
 
 use crate::error::Result;
@@ -97,10 +97,11 @@ pub trait DocWrite {
     /// [`crate::workflow::SYSTEM_DEVICE`]): appends its change row to the log (and a
     /// departure when it moved the document), and replaces the stored document.
     fn store(&self, device_id: &str, doc_id: &str, update: &Update) -> Result<()>;
-    /// A community's targets (the defaults unless an admin set them).
-    fn targets(&self, community_id: &str) -> Result<Targets>;
-    /// Sets a community's targets.
-    fn put_targets(&self, community_id: &str, targets: &Targets) -> Result<()>;
+    /// A community's targets (the defaults unless an admin set them), with those of
+    /// categories that differ.
+    fn targets(&self, community_id: &str) -> Result<CommunityTargets>;
+    /// Sets a community's targets, replacing those of every category.
+    fn put_targets(&self, community_id: &str, targets: &CommunityTargets) -> Result<()>;
     /// The ids of a community's incident documents.
     fn incident_ids(&self, community_id: &str) -> Result<Vec<String>>;
     /// When the sweep next looks at the incident; `None` removes it from the sweep.

@@ -13,7 +13,7 @@
 
 use linli_domain::protocol::{Cursor, DocPush, PushAck, ReferenceData, Role};
 use linli_domain::scope::Scope;
-use linli_domain::targets::Targets;
+use linli_domain::targets::CommunityTargets;
 use linli_domain::{Millis, Place};
 use sha2::{Digest, Sha256};
 
@@ -180,8 +180,8 @@ pub trait WorkflowStorage: SyncStorage {
     /// Incidents whose next check is at or before `now`, oldest first, at most `limit`.
     fn due(&self, now: Millis, limit: usize) -> Result<Vec<String>>;
 
-    /// A community's targets (defaults unless set).
-    fn targets(&self, community_id: &str) -> Result<Targets>;
+    /// A community's targets (defaults unless set), with those of categories that differ.
+    fn targets(&self, community_id: &str) -> Result<CommunityTargets>;
 
     /// The incident documents in `scope`: (id, full save), by id.
     fn incident_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>>;
@@ -191,7 +191,7 @@ pub trait WorkflowStorage: SyncStorage {
 
     /// Sets a community's targets and moves its incidents' deadlines to match, in one
     /// transaction.
-    fn set_targets(&self, community_id: &str, targets: &Targets) -> Result<()> {
+    fn set_targets(&self, community_id: &str, targets: &CommunityTargets) -> Result<()> {
         if targets.validate().is_err() {
             return Err(crate::Error::Invalid {
                 field: "targets",

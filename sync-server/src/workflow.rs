@@ -176,7 +176,9 @@ pub fn deadlines_of(
     let Some(received) = incident.received_at else {
         return Ok(None);
     };
-    let t = tx.targets(&incident.community_id)?;
+    let t = tx
+        .targets(&incident.community_id)?
+        .for_category(incident.category);
     Ok(Some((
         targets::deadlines(received, incident.priority, &t),
         t,

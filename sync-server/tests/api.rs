@@ -414,7 +414,7 @@ async fn reads_deadlines_notifications_and_targets() {
     let (s, v) = a.call(demo::USER_ADMIN, "PUT", &uri, Some(t.clone())).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(
-        a.storage.targets(demo::COMMUNITY).unwrap().response_ms,
+        a.storage.targets(demo::COMMUNITY).unwrap().base.response_ms,
         30 * 60_000
     );
     t["response_ms"] = json!(1);

@@ -24,6 +24,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (1, include_str!("fixtures/server_schema_v1.sql")),
     (2, include_str!("fixtures/server_schema_v2.sql")),
     (3, include_str!("fixtures/server_schema_v3.sql")),
+    (4, include_str!("fixtures/server_schema_v4.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
@@ -147,6 +148,15 @@ fn check_served(s: &SqliteStorage, version: i64) {
     };
     assert!(s.put_user(&street).unwrap(), "v{version}");
     let t = s.targets(demo::COMMUNITY).unwrap();
+    if version >= 4 {
+        assert_eq!(
+            t.for_category(linli_domain::IncidentCategory::Dispute)
+                .response_ms,
+            5 * 60 * 1000,
+            "the frozen dispute targets"
+        );
+    }
+    let t = t.base;
     if version >= 3 {
         assert_eq!(t.response_ms, 10 * 60 * 1000, "the frozen targets");
         assert_eq!(s.notifications(&admin.scope, 0, 10).unwrap().len(), 1);
@@ -271,10 +281,23 @@ fn freeze() {
             .unwrap();
         assert_eq!(acks[0].outcome, PushOutcome::Stored);
     }
-    let targets = linli_domain::targets::Targets {
+    let base = linli_domain::targets::Targets {
         response_ms: 10 * 60 * 1000,
         ..Default::default()
     };
+    // From version 4, disputes have their own targets.
+    let by_category = if SCHEMA_VERSION >= 4 {
+        vec![linli_domain::targets::CategoryTargets {
+            category: linli_domain::IncidentCategory::Dispute,
+            targets: linli_domain::targets::Targets {
+                response_ms: 5 * 60 * 1000,
+                ..base
+            },
+        }]
+    } else {
+        vec![]
+    };
+    let targets = linli_domain::targets::CommunityTargets { base, by_category };
     s.set_targets(demo::COMMUNITY, &targets).unwrap();
     drop(s);
     let later = SqliteStorage::open(&path)

@@ -656,27 +656,90 @@ fn targets_are_per_community_and_move_deadlines() {
     let w = world();
     let li = w.dev(demo::USER_LI_MEI).clone();
     assert_eq!(
-        w.s.targets(demo::COMMUNITY).unwrap(),
+        w.s.targets(demo::COMMUNITY).unwrap().base,
         linli_domain::targets::Targets::default()
     );
     let mut d = report(&li, "i", false);
     assert_eq!(w.push(&li, "i", d.save_after(&[])), PushOutcome::Stored);
     w.clock.set(T0 + 6 * MIN);
     assert!(w.s.sweep().unwrap().is_empty());
-    let five = linli_domain::targets::Targets {
-        response_ms: 5 * MIN,
-        ..Default::default()
+    let five = linli_domain::targets::CommunityTargets {
+        base: linli_domain::targets::Targets {
+            response_ms: 5 * MIN,
+            ..Default::default()
+        },
+        by_category: vec![],
     };
     w.s.set_targets(demo::COMMUNITY, &five).unwrap();
     assert_eq!(w.s.targets(demo::COMMUNITY).unwrap(), five);
-    assert_eq!(w.s.targets(OTHER).unwrap().response_ms, 15 * MIN);
+    assert_eq!(w.s.targets(OTHER).unwrap().base.response_ms, 15 * MIN);
     assert_eq!(w.s.sweep().unwrap().len(), 1, "now overdue");
-    let bad = linli_domain::targets::Targets {
-        response_ms: 1,
-        ..Default::default()
+    let bad = linli_domain::targets::CommunityTargets {
+        base: linli_domain::targets::Targets {
+            response_ms: 1,
+            ..Default::default()
+        },
+        by_category: vec![],
     };
     assert!(w.s.set_targets(demo::COMMUNITY, &bad).is_err());
     assert!(w.s.set_targets("no-such-community", &five).is_err());
+}
+
+/// Targets differ by category: with disputes due an answer in 5 minutes, the sweep at
+/// 6 minutes escalates a dispute and leaves the flying-wire charging reported beside it.
+#[test]
+fn a_category_with_its_own_targets_is_escalated_on_its_own_clock() {
+    use automerge::transaction::Transactable;
+    use linli_domain::targets::{CategoryTargets, CommunityTargets, Targets};
+    let w = world();
+    let li = w.dev(demo::USER_LI_MEI).clone();
+    w.s.set_targets(
+        demo::COMMUNITY,
+        &CommunityTargets {
+            base: Targets::default(),
+            by_category: vec![CategoryTargets {
+                category: IncidentCategory::Dispute,
+                targets: Targets {
+                    response_ms: 5 * MIN,
+                    ..Targets::default()
+                },
+            }],
+        },
+    )
+    .unwrap();
+    let mut wire = report(&li, "wire", false);
+    assert_eq!(
+        w.push(&li, "wire", wire.save_after(&[])),
+        PushOutcome::Stored
+    );
+    let mut dispute = report(&li, "dispute", false);
+    dispute
+        .put(
+            automerge::ROOT,
+            "category",
+            IncidentCategory::Dispute.code(),
+        )
+        .unwrap();
+    dispute.commit_with(
+        automerge::transaction::CommitOptions::default().with_message(format!(
+            r#"{{"u":"{}","op":"incident.report"}}"#,
+            li.user_id
+        )),
+    );
+    assert_eq!(
+        w.push(&li, "dispute", dispute.save_after(&[])),
+        PushOutcome::Stored
+    );
+    w.clock.set(T0 + 6 * MIN);
+    let escalated: Vec<String> = w.s.sweep().unwrap().into_iter().map(|e| e.doc_id).collect();
+    assert_eq!(escalated, vec!["dispute".to_owned()]);
+    w.clock.set(T0 + 16 * MIN);
+    let escalated: Vec<String> = w.s.sweep().unwrap().into_iter().map(|e| e.doc_id).collect();
+    assert_eq!(
+        escalated,
+        vec!["wire".to_owned()],
+        "on the community's clock"
+    );
 }
 
 /// `linli-sync-server admin set-targets` sets what is given and keeps the rest.
@@ -686,6 +749,7 @@ fn the_admin_command_sets_targets() {
     let mut out = Vec::new();
     let cmd = admin::AdminCommand::SetTargets {
         community: demo::COMMUNITY.into(),
+        category: None,
         respond_min: Some(10),
         urgent_min: None,
         high_min: Some(48 * 60),
@@ -693,7 +757,7 @@ fn the_admin_command_sets_targets() {
         low_min: None,
     };
     admin::run(&w.s, cmd, &mut out).unwrap();
-    let t = w.s.targets(demo::COMMUNITY).unwrap();
+    let t = w.s.targets(demo::COMMUNITY).unwrap().base;
     assert_eq!(t.response_ms, 10 * MIN);
     assert_eq!(t.resolve_high_ms, 48 * 60 * MIN);
     assert_eq!(
@@ -701,8 +765,31 @@ fn the_admin_command_sets_targets() {
         linli_domain::targets::Targets::default().resolve_low_ms
     );
     assert!(String::from_utf8(out).unwrap().contains("respond 10 min"));
+    // A category's own targets start from the community's and leave it as it was.
+    let disputes = admin::AdminCommand::SetTargets {
+        community: demo::COMMUNITY.into(),
+        category: Some(linli_domain::IncidentCategory::Dispute),
+        respond_min: Some(5),
+        urgent_min: None,
+        high_min: None,
+        normal_min: None,
+        low_min: None,
+    };
+    let mut out = Vec::new();
+    admin::run(&w.s, disputes, &mut out).unwrap();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("for dispute saved: respond 5 min")
+    );
+    let all = w.s.targets(demo::COMMUNITY).unwrap();
+    assert_eq!(all.base.response_ms, 10 * MIN);
+    let dispute = all.for_category(linli_domain::IncidentCategory::Dispute);
+    assert_eq!(dispute.response_ms, 5 * MIN);
+    assert_eq!(dispute.resolve_high_ms, 48 * 60 * MIN);
     let bad = admin::AdminCommand::SetTargets {
         community: demo::COMMUNITY.into(),
+        category: None,
         respond_min: Some(0),
         urgent_min: None,
         high_min: None,

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use linli_domain::doc;
 use linli_domain::lifecycle::Derived;
-use linli_domain::targets::{self, Targets};
+use linli_domain::targets::{self, CommunityTargets, Targets};
 use linli_domain::{Incident, IncidentCategory, IncidentStatus, LifecycleEvent, Millis};
 use serde::{Deserialize, Serialize};
 
@@ -127,16 +127,23 @@ fn incidents(storage: &dyn Storage, device: &Device) -> Result<Vec<(Incident, De
 }
 
 /// Targets per community, read once each.
-struct TargetCache(BTreeMap<String, Targets>);
+struct TargetCache(BTreeMap<String, CommunityTargets>);
 
 impl TargetCache {
-    fn get(&mut self, storage: &dyn Storage, community: &str) -> Result<Targets, ApiError> {
+    /// The targets an incident of `category` in `community` runs against.
+    fn get(
+        &mut self,
+        storage: &dyn Storage,
+        community: &str,
+        category: IncidentCategory,
+    ) -> Result<Targets, ApiError> {
         if let Some(t) = self.0.get(community) {
-            return Ok(*t);
+            return Ok(t.for_category(category));
         }
         let t = storage.targets(community)?;
+        let for_category = t.for_category(category);
         self.0.insert(community.to_owned(), t);
-        Ok(t)
+        Ok(for_category)
     }
 }
 
@@ -150,7 +157,7 @@ pub async fn list_incidents(
         let mut cache = TargetCache(BTreeMap::new());
         let mut out = Vec::new();
         for (i, d) in incidents(storage.as_ref(), &device)? {
-            let t = cache.get(storage.as_ref(), &i.community_id)?;
+            let t = cache.get(storage.as_ref(), &i.community_id, i.category)?;
             out.push(view(i, &d, &t, false));
         }
         Ok(Json(out))
@@ -172,7 +179,7 @@ pub async fn get_incident(
         let Some((i, d)) = found else {
             return Err(ApiError::not_found());
         };
-        let t = storage.targets(&i.community_id)?;
+        let t = storage.targets(&i.community_id)?.for_category(i.category);
         Ok(Json(view(i, &d, &t, true)))
     })
     .await
@@ -263,7 +270,7 @@ pub async fn targets(
     State(state): State<AppState>,
     Caller(device): Caller,
     Path(community): Path<String>,
-) -> Result<Json<Targets>, ApiError> {
+) -> Result<Json<CommunityTargets>, ApiError> {
     let storage = state.storage().clone();
     blocking(move || {
         if !device.communities.contains(&community) {

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use linli_domain::doc::{self, DocKind, DocPlace, heads_to_text};
 use linli_domain::roles::{self, DispatchTarget, MoveContext};
-use linli_domain::targets::Targets;
+use linli_domain::targets::CommunityTargets;
 use linli_domain::{
     Department, DisputeInfo, DisputeOutcome, Incident, IncidentAction, IncidentCategory,
     IncidentStatus, Level, MoveDetail, NewIncident, PlaceKind, Priority, Rating, ReturnReason,
@@ -331,8 +331,8 @@ pub async fn set_targets(
     State(state): State<AppState>,
     Caller(device): Caller,
     Path(community): Path<String>,
-    Body(targets): Body<Targets>,
-) -> Result<Json<Targets>, ApiError> {
+    Body(targets): Body<CommunityTargets>,
+) -> Result<Json<CommunityTargets>, ApiError> {
     let storage = state.storage().clone();
     blocking(move || {
         if !device.scope.communities.contains(&community) {

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use linli_domain::doc::DocPlace;
 use linli_domain::protocol::{Person, PushAck, ReferenceData};
 use linli_domain::scope::Scope;
-use linli_domain::targets::Targets;
+use linli_domain::targets::CommunityTargets;
 use linli_domain::{Millis, Place};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -48,11 +48,11 @@ impl DocWrite for Docs<'_> {
         workflow::staff(self.0, user_id)
     }
 
-    fn targets(&self, community_id: &str) -> Result<Targets> {
+    fn targets(&self, community_id: &str) -> Result<CommunityTargets> {
         workflow::targets(self.0, community_id)
     }
 
-    fn put_targets(&self, community_id: &str, targets: &Targets) -> Result<()> {
+    fn put_targets(&self, community_id: &str, targets: &CommunityTargets) -> Result<()> {
         workflow::put_targets(self.0, community_id, targets)
     }
 

@@ -4,8 +4,8 @@
 use linli_domain::Level;
 use linli_domain::doc::DocPlace;
 use linli_domain::scope::Scope;
-use linli_domain::targets::Targets;
-use linli_domain::{Millis, PlaceKind};
+use linli_domain::targets::{CategoryTargets, CommunityTargets, Targets};
+use linli_domain::{IncidentCategory, Millis, PlaceKind};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::db::SqliteStorage;
@@ -27,26 +27,50 @@ pub(super) fn staff(conn: &Connection, user_id: &str) -> Result<Option<Staff>> {
         .optional()?)
 }
 
-pub(super) fn targets(conn: &Connection, community_id: &str) -> Result<Targets> {
-    Ok(conn
+/// The five columns of a set of targets, as stored in `targets` and `category_targets`.
+fn targets_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Targets> {
+    Ok(Targets {
+        response_ms: r.get(first)?,
+        resolve_urgent_ms: r.get(first + 1)?,
+        resolve_high_ms: r.get(first + 2)?,
+        resolve_normal_ms: r.get(first + 3)?,
+        resolve_low_ms: r.get(first + 4)?,
+    })
+}
+
+pub(super) fn targets(conn: &Connection, community_id: &str) -> Result<CommunityTargets> {
+    let base = conn
         .prepare_cached(
             "SELECT response_ms, resolve_urgent_ms, resolve_high_ms, resolve_normal_ms, \
              resolve_low_ms FROM targets WHERE community_id = ?1",
         )?
-        .query_row([community_id], |r| {
-            Ok(Targets {
-                response_ms: r.get(0)?,
-                resolve_urgent_ms: r.get(1)?,
-                resolve_high_ms: r.get(2)?,
-                resolve_normal_ms: r.get(3)?,
-                resolve_low_ms: r.get(4)?,
-            })
-        })
+        .query_row([community_id], |r| targets_row(r, 0))
         .optional()?
-        .unwrap_or_default())
+        .unwrap_or_default();
+    let mut by_category = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT category, response_ms, resolve_urgent_ms, resolve_high_ms, resolve_normal_ms, \
+         resolve_low_ms FROM category_targets WHERE community_id = ?1 ORDER BY category",
+    )?;
+    let mut rows = stmt.query([community_id])?;
+    while let Some(r) = rows.next()? {
+        let code: String = r.get(0)?;
+        // A category this server does not know (written by a newer one) is skipped.
+        if let Some(category) = IncidentCategory::from_code(&code) {
+            by_category.push(CategoryTargets {
+                category,
+                targets: targets_row(r, 1)?,
+            });
+        }
+    }
+    Ok(CommunityTargets { base, by_category })
 }
 
-pub(super) fn put_targets(conn: &Connection, community_id: &str, t: &Targets) -> Result<()> {
+pub(super) fn put_targets(
+    conn: &Connection,
+    community_id: &str,
+    t: &CommunityTargets,
+) -> Result<()> {
     let is_community: Option<String> = conn
         .prepare_cached("SELECT kind FROM places WHERE id = ?1")?
         .query_row([community_id], |r| r.get(0))
@@ -54,6 +78,7 @@ pub(super) fn put_targets(conn: &Connection, community_id: &str, t: &Targets) ->
     if is_community.as_deref() != Some(PlaceKind::Community.code()) {
         return Err(crate::Error::NotFound { kind: "community" });
     }
+    let b = &t.base;
     conn.prepare_cached(
         "INSERT INTO targets (community_id, response_ms, resolve_urgent_ms, resolve_high_ms, \
          resolve_normal_ms, resolve_low_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -63,12 +88,30 @@ pub(super) fn put_targets(conn: &Connection, community_id: &str, t: &Targets) ->
     )?
     .execute(params![
         community_id,
-        t.response_ms,
-        t.resolve_urgent_ms,
-        t.resolve_high_ms,
-        t.resolve_normal_ms,
-        t.resolve_low_ms
+        b.response_ms,
+        b.resolve_urgent_ms,
+        b.resolve_high_ms,
+        b.resolve_normal_ms,
+        b.resolve_low_ms
     ])?;
+    conn.prepare_cached("DELETE FROM category_targets WHERE community_id = ?1")?
+        .execute([community_id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO category_targets (community_id, category, response_ms, resolve_urgent_ms, \
+         resolve_high_ms, resolve_normal_ms, resolve_low_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for c in &t.by_category {
+        let x = &c.targets;
+        insert.execute(params![
+            community_id,
+            c.category.code(),
+            x.response_ms,
+            x.resolve_urgent_ms,
+            x.resolve_high_ms,
+            x.resolve_normal_ms,
+            x.resolve_low_ms
+        ])?;
+    }
     Ok(())
 }
 
@@ -141,7 +184,7 @@ impl WorkflowStorage for SqliteStorage {
         })
     }
 
-    fn targets(&self, community_id: &str) -> Result<Targets> {
+    fn targets(&self, community_id: &str) -> Result<CommunityTargets> {
         self.read(|tx| targets(tx, community_id))
     }
 

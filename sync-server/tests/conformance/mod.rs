@@ -879,23 +879,76 @@ pub fn changes_not_of_the_device_and_its_user_are_refused(s: &dyn Storage) {
 }
 
 pub fn targets_default_and_can_be_set(s: &dyn Storage) {
+    use linli_domain::IncidentCategory;
+    use linli_domain::targets::{CategoryTargets, CommunityTargets, Targets};
     demo(s);
-    let defaults = linli_domain::targets::Targets::default();
-    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), defaults);
-    let set = linli_domain::targets::Targets {
-        response_ms: 30 * 60 * 1000,
-        ..defaults
+    let defaults = Targets::default();
+    assert_eq!(
+        s.targets(demo::COMMUNITY).unwrap(),
+        CommunityTargets::default()
+    );
+    let set = CommunityTargets {
+        base: Targets {
+            response_ms: 30 * 60 * 1000,
+            ..defaults
+        },
+        // Disputes answered in 10 minutes, leaks resolved within a day whatever the priority.
+        by_category: vec![
+            CategoryTargets {
+                category: IncidentCategory::Dispute,
+                targets: Targets {
+                    response_ms: 10 * 60 * 1000,
+                    ..defaults
+                },
+            },
+            CategoryTargets {
+                category: IncidentCategory::LeakRepair,
+                targets: Targets {
+                    resolve_normal_ms: 24 * 3_600_000,
+                    resolve_low_ms: 24 * 3_600_000,
+                    ..defaults
+                },
+            },
+        ],
     };
     s.set_targets(demo::COMMUNITY, &set).unwrap();
-    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
+    let read = s.targets(demo::COMMUNITY).unwrap();
+    assert_eq!(read.base, set.base);
+    assert_eq!(read.by_category.len(), 2);
+    assert_eq!(
+        read.for_category(IncidentCategory::Dispute).response_ms,
+        10 * 60 * 1000
+    );
+    assert_eq!(read.for_category(IncidentCategory::Parking), set.base);
     s.set_targets(demo::COMMUNITY, &set).unwrap();
-    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
-    let bad = linli_domain::targets::Targets {
-        response_ms: 0,
-        ..defaults
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap().by_category.len(), 2);
+    // Setting again replaces the categories too.
+    let fewer = CommunityTargets {
+        by_category: set.by_category[..1].to_vec(),
+        ..set.clone()
+    };
+    s.set_targets(demo::COMMUNITY, &fewer).unwrap();
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap().by_category.len(), 1);
+    let bad = CommunityTargets {
+        base: Targets {
+            response_ms: 0,
+            ..defaults
+        },
+        by_category: vec![],
     };
     assert!(s.set_targets(demo::COMMUNITY, &bad).is_err());
-    assert_eq!(s.targets(demo::COMMUNITY).unwrap(), set);
+    let bad_category = CommunityTargets {
+        by_category: vec![CategoryTargets {
+            category: IncidentCategory::Noise,
+            targets: Targets {
+                response_ms: 0,
+                ..defaults
+            },
+        }],
+        ..set.clone()
+    };
+    assert!(s.set_targets(demo::COMMUNITY, &bad_category).is_err());
+    assert_eq!(s.targets(demo::COMMUNITY).unwrap().by_category.len(), 1);
 }
 
 pub fn escalation_is_once_per_level_and_notified(s: &dyn Storage) {
