@@ -255,30 +255,59 @@ pub fn merge_push(
     })))
 }
 
-/// Whether the place a document claims exists in the tree with that shape.
+/// Whether the place a document claims exists in the tree with that shape: a community, a
+/// grid of it, optionally a micro-grid of the grid, a building of the grid or of the grid's
+/// micro-grid, and a unit of the building.
 fn place_is_real(
     place: &DocPlace,
     place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
 ) -> Result<bool> {
-    let mut is = |id: &str, kind: PlaceKind, parent: Option<&str>| -> Result<bool> {
+    fn is(
+        place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
+        id: &str,
+        kind: PlaceKind,
+        parent: Option<&str>,
+    ) -> Result<bool> {
         Ok(match place_of(id)? {
             Some(p) => p.kind == kind && (parent.is_none() || p.parent_id.as_deref() == parent),
             None => false,
         })
-    };
-    if !is(&place.community_id, PlaceKind::Community, None)?
-        || !is(&place.grid_id, PlaceKind::Grid, Some(&place.community_id))?
+    }
+    if !is(place_of, &place.community_id, PlaceKind::Community, None)?
+        || !is(
+            place_of,
+            &place.grid_id,
+            PlaceKind::Grid,
+            Some(&place.community_id),
+        )?
     {
         return Ok(false);
     }
-    if let Some(b) = &place.building_id
-        && !is(b, PlaceKind::Building, Some(&place.grid_id))?
+    if let Some(m) = &place.micro_grid_id
+        && !is(place_of, m, PlaceKind::MicroGrid, Some(&place.grid_id))?
     {
         return Ok(false);
+    }
+    if let Some(b) = &place.building_id {
+        let Some(building) = place_of(b)?.filter(|p| p.kind == PlaceKind::Building) else {
+            return Ok(false);
+        };
+        let fits = match (&place.micro_grid_id, building.parent_id.as_deref()) {
+            (_, None) => false,
+            // Under the micro-grid the document names.
+            (Some(m), Some(p)) => p == m,
+            (None, Some(p)) if p == place.grid_id => true,
+            // A version-1 app sees such a building under the grid (protocol::for_version)
+            // and names no micro-grid: the building's micro-grid must still be of that grid.
+            (None, Some(p)) => is(place_of, p, PlaceKind::MicroGrid, Some(&place.grid_id))?,
+        };
+        if !fits {
+            return Ok(false);
+        }
     }
     match (&place.unit_id, &place.building_id) {
         (None, _) => Ok(true),
-        (Some(u), Some(b)) => is(u, PlaceKind::Unit, Some(b)),
+        (Some(u), Some(b)) => is(place_of, u, PlaceKind::Unit, Some(b)),
         (Some(_), None) => Ok(false),
     }
 }
@@ -301,6 +330,9 @@ mod tests {
             p("g2", PlaceKind::Grid, Some("c")),
             p("b1", PlaceKind::Building, Some("g1")),
             p("u1", PlaceKind::Unit, Some("b1")),
+            p("m1", PlaceKind::MicroGrid, Some("g1")),
+            p("m2", PlaceKind::MicroGrid, Some("g2")),
+            p("b3", PlaceKind::Building, Some("m1")),
         ]
     }
 
@@ -312,6 +344,7 @@ mod tests {
         DocPlace {
             community_id: "c".into(),
             grid_id: grid.into(),
+            micro_grid_id: None,
             building_id: building.map(Into::into),
             unit_id: unit.map(Into::into),
         }
@@ -327,6 +360,24 @@ mod tests {
         assert!(!place_is_real(&place("g9", None, None), &mut f).unwrap());
         assert!(!place_is_real(&place("g1", None, Some("u1")), &mut f).unwrap());
         assert!(!place_is_real(&place("b1", None, None), &mut f).unwrap());
+    }
+
+    #[test]
+    fn micro_grids_must_be_real_too() {
+        let mut f = lookup;
+        let at = |grid: &str, m: Option<&str>, b: Option<&str>| DocPlace {
+            micro_grid_id: m.map(Into::into),
+            ..place(grid, b, None)
+        };
+        assert!(place_is_real(&at("g1", Some("m1"), Some("b3")), &mut f).unwrap());
+        assert!(place_is_real(&at("g1", Some("m1"), None), &mut f).unwrap());
+        // A version-1 app names no micro-grid for a building under one.
+        assert!(place_is_real(&at("g1", None, Some("b3")), &mut f).unwrap());
+        // A micro-grid of another grid, a building not under the micro-grid named.
+        assert!(!place_is_real(&at("g1", Some("m2"), None), &mut f).unwrap());
+        assert!(!place_is_real(&at("g1", Some("m1"), Some("b1")), &mut f).unwrap());
+        assert!(!place_is_real(&at("g2", None, Some("b3")), &mut f).unwrap());
+        assert!(!place_is_real(&at("g1", Some("b1"), None), &mut f).unwrap());
     }
 
     fn all_scope() -> Scope {
