@@ -20,10 +20,12 @@ pub enum AdminCommand {
     CreatePlace {
         #[arg(long)]
         id: String,
-        /// community, grid, building or unit.
+        /// street, community, grid, micro_grid, building or unit.
         #[arg(long, value_parser = parse_place_kind)]
         kind: PlaceKind,
-        /// The enclosing place: none for a community, else a community, grid or building.
+        /// The enclosing place: none for a street; none or a street for a community; a
+        /// community for a grid; a grid for a micro-grid; a grid or micro-grid for a building;
+        /// a building for a unit.
         #[arg(long)]
         parent: Option<String>,
         #[arg(long)]

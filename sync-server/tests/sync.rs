@@ -664,6 +664,35 @@ fn the_command_line_administers_and_serves() {
         "--name",
         "一",
     ]);
+    // The levels of protocol 2: a street above the community, a micro-grid with a building.
+    for args in [
+        ["--id", "s", "--kind", "street", "--name", "文宫街道"].as_slice(),
+        &[
+            "--id",
+            "c",
+            "--kind",
+            "community",
+            "--parent",
+            "s",
+            "--name",
+            "幸福社区",
+        ],
+        &[
+            "--id",
+            "m",
+            "--kind",
+            "micro_grid",
+            "--parent",
+            "g",
+            "--name",
+            "一微",
+        ],
+        &[
+            "--id", "b", "--kind", "building", "--parent", "m", "--name", "1栋",
+        ],
+    ] {
+        admin(&[&["create-place"], args].concat());
+    }
     admin(&[
         "create-user",
         "--id",
