@@ -171,6 +171,7 @@ pub fn merge_push(
     let Ok((kind, id, place)) = doc::describe(&d) else {
         return Ok(Refused(PushOutcome::Invalid));
     };
+    let place = with_micro_grid(place, place_of)?;
     if id != doc_id || stored.is_some_and(|s| s.kind != kind) {
         return Ok(Refused(PushOutcome::Invalid));
     }
@@ -206,14 +207,14 @@ pub fn merge_push(
             None
         } else {
             match doc::describe(&d.fork_at(&base)?) {
-                Ok((_, _, seen)) => Some(seen),
+                Ok((_, _, seen)) => Some(with_micro_grid(seen, place_of)?),
                 Err(_) => return Ok(Refused(PushOutcome::Invalid)),
             }
         };
         let Ok((_, _, after)) = doc::describe(&d.fork_at(&tips)?) else {
             return Ok(Refused(PushOutcome::Invalid));
         };
-        (seen, after)
+        (seen, with_micro_grid(after, place_of)?)
     };
     if seen.is_some_and(|seen| !scope.covers(&seen)) {
         return Ok(Refused(PushOutcome::OutOfScope));
@@ -253,6 +254,24 @@ pub fn merge_push(
         moved,
         left,
     })))
+}
+
+/// The place a document is scoped and stored by: as it claims, with the micro-grid of its
+/// building filled in when the document names none (written by a version-1 app, which sees
+/// such a building under the grid, or before the building was put in a micro-grid), so the
+/// micro-grid's worker receives it.
+fn with_micro_grid(
+    mut place: DocPlace,
+    place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
+) -> Result<DocPlace> {
+    if place.micro_grid_id.is_none()
+        && let Some(b) = &place.building_id
+        && let Some(parent) = place_of(b)?.and_then(|b| b.parent_id)
+        && place_of(&parent)?.is_some_and(|p| p.kind == PlaceKind::MicroGrid)
+    {
+        place.micro_grid_id = Some(parent);
+    }
+    Ok(place)
 }
 
 /// Whether the place a document claims exists in the tree with that shape: a community, a
@@ -378,6 +397,21 @@ mod tests {
         assert!(!place_is_real(&at("g1", Some("m1"), Some("b1")), &mut f).unwrap());
         assert!(!place_is_real(&at("g2", None, Some("b3")), &mut f).unwrap());
         assert!(!place_is_real(&at("g1", Some("b1"), None), &mut f).unwrap());
+    }
+
+    #[test]
+    fn a_building_in_a_micro_grid_places_a_document_there() {
+        let mut f = lookup;
+        let filled = with_micro_grid(place("g1", Some("b3"), None), &mut f).unwrap();
+        assert_eq!(filled.micro_grid_id.as_deref(), Some("m1"));
+        let plain = with_micro_grid(place("g1", Some("b1"), Some("u1")), &mut f).unwrap();
+        assert_eq!(plain, place("g1", Some("b1"), Some("u1")));
+        assert_eq!(
+            with_micro_grid(place("g1", None, None), &mut f)
+                .unwrap()
+                .micro_grid_id,
+            None
+        );
     }
 
     fn all_scope() -> Scope {

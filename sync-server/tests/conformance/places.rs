@@ -68,6 +68,14 @@ pub fn a_micro_grid_worker_has_exactly_their_micro_grid(s: &dyn Storage) {
         ("hh-m1", in_micro(MICRO_1, BUILDING_M1)),
         ("hh-m2", in_micro(MICRO_2, BUILDING_M2)),
         ("hh-b1", super::b1()),
+        // As a version-1 app writes it: no micro-grid named (the server fills it in).
+        (
+            "hh-m1-old",
+            Address {
+                micro_grid_id: None,
+                ..in_micro(MICRO_1, BUILDING_M1)
+            },
+        ),
     ] {
         let mut hh = household(&d.li, id, &at);
         assert_eq!(
@@ -76,14 +84,14 @@ pub fn a_micro_grid_worker_has_exactly_their_micro_grid(s: &dyn Storage) {
         );
     }
     let got = pull_all(s, &micro, &Cursor::default(), 100);
-    assert_eq!(got.ids(), ["hh-m1"]);
+    assert_eq!(got.ids(), ["hh-m1", "hh-m1-old"]);
     let grid = pull_all(s, &d.li, &Cursor::default(), 100);
     assert_eq!(
         grid.docs.len(),
-        3,
+        4,
         "a fresh pass holds the grid's documents"
     );
-    assert_eq!(pull_all(s, &d.admin, &Cursor::default(), 100).docs.len(), 3);
+    assert_eq!(pull_all(s, &d.admin, &Cursor::default(), 100).docs.len(), 4);
 
     // The micro-grid worker writes in their micro-grid, not in the sibling one.
     let mut mine = household(&micro, "hh-m1-new", &in_micro(MICRO_1, BUILDING_M1));
