@@ -133,10 +133,8 @@ pub fn a_street_admin_has_every_community_of_their_street(s: &dyn Storage) {
     put(s, "c-3", PlaceKind::Community, Some("s-2"));
     put(s, "c-3-g", PlaceKind::Grid, Some("c-3"));
     put(s, "c-3-b", PlaceKind::Building, Some("c-3-g"));
-    let street = device(
-        s,
-        &user_at(s, "u-street", Role::StreetAdmin, demo::COMMUNITY, "s-1"),
-    );
+    let street_token = user_at(s, "u-street", Role::StreetAdmin, demo::COMMUNITY, "s-1");
+    let street = device(s, &street_token);
     let w2 = device(s, &user_at(s, "u-c2", Role::GridWorker, "c-2", "c-2-g"));
     let w3 = device(s, &user_at(s, "u-c3", Role::GridWorker, "c-3", "c-3-g"));
     assert!(street.scope.communities.contains(demo::COMMUNITY));
@@ -186,6 +184,25 @@ pub fn a_street_admin_has_every_community_of_their_street(s: &dyn Storage) {
     // A community's worker does not receive the other communities of the street.
     let r = s.reference(&w2, 0).unwrap().unwrap();
     assert!(!r.places.iter().any(|p| p.id == demo::COMMUNITY));
+
+    // A community put under the street later arrives in the street admin's next pull.
+    let before = pull_all(s, &street, &Cursor::default(), 100);
+    let c3 = s.place("c-3").unwrap().unwrap();
+    admin::create_place(
+        s,
+        &Place {
+            parent_id: Some("s-1".into()),
+            ..c3
+        },
+    )
+    .unwrap();
+    let street = device(s, &street_token);
+    assert!(street.scope.communities.contains("c-3"));
+    assert!(street.scope_seq > before.cursor.seq);
+    // A snapshot pass, as after a grant: the whole (wider) scope, now with c-3's household.
+    let mut got = pull_all(s, &street, &before.cursor, 100).ids();
+    got.sort();
+    assert_eq!(got, ["hh-c1", "hh-c2", "hh-c3"]);
 }
 
 pub fn create_place_checks_the_new_levels(s: &dyn Storage) {
