@@ -13,6 +13,8 @@ pub enum PlaceKind {
     Grid,
     Building,
     Unit,
+    Street,
+    MicroGrid,
 }
 
 #[uniffi::remote(Enum)]
@@ -192,6 +194,8 @@ pub struct Address {
     pub building_id: Option<String>,
     pub unit_id: Option<String>,
     pub room: String,
+    #[uniffi(default = None)]
+    pub micro_grid_id: Option<String>,
 }
 
 #[uniffi::remote(Record)]
@@ -345,6 +349,8 @@ pub struct Incident {
     pub level: Level,
     pub dispute: Option<DisputeInfo>,
     pub events: Vec<LifecycleEvent>,
+    #[uniffi(default = None)]
+    pub micro_grid_id: Option<String>,
 }
 
 #[uniffi::remote(Record)]

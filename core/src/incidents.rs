@@ -24,15 +24,23 @@ impl Store {
                 judge::check_report(tx, &self.identity().user_id)?;
                 // The place given wins; a household alone places it at its address, so a unit
                 // leader receives the incidents of their unit's households.
-                let (community_id, grid_id, building_id, unit_id) = match (&new.place_id, &new.household_id) {
+                let at = match (&new.place_id, &new.household_id) {
                     (Some(place), _) => places::place_scope(tx, place)?,
-                    (None, Some(hh)) => tx
-                        .prepare_cached(
-                            "SELECT community_id, grid_id, building_id, unit_id FROM households WHERE id = ?1",
-                        )?
-                        .query_row([hh], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                        .optional()?
-                        .ok_or(Error::NotFound { kind: "household" })?,
+                    (None, Some(hh)) => {
+                        let (community_id, grid_id, building_id, unit_id): (String, String, Option<String>, Option<String>) = tx
+                            .prepare_cached(
+                                "SELECT community_id, grid_id, building_id, unit_id FROM households WHERE id = ?1",
+                            )?
+                            .query_row([hh], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                            .optional()?
+                            .ok_or(Error::NotFound { kind: "household" })?;
+                        // The micro-grid is the building's parent, when it is one.
+                        let micro_grid_id = match &building_id {
+                            Some(b) => places::micro_grid_of(tx, b)?,
+                            None => None,
+                        };
+                        places::PlaceScope { community_id, grid_id, micro_grid_id, building_id, unit_id }
+                    }
                     (None, None) => return Err(invalid("place", "an incident needs a place")),
                 };
                 if let Some(hh) = &new.household_id {
@@ -47,10 +55,11 @@ impl Store {
                     id: id.clone(),
                     category: new.category,
                     description: new.description.clone(),
-                    community_id,
-                    grid_id,
-                    building_id,
-                    unit_id,
+                    community_id: at.community_id,
+                    grid_id: at.grid_id,
+                    micro_grid_id: at.micro_grid_id,
+                    building_id: at.building_id,
+                    unit_id: at.unit_id,
                     household_id: new.household_id.clone(),
                     reporter: self.identity().user_id.clone(),
                     priority: new.priority,

@@ -30,7 +30,8 @@ pub(crate) fn put_places(tx: &Transaction<'_>, places: &[Place]) -> Result<()> {
     Ok(())
 }
 
-/// Resolves a building or unit to a full address.
+/// Resolves a building or unit to a full address, walking unit → building → micro-grid (if
+/// any) → grid → community.
 pub(crate) fn resolve_address(tx: &Transaction<'_>, place_id: &str, room: &str) -> Result<Address> {
     let mut address = Address {
         room: room.trim().to_owned(),
@@ -49,9 +50,13 @@ pub(crate) fn resolve_address(tx: &Transaction<'_>, place_id: &str, room: &str) 
             Some(PlaceKind::Building) if address.building_id.is_none() => {
                 address.building_id = Some(id)
             }
+            Some(PlaceKind::MicroGrid) if address.building_id.is_some() && !first => {
+                address.micro_grid_id = Some(id)
+            }
             Some(PlaceKind::Grid) if !first => {
                 address.grid_id = id;
             }
+            // The street above the community is not part of an address: stop there.
             Some(PlaceKind::Community) if !first => {
                 address.community_id = id;
                 break;
@@ -67,14 +72,22 @@ pub(crate) fn resolve_address(tx: &Transaction<'_>, place_id: &str, room: &str) 
     Ok(address)
 }
 
-/// (community, grid, building, unit) of any place at or below a grid.
-pub(crate) fn place_scope(
-    tx: &Transaction<'_>,
-    place_id: &str,
-) -> Result<(String, String, Option<String>, Option<String>)> {
+/// Where a record at a place lies: its community, grid, micro-grid, building and unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlaceScope {
+    pub community_id: String,
+    pub grid_id: String,
+    pub micro_grid_id: Option<String>,
+    pub building_id: Option<String>,
+    pub unit_id: Option<String>,
+}
+
+/// The [`PlaceScope`] of any place at or below a grid.
+pub(crate) fn place_scope(tx: &Transaction<'_>, place_id: &str) -> Result<PlaceScope> {
     let mut community = None;
     let mut unit = None;
     let mut grid = None;
+    let mut micro_grid = None;
     let mut building = None;
     let mut next = Some(place_id.to_owned());
     while let Some(id) = next.take() {
@@ -86,6 +99,7 @@ pub(crate) fn place_scope(
         match PlaceKind::from_code(&kind) {
             Some(PlaceKind::Unit) => unit = unit.or(Some(id)),
             Some(PlaceKind::Building) => building = Some(id),
+            Some(PlaceKind::MicroGrid) => micro_grid = micro_grid.or(Some(id)),
             Some(PlaceKind::Grid) => grid = grid.or(Some(id)),
             Some(PlaceKind::Community) => {
                 community = Some(id);
@@ -96,7 +110,26 @@ pub(crate) fn place_scope(
         next = parent;
     }
     match (community, grid) {
-        (Some(c), Some(g)) => Ok((c, g, building, unit)),
+        (Some(community_id), Some(grid_id)) => Ok(PlaceScope {
+            community_id,
+            grid_id,
+            micro_grid_id: micro_grid,
+            building_id: building,
+            unit_id: unit,
+        }),
         _ => Err(invalid("place", "must be at or below a grid")),
     }
+}
+
+/// The micro-grid a building stands in (its parent, when that is a micro-grid).
+pub(crate) fn micro_grid_of(tx: &Transaction<'_>, building_id: &str) -> Result<Option<String>> {
+    let parent: Option<(String, String)> = tx
+        .prepare_cached(
+            "SELECT p.id, p.kind FROM places b JOIN places p ON p.id = b.parent_id WHERE b.id = ?1",
+        )?
+        .query_row([building_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(parent
+        .filter(|(_, kind)| kind.as_str() == PlaceKind::MicroGrid.code())
+        .map(|(id, _)| id))
 }

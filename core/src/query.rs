@@ -223,18 +223,26 @@ fn address_order(h: &HouseholdSummary) -> (&Option<String>, &Option<String>, usi
 
 /// The `households` column that holds places of this place's kind, so a list uses the
 /// index for its level instead of testing every level.
-fn place_column(conn: &rusqlite::Connection, place_id: &str) -> Result<&'static str> {
+fn place_filter(conn: &rusqlite::Connection, place_id: &str) -> Result<&'static str> {
     let kind: Option<String> = conn
         .prepare_cached("SELECT kind FROM places WHERE id = ?1")?
         .query_row([place_id], |r| r.get(0))
         .optional()?;
     Ok(match kind.as_deref().and_then(PlaceKind::from_code) {
-        Some(PlaceKind::Community) => "community_id",
-        Some(PlaceKind::Grid) => "grid_id",
-        Some(PlaceKind::Building) => "building_id",
-        Some(PlaceKind::Unit) => "unit_id",
+        Some(PlaceKind::Community) => "h.community_id = ?1",
+        Some(PlaceKind::Grid) => "h.grid_id = ?1",
+        Some(PlaceKind::Building) => "h.building_id = ?1",
+        Some(PlaceKind::Unit) => "h.unit_id = ?1",
+        // The projection has no micro-grid or street column: their buildings and communities
+        // are their children in the tree.
+        Some(PlaceKind::MicroGrid) => {
+            "h.building_id IN (SELECT id FROM places WHERE parent_id = ?1 AND kind = 'building')"
+        }
+        Some(PlaceKind::Street) => {
+            "h.community_id IN (SELECT id FROM places WHERE parent_id = ?1 AND kind = 'community')"
+        }
         // Unknown here (the tree not synced yet): households may still name it.
-        None => "grid_id",
+        None => "h.grid_id = ?1",
     })
 }
 
@@ -276,9 +284,9 @@ impl Store {
     /// Households of a grid, building or unit, ordered by building, unit and room.
     pub fn households_in(&self, place_id: &str) -> Result<Vec<HouseholdSummary>> {
         let r = lock(&self.reader);
-        let column = place_column(&r, place_id)?;
+        let filter = place_filter(&r, place_id)?;
         let sql = format!(
-            "SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.{column} = ?1 \
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE {filter} \
              ORDER BY h.building_id, h.unit_id, length(h.room), h.room"
         );
         let mut stmt = r.prepare_cached(&sql)?;
@@ -289,10 +297,10 @@ impl Store {
     /// Households of a place carrying `tag`.
     pub fn households_tagged(&self, place_id: &str, tag: CareTag) -> Result<Vec<HouseholdSummary>> {
         let r = lock(&self.reader);
-        let column = place_column(&r, place_id)?;
+        let filter = place_filter(&r, place_id)?;
         let sql = format!(
             "SELECT {HOUSEHOLD_COLUMNS} FROM household_tags t JOIN households h ON h.id = t.household_id \
-             WHERE t.tag = ?2 AND h.{column} = ?1 \
+             WHERE t.tag = ?2 AND {filter} \
              ORDER BY h.building_id, h.unit_id, length(h.room), h.room"
         );
         let mut stmt = r.prepare_cached(&sql)?;
@@ -359,10 +367,10 @@ impl Store {
         now: Millis,
     ) -> Result<Vec<HouseholdSummary>> {
         let r = lock(&self.reader);
-        let column = place_column(&r, place_id)?;
+        let filter = place_filter(&r, place_id)?;
         let sql = format!(
             "SELECT {HOUSEHOLD_COLUMNS} FROM households h \
-             WHERE h.{column} = ?1 \
+             WHERE {filter} \
              AND (h.last_visit_at IS NULL OR h.last_visit_at <= \
                   CASE WHEN h.care THEN ?3 ELSE ?2 END) \
              ORDER BY h.last_visit_at IS NOT NULL, h.last_visit_at, h.room"
@@ -419,9 +427,13 @@ impl Store {
             args.push(a.clone());
         }
         if let Some(p) = &filter.place_id {
-            clauses
-                .push("(grid_id = ? OR building_id = ? OR unit_id = ? OR community_id = ?)".into());
-            args.extend([p.clone(), p.clone(), p.clone(), p.clone()]);
+            // A micro-grid's incidents are those of its buildings (no micro-grid column).
+            clauses.push(
+                "(grid_id = ? OR building_id = ? OR unit_id = ? OR community_id = ? \
+                 OR building_id IN (SELECT id FROM places WHERE parent_id = ? AND kind = 'building'))"
+                    .into(),
+            );
+            args.extend([p.clone(), p.clone(), p.clone(), p.clone(), p.clone()]);
         }
         let sql = format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {} ORDER BY reported_at DESC, id",

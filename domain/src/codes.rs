@@ -42,12 +42,16 @@ macro_rules! code_enum {
 pub(crate) use code_enum;
 
 code_enum!(
-    /// A level of the place tree.
+    /// A level of the place tree: street → community → grid → micro-grid (optional) →
+    /// building → unit. Street and micro-grid came in protocol 2; they are appended because
+    /// postcard encodes a variant by its index and version-1 apps know only the first four.
     PlaceKind {
         Community = "community", "社区";
         Grid = "grid", "网格";
         Building = "building", "楼栋";
         Unit = "unit", "单元";
+        Street = "street", "街道";
+        MicroGrid = "micro_grid", "微网格";
     }
 );
 

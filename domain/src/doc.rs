@@ -23,14 +23,19 @@
 //! | household | 2 | a visit is one value (its JSON); set by the first such visit |
 //! | incident | 1 | first layout |
 //!
+//! `micro_grid_id` (the micro-grid, 微网格, of the record's building) came without a layout
+//! bump: it is written only when the building has a micro-grid, and every reader treats it
+//! as optional. A document without it reads exactly as before; an older reader ignores it
+//! (fields it does not know are ignored), and still finds the grid it scopes by.
+//!
 //! ```text
 //! household: { type, v, id, created_at, residency, housing, notes,
-//!              address: { community_id, grid_id, building_id?, unit_id?, room },
+//!              address: { community_id, grid_id, micro_grid_id?, building_id?, unit_id?, room },
 //!              members: { <id>: { name, relation, birth_year?, phone?, id_number?, removed } },
 //!              tags:    { <tag code>: true },
 //!              visits:  { <id>: "<JSON of the visit>" } }
-//! incident:  { type, v, id, category, description, community_id, grid_id, building_id?,
-//!              unit_id?, household_id?, reporter, priority, assignee?, reported_at,
+//! incident:  { type, v, id, category, description, community_id, grid_id, micro_grid_id?,
+//!              building_id?, unit_id?, household_id?, reporter, priority, assignee?, reported_at,
 //!              received_at? (the server's receipt), parties?, mediator? (disputes),
 //!              events: { <id>: { action, by, at, note, to?, department?, reason?, rating?,
 //!                                level?, outcome? } } }
@@ -104,6 +109,7 @@ pub fn heads_from_text(text: &str) -> Result<Vec<ChangeHash>> {
 pub struct DocPlace {
     pub community_id: String,
     pub grid_id: String,
+    pub micro_grid_id: Option<String>,
     pub building_id: Option<String>,
     pub unit_id: Option<String>,
 }
@@ -118,6 +124,7 @@ pub fn describe(doc: &AutoCommit) -> Result<(DocKind, String, DocPlace)> {
             DocPlace {
                 community_id: h.address.community_id,
                 grid_id: h.address.grid_id,
+                micro_grid_id: h.address.micro_grid_id,
                 building_id: h.address.building_id,
                 unit_id: h.address.unit_id,
             }
@@ -127,6 +134,7 @@ pub fn describe(doc: &AutoCommit) -> Result<(DocKind, String, DocPlace)> {
             DocPlace {
                 community_id: i.community_id,
                 grid_id: i.grid_id,
+                micro_grid_id: i.micro_grid_id,
                 building_id: i.building_id,
                 unit_id: i.unit_id,
             }

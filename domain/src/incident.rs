@@ -144,6 +144,9 @@ pub struct Incident {
     pub dispute: Option<DisputeInfo>,
     /// In the order they were applied to derive `status`.
     pub events: Vec<LifecycleEvent>,
+    /// The micro-grid (微网格) of its building, if any (last, so positional constructors keep working).
+    #[serde(default)]
+    pub micro_grid_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

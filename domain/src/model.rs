@@ -31,6 +31,10 @@ pub struct Address {
     pub unit_id: Option<String>,
     /// Room or door number, e.g. "301".
     pub room: String,
+    /// The micro-grid (微网格) between the grid and the building, if the building has one.
+    /// Last, so positional constructors in the apps keep working.
+    #[serde(default)]
+    pub micro_grid_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -104,6 +104,7 @@ mod tests {
             description: "楼道飞线充电".into(),
             community_id: "c".into(),
             grid_id: "g".into(),
+            micro_grid_id: None,
             building_id: None,
             unit_id: None,
             household_id: None,

@@ -17,7 +17,9 @@ use std::io::{Read, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Millis, Place};
+use std::collections::BTreeMap;
+
+use crate::model::{Millis, Place, PlaceKind};
 // Roles travel in the reference data; the type lives with the permission table.
 pub use crate::roles::Role;
 
@@ -28,7 +30,7 @@ pub use crate::roles::Role;
 /// | version | change |
 /// |---|---|
 /// | 1 | first release |
-/// | 2 | people in the reference data may have the roles added with the incident workflow (street admin, department handler, micro-grid worker) |
+/// | 2 | people in the reference data may have the roles added with the incident workflow (street admin, department handler, micro-grid worker); places may be streets and micro-grids |
 pub const PROTOCOL_VERSION: u16 = 2;
 /// The oldest version the server still answers.
 pub const OLDEST_PROTOCOL_VERSION: u16 = 1;
@@ -148,8 +150,11 @@ pub fn is_supported(version: u16) -> bool {
 }
 
 /// Reference data as an app speaking `version` can decode it. Version 1 apps know four roles
-/// (postcard encodes an enum by its index, so a fifth fails the whole response): people with
-/// a later role are left out of what they receive.
+/// and four place kinds (postcard encodes an enum by its index, so a fifth fails the whole
+/// response): people with a later role are left out of what they receive, and so are streets
+/// and micro-grids. A community's street parent is dropped (the v1 tree's root is the
+/// community), and a building under a micro-grid is re-parented to the micro-grid's grid, so
+/// the version-1 tree stays whole.
 pub fn for_version(version: u16, mut reference: ReferenceData) -> ReferenceData {
     if version < 2 {
         reference.people.retain(|p| {
@@ -158,6 +163,31 @@ pub fn for_version(version: u16, mut reference: ReferenceData) -> ReferenceData 
                 Role::GridWorker | Role::BuildingLeader | Role::UnitLeader | Role::Admin
             )
         });
+        let v1 = |k: PlaceKind| {
+            matches!(
+                k,
+                PlaceKind::Community | PlaceKind::Grid | PlaceKind::Building | PlaceKind::Unit
+            )
+        };
+        // Every dropped place, with the parent a v1 child of it is given instead.
+        let dropped: BTreeMap<String, Option<String>> = reference
+            .places
+            .iter()
+            .filter(|p| !v1(p.kind))
+            .map(|p| {
+                let to = match p.kind {
+                    PlaceKind::MicroGrid => p.parent_id.clone(),
+                    _ => None,
+                };
+                (p.id.clone(), to)
+            })
+            .collect();
+        reference.places.retain(|p| v1(p.kind));
+        for p in &mut reference.places {
+            if let Some(to) = p.parent_id.as_ref().and_then(|id| dropped.get(id)) {
+                p.parent_id = to.clone();
+            }
+        }
     }
     reference
 }
@@ -272,6 +302,47 @@ mod tests {
         let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(&plain).unwrap();
         assert!(decode::<SyncRequest>(&z.finish().unwrap()).is_err());
+    }
+
+    fn place(id: &str, kind: PlaceKind, parent: Option<&str>) -> Place {
+        Place {
+            id: id.into(),
+            kind,
+            parent_id: parent.map(Into::into),
+            name: id.into(),
+        }
+    }
+
+    #[test]
+    fn version_one_loses_streets_and_micro_grids_but_keeps_a_whole_tree() {
+        let reference = ReferenceData {
+            version: 3,
+            places: vec![
+                place("s", PlaceKind::Street, None),
+                place("c", PlaceKind::Community, Some("s")),
+                place("g", PlaceKind::Grid, Some("c")),
+                place("m", PlaceKind::MicroGrid, Some("g")),
+                place("b1", PlaceKind::Building, Some("m")),
+                place("b2", PlaceKind::Building, Some("g")),
+                place("u", PlaceKind::Unit, Some("b1")),
+            ],
+            people: vec![],
+        };
+        assert_eq!(for_version(2, reference.clone()), reference);
+        let v1 = for_version(1, reference);
+        let parent = |id: &str| {
+            v1.places
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.parent_id.clone())
+        };
+        assert_eq!(v1.places.len(), 5);
+        assert_eq!(parent("s"), None);
+        assert_eq!(parent("m"), None);
+        assert_eq!(parent("c"), Some(None));
+        assert_eq!(parent("b1"), Some(Some("g".into())));
+        assert_eq!(parent("b2"), Some(Some("g".into())));
+        assert_eq!(parent("u"), Some(Some("b1".into())));
     }
 
     #[test]

@@ -71,6 +71,7 @@ fn household() -> AutoCommit {
     let address = Address {
         community_id: "c".into(),
         grid_id: "g".into(),
+        micro_grid_id: None,
         building_id: Some("b".into()),
         unit_id: None,
         room: "101".into(),

@@ -20,10 +20,12 @@ pub enum AdminCommand {
     CreatePlace {
         #[arg(long)]
         id: String,
-        /// community, grid, building or unit.
+        /// street, community, grid, micro_grid, building or unit.
         #[arg(long, value_parser = parse_place_kind)]
         kind: PlaceKind,
-        /// The enclosing place: none for a community, else a community, grid or building.
+        /// The enclosing place: none for a street; none or a street for a community; a
+        /// community for a grid; a grid for a micro-grid; a grid or micro-grid for a building;
+        /// a building for a unit.
         #[arg(long)]
         parent: Option<String>,
         #[arg(long)]
@@ -101,7 +103,8 @@ fn parse_category(s: &str) -> std::result::Result<IncidentCategory, String> {
 }
 
 fn parse_place_kind(s: &str) -> std::result::Result<PlaceKind, String> {
-    PlaceKind::from_code(s).ok_or_else(|| "expected community, grid, building or unit".into())
+    PlaceKind::from_code(s)
+        .ok_or_else(|| "expected street, community, grid, micro_grid, building or unit".into())
 }
 
 fn parse_role(s: &str) -> std::result::Result<Role, String> {
@@ -137,39 +140,44 @@ fn check_text(field: &'static str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Creates or updates a place, checking it fits the tree: a community has no parent, a grid
-/// sits under a community, a building under a grid, a unit under a building.
+/// Creates or updates a place, checking it fits the tree: a street has no parent, a
+/// community none or a street, a grid sits under a community, a micro-grid under a grid, a
+/// building under a grid or a micro-grid, a unit under a building.
 pub fn create_place(storage: &dyn AdminStorage, place: &Place) -> Result<()> {
     check_text("place id", &place.id)?;
     check_text("place name", &place.name)?;
-    let parent_kind = match place.kind {
-        PlaceKind::Community => None,
-        PlaceKind::Grid => Some(PlaceKind::Community),
-        PlaceKind::Building => Some(PlaceKind::Grid),
-        PlaceKind::Unit => Some(PlaceKind::Building),
+    let parent_kinds: &[PlaceKind] = match place.kind {
+        PlaceKind::Street => &[],
+        PlaceKind::Community => &[PlaceKind::Street],
+        PlaceKind::Grid => &[PlaceKind::Community],
+        PlaceKind::MicroGrid => &[PlaceKind::Grid],
+        PlaceKind::Building => &[PlaceKind::Grid, PlaceKind::MicroGrid],
+        PlaceKind::Unit => &[PlaceKind::Building],
     };
-    match (parent_kind, &place.parent_id) {
-        (None, None) => {}
-        (None, Some(_)) => {
-            return Err(Error::Invalid {
-                field: "parent",
-                reason: "a community has no parent",
-            });
-        }
-        (Some(_), None) => {
+    let optional = matches!(place.kind, PlaceKind::Street | PlaceKind::Community);
+    match &place.parent_id {
+        None if optional => {}
+        None => {
             return Err(Error::Invalid {
                 field: "parent",
                 reason: "is required below a community",
             });
         }
-        (Some(kind), Some(parent)) => {
+        Some(_) if parent_kinds.is_empty() => {
+            return Err(Error::Invalid {
+                field: "parent",
+                reason: "a street has no parent",
+            });
+        }
+        Some(parent) => {
             let p = storage.place(parent)?.ok_or(Error::NotFound {
                 kind: "parent place",
             })?;
-            if p.kind != kind {
+            if !parent_kinds.contains(&p.kind) {
                 return Err(Error::Invalid {
                     field: "parent",
-                    reason: "must be the level above (community > grid > building > unit)",
+                    reason: "must be the level above (street > community > grid > \
+                             micro-grid > building > unit; the street and micro-grid optional)",
                 });
             }
         }

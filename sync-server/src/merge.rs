@@ -172,6 +172,7 @@ pub fn merge_push(
     let Ok((kind, id, place)) = doc::describe(&d) else {
         return Ok(Refused(PushOutcome::Invalid));
     };
+    let place = with_micro_grid(place, place_of)?;
     if id != doc_id || stored.is_some_and(|s| s.kind != kind) {
         return Ok(Refused(PushOutcome::Invalid));
     }
@@ -207,14 +208,14 @@ pub fn merge_push(
             None
         } else {
             match doc::describe(&d.fork_at(&base)?) {
-                Ok((_, _, seen)) => Some(seen),
+                Ok((_, _, seen)) => Some(with_micro_grid(seen, place_of)?),
                 Err(_) => return Ok(Refused(PushOutcome::Invalid)),
             }
         };
         let Ok((_, _, after)) = doc::describe(&d.fork_at(&tips)?) else {
             return Ok(Refused(PushOutcome::Invalid));
         };
-        (seen, after)
+        (seen, with_micro_grid(after, place_of)?)
     };
     if seen.is_some_and(|seen| !scope.covers(&seen)) {
         return Ok(Refused(PushOutcome::OutOfScope));
@@ -256,30 +257,77 @@ pub fn merge_push(
     })))
 }
 
-/// Whether the place a document claims exists in the tree with that shape.
+/// The place a document is scoped and stored by: as it claims, with the micro-grid of its
+/// building filled in when the document names none (written by a version-1 app, which sees
+/// such a building under the grid, or before the building was put in a micro-grid), so the
+/// micro-grid's worker receives it.
+fn with_micro_grid(
+    mut place: DocPlace,
+    place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
+) -> Result<DocPlace> {
+    if place.micro_grid_id.is_none()
+        && let Some(b) = &place.building_id
+        && let Some(parent) = place_of(b)?.and_then(|b| b.parent_id)
+        && place_of(&parent)?.is_some_and(|p| p.kind == PlaceKind::MicroGrid)
+    {
+        place.micro_grid_id = Some(parent);
+    }
+    Ok(place)
+}
+
+/// Whether the place a document claims exists in the tree with that shape: a community, a
+/// grid of it, optionally a micro-grid of the grid, a building of the grid or of the grid's
+/// micro-grid, and a unit of the building.
 fn place_is_real(
     place: &DocPlace,
     place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
 ) -> Result<bool> {
-    let mut is = |id: &str, kind: PlaceKind, parent: Option<&str>| -> Result<bool> {
+    fn is(
+        place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
+        id: &str,
+        kind: PlaceKind,
+        parent: Option<&str>,
+    ) -> Result<bool> {
         Ok(match place_of(id)? {
             Some(p) => p.kind == kind && (parent.is_none() || p.parent_id.as_deref() == parent),
             None => false,
         })
-    };
-    if !is(&place.community_id, PlaceKind::Community, None)?
-        || !is(&place.grid_id, PlaceKind::Grid, Some(&place.community_id))?
+    }
+    if !is(place_of, &place.community_id, PlaceKind::Community, None)?
+        || !is(
+            place_of,
+            &place.grid_id,
+            PlaceKind::Grid,
+            Some(&place.community_id),
+        )?
     {
         return Ok(false);
     }
-    if let Some(b) = &place.building_id
-        && !is(b, PlaceKind::Building, Some(&place.grid_id))?
+    if let Some(m) = &place.micro_grid_id
+        && !is(place_of, m, PlaceKind::MicroGrid, Some(&place.grid_id))?
     {
         return Ok(false);
+    }
+    if let Some(b) = &place.building_id {
+        let Some(building) = place_of(b)?.filter(|p| p.kind == PlaceKind::Building) else {
+            return Ok(false);
+        };
+        let fits = match (&place.micro_grid_id, building.parent_id.as_deref()) {
+            (_, None) => false,
+            // Under the micro-grid the document names.
+            (Some(m), Some(p)) => p == m,
+            (None, Some(p)) if p == place.grid_id => true,
+            // A version-1 app sees such a building under the grid (protocol::for_version)
+            // and names no micro-grid: the building's micro-grid must still be of that grid.
+            (None, Some(p)) => is(place_of, p, PlaceKind::MicroGrid, Some(&place.grid_id))?,
+        };
+        if !fits {
+            return Ok(false);
+        }
     }
     match (&place.unit_id, &place.building_id) {
         (None, _) => Ok(true),
-        (Some(u), Some(b)) => is(u, PlaceKind::Unit, Some(b)),
+        (Some(u), Some(b)) => is(place_of, u, PlaceKind::Unit, Some(b)),
         (Some(_), None) => Ok(false),
     }
 }
@@ -302,6 +350,9 @@ mod tests {
             p("g2", PlaceKind::Grid, Some("c")),
             p("b1", PlaceKind::Building, Some("g1")),
             p("u1", PlaceKind::Unit, Some("b1")),
+            p("m1", PlaceKind::MicroGrid, Some("g1")),
+            p("m2", PlaceKind::MicroGrid, Some("g2")),
+            p("b3", PlaceKind::Building, Some("m1")),
         ]
     }
 
@@ -313,6 +364,7 @@ mod tests {
         DocPlace {
             community_id: "c".into(),
             grid_id: grid.into(),
+            micro_grid_id: None,
             building_id: building.map(Into::into),
             unit_id: unit.map(Into::into),
         }
@@ -328,6 +380,39 @@ mod tests {
         assert!(!place_is_real(&place("g9", None, None), &mut f).unwrap());
         assert!(!place_is_real(&place("g1", None, Some("u1")), &mut f).unwrap());
         assert!(!place_is_real(&place("b1", None, None), &mut f).unwrap());
+    }
+
+    #[test]
+    fn micro_grids_must_be_real_too() {
+        let mut f = lookup;
+        let at = |grid: &str, m: Option<&str>, b: Option<&str>| DocPlace {
+            micro_grid_id: m.map(Into::into),
+            ..place(grid, b, None)
+        };
+        assert!(place_is_real(&at("g1", Some("m1"), Some("b3")), &mut f).unwrap());
+        assert!(place_is_real(&at("g1", Some("m1"), None), &mut f).unwrap());
+        // A version-1 app names no micro-grid for a building under one.
+        assert!(place_is_real(&at("g1", None, Some("b3")), &mut f).unwrap());
+        // A micro-grid of another grid, a building not under the micro-grid named.
+        assert!(!place_is_real(&at("g1", Some("m2"), None), &mut f).unwrap());
+        assert!(!place_is_real(&at("g1", Some("m1"), Some("b1")), &mut f).unwrap());
+        assert!(!place_is_real(&at("g2", None, Some("b3")), &mut f).unwrap());
+        assert!(!place_is_real(&at("g1", Some("b1"), None), &mut f).unwrap());
+    }
+
+    #[test]
+    fn a_building_in_a_micro_grid_places_a_document_there() {
+        let mut f = lookup;
+        let filled = with_micro_grid(place("g1", Some("b3"), None), &mut f).unwrap();
+        assert_eq!(filled.micro_grid_id.as_deref(), Some("m1"));
+        let plain = with_micro_grid(place("g1", Some("b1"), Some("u1")), &mut f).unwrap();
+        assert_eq!(plain, place("g1", Some("b1"), Some("u1")));
+        assert_eq!(
+            with_micro_grid(place("g1", None, None), &mut f)
+                .unwrap()
+                .micro_grid_id,
+            None
+        );
     }
 
     fn all_scope() -> Scope {

@@ -298,6 +298,7 @@ mod tests {
         DocPlace {
             community_id: "c".into(),
             grid_id: grid.into(),
+            micro_grid_id: None,
             building_id: None,
             unit_id: None,
         }

@@ -41,9 +41,11 @@ pub struct Device {
     pub device_id: String,
     pub user_id: String,
     pub role: Role,
+    /// The granted places, a street grant expanded to the communities under it (documents
+    /// name no street; see `linli_domain::scope`).
     pub scope: Scope,
     /// The communities whose place tree and people the device receives: the user's own and
-    /// those of every granted place.
+    /// those of every granted place (a street's: every community under it).
     pub communities: Vec<String>,
     /// The server sequence when the user's grants last changed. A device whose cursor is
     /// before it is sent a snapshot pass, since documents of newly granted places were

@@ -25,6 +25,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (2, include_str!("fixtures/server_schema_v2.sql")),
     (3, include_str!("fixtures/server_schema_v3.sql")),
     (4, include_str!("fixtures/server_schema_v4.sql")),
+    (5, include_str!("fixtures/server_schema_v5.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
@@ -34,6 +35,12 @@ const LI_DEVICE: &str = "00000000-0000-4000-8000-000000000001";
 const ADMIN_DEVICE: &str = "00000000-0000-4000-8000-000000000004";
 /// The fixtures' household.
 const HOUSEHOLD: &str = "hh-fixture-1";
+/// From version 5: a street above the community, a micro-grid of grid 1, a building in it
+/// and a household there.
+const STREET: &str = "street-fixture";
+const MICRO_GRID: &str = "micro-fixture-1";
+const MICRO_BUILDING: &str = "building-fixture-m1";
+const MICRO_HOUSEHOLD: &str = "hh-fixture-micro";
 
 fn schema_of(c: &Connection) -> Vec<(String, String, String, Option<String>)> {
     let mut stmt = c
@@ -97,8 +104,12 @@ fn check_served(s: &SqliteStorage, version: i64) {
 
     // A fresh device gets the document whole.
     let page = s.pull(&admin, &Cursor::default(), 100).unwrap();
-    // Version 3's fixture also holds an incident.
-    let expected = if version >= 3 { 2 } else { 1 };
+    // Version 3's fixture also holds an incident, version 5's a household in a micro-grid.
+    let expected = match version {
+        ..=2 => 1,
+        3 | 4 => 2,
+        _ => 3,
+    };
     assert_eq!(page.docs.len(), expected, "v{version}");
     let hh = page.docs.iter().find(|d| d.doc_id == HOUSEHOLD).unwrap();
     let mut copy = AutoCommit::load(&hh.changes).unwrap();
@@ -118,7 +129,9 @@ fn check_served(s: &SqliteStorage, version: i64) {
             100,
         )
         .unwrap();
-    assert_eq!(changes.docs.len(), 1, "v{version}");
+    // Version 5's last two changes are the micro-grid's household and the escalation.
+    let expected = if version >= 5 { 2 } else { 1 };
+    assert_eq!(changes.docs.len(), expected, "v{version}");
     assert!(changes.cursor.snapshot.is_none());
 
     // And the upgraded database takes new pushes (made as Li's device, for Li).
@@ -163,6 +176,41 @@ fn check_served(s: &SqliteStorage, version: i64) {
     } else {
         assert_eq!(t, linli_domain::targets::Targets::default());
     }
+
+    // From version 5: places of every kind may be stored, and documents carry their
+    // micro-grid.
+    let micro = linli_domain::Place {
+        id: "micro-upgraded".into(),
+        kind: linli_domain::PlaceKind::MicroGrid,
+        parent_id: Some(demo::GRID_1.into()),
+        name: "升级后微网格".into(),
+    };
+    assert!(s.put_place(&micro).unwrap(), "v{version}");
+    if version >= 5 {
+        let street = s.place(STREET).unwrap().unwrap();
+        assert_eq!(street.kind, linli_domain::PlaceKind::Street);
+        let community = s.place(demo::COMMUNITY).unwrap().unwrap();
+        assert_eq!(community.parent_id.as_deref(), Some(STREET));
+        let hh = page
+            .docs
+            .iter()
+            .find(|d| d.doc_id == MICRO_HOUSEHOLD)
+            .unwrap();
+        let a = doc::read_address(&AutoCommit::load(&hh.changes).unwrap()).unwrap();
+        assert_eq!(a.micro_grid_id.as_deref(), Some(MICRO_GRID));
+        assert_eq!(a.building_id.as_deref(), Some(MICRO_BUILDING));
+        let mut scope = linli_domain::scope::Scope::default();
+        scope.grant(linli_domain::PlaceKind::MicroGrid, MICRO_GRID);
+        let mut only = admin.clone();
+        only.scope = scope;
+        let got = s.pull(&only, &Cursor::default(), 100).unwrap();
+        let ids: Vec<&str> = got.docs.iter().map(|d| d.doc_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [MICRO_HOUSEHOLD],
+            "the micro-grid column is served from"
+        );
+    }
 }
 
 fn actor(device: &str) -> automerge::ActorId {
@@ -182,7 +230,9 @@ fn commit_as(d: &mut AutoCommit, user: &str) {
 /// version: the demo community, two devices with known tokens, one household created,
 /// edited and moved within grid 1 by 李梅's device; from version 3 also an incident she
 /// reported, the community's targets (10 minutes to respond) and the escalation a sweep an
-/// hour later made (its event, deadline and notification).
+/// hour later made (its event, deadline and notification); from version 4 disputes' own
+/// targets; from version 5 a street above the community, a micro-grid of grid 1 with a
+/// building, and a household there.
 #[test]
 #[ignore]
 fn freeze() {
@@ -200,11 +250,42 @@ fn freeze() {
         .unwrap();
     s.enroll(ADMIN_DEVICE, demo::USER_ADMIN, &token_hash(ADMIN_TOKEN))
         .unwrap();
+    // Version 5: a street above the community, a micro-grid with a building.
+    let put = |id: &str, kind, parent: Option<&str>, name: &str| {
+        let place = linli_domain::Place {
+            id: id.into(),
+            kind,
+            parent_id: parent.map(Into::into),
+            name: name.into(),
+        };
+        linli_sync_server::admin::create_place(&s, &place).unwrap();
+    };
+    put(STREET, linli_domain::PlaceKind::Street, None, "文宫街道");
+    let community = s.place(demo::COMMUNITY).unwrap().unwrap();
+    put(
+        demo::COMMUNITY,
+        linli_domain::PlaceKind::Community,
+        Some(STREET),
+        &community.name,
+    );
+    put(
+        MICRO_GRID,
+        linli_domain::PlaceKind::MicroGrid,
+        Some(demo::GRID_1),
+        "第一网格第1微网格",
+    );
+    put(
+        MICRO_BUILDING,
+        linli_domain::PlaceKind::Building,
+        Some(MICRO_GRID),
+        "桂苑小区5栋",
+    );
     let li = device(&s, LI_TOKEN);
 
     let at = |building: &str, unit: &str| Address {
         community_id: demo::COMMUNITY.into(),
         grid_id: demo::GRID_1.into(),
+        micro_grid_id: None,
         building_id: Some(building.into()),
         unit_id: Some(unit.into()),
         room: "301".into(),
@@ -252,6 +333,7 @@ fn freeze() {
         description: "楼道飞线充电".into(),
         community_id: demo::COMMUNITY.into(),
         grid_id: demo::GRID_1.into(),
+        micro_grid_id: None,
         building_id: Some(demo::BUILDING_1.into()),
         unit_id: None,
         household_id: None,
@@ -269,6 +351,29 @@ fn freeze() {
     doc::init_incident(&mut incident, &i).unwrap();
     commit_as(&mut incident, demo::USER_LI_MEI);
     pushes.push(("inc-fixture-1", incident.save_after(&[])));
+    let mut micro = AutoCommit::new().with_actor(actor(LI_DEVICE));
+    let there = Address {
+        micro_grid_id: Some(MICRO_GRID.into()),
+        unit_id: None,
+        room: "502".into(),
+        ..at(MICRO_BUILDING, "")
+    };
+    let new_there = NewHousehold {
+        place_id: MICRO_BUILDING.into(),
+        room: "502".into(),
+        ..new.clone()
+    };
+    doc::init_household(&mut micro, MICRO_HOUSEHOLD, AT, &there, &new_there).unwrap();
+    let member = NewMember {
+        name: "王桂兰".into(),
+        relation: Relation::Head,
+        birth_year: Some(1952),
+        phone: None,
+        id_number: None,
+    };
+    doc::put_member(&mut micro, "m-fixture-micro", &member).unwrap();
+    commit_as(&mut micro, demo::USER_LI_MEI);
+    pushes.push((MICRO_HOUSEHOLD, micro.save_after(&[])));
     for (id, changes) in pushes {
         let acks = s
             .push(

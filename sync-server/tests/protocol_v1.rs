@@ -168,13 +168,29 @@ fn record() {
 }
 
 /// The messages as a version 1 app declares them, where they differ from today's: its `Role`
-/// has four variants (postcard encodes an enum by index, so a fifth would fail the whole
-/// response). Everything else is today's type, unchanged since version 1.
+/// and its `PlaceKind` have four variants each (postcard encodes an enum by index, so a fifth
+/// would fail the whole response). Everything else is today's type, unchanged since
+/// version 1.
 #[allow(dead_code)] // the fields mirror the layout; only some are asserted
 mod v1 {
-    use linli_domain::Place;
     use linli_domain::protocol::{Cursor, DocChanges, PushAck};
     use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq, Eq)]
+    pub enum PlaceKind {
+        Community,
+        Grid,
+        Building,
+        Unit,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct Place {
+        pub id: String,
+        pub kind: PlaceKind,
+        pub parent_id: Option<String>,
+        pub name: String,
+    }
 
     #[derive(Debug, Deserialize, PartialEq, Eq)]
     pub enum Role {
@@ -211,8 +227,10 @@ mod v1 {
     }
 }
 
-/// A community with a street admin (a role added in version 2): a version 1 app still decodes
-/// its reference data, which leaves that person out; a version 2 app gets everyone.
+/// A community with a street admin (a role added in version 2) under a street, with a
+/// micro-grid (place kinds added in version 2): a version 1 app still decodes its reference
+/// data, which leaves that person and those places out (re-parenting the micro-grid's
+/// building to its grid); a version 2 app gets everything.
 #[tokio::test]
 async fn an_old_app_decodes_reference_data_with_new_roles() {
     use linli_sync_server::{AdminStorage, User};
@@ -227,6 +245,23 @@ async fn an_old_app_decodes_reference_data_with_new_roles() {
             community_id: demo::COMMUNITY.into(),
         })
         .unwrap();
+    // And a street above the community, a micro-grid of grid 1 with a building and a unit
+    // (place kinds added in version 2).
+    let put = |id: &str, kind, parent: Option<&str>| {
+        let place = linli_domain::Place {
+            id: id.into(),
+            kind,
+            parent_id: parent.map(Into::into),
+            name: format!("{id}名"),
+        };
+        linli_sync_server::admin::create_place(storage.as_ref(), &place).unwrap();
+    };
+    use linli_domain::PlaceKind as K;
+    put("street-1", K::Street, None);
+    put(demo::COMMUNITY, K::Community, Some("street-1"));
+    put("micro-1", K::MicroGrid, Some(demo::GRID_1));
+    put("b-micro", K::Building, Some("micro-1"));
+    put("u-micro", K::Unit, Some("b-micro"));
     let router = app(AppState::new(storage));
     let token = token_of(&devices, demo::USER_LI_MEI);
     let pull = |protocol| SyncRequest {
@@ -242,10 +277,35 @@ async fn an_old_app_decodes_reference_data_with_new_roles() {
     // Decoded exactly as the first release decodes it.
     let old: v1::SyncResponse = protocol::decode(&body).unwrap();
     assert_eq!(old.protocol, 1);
-    let people = old.reference.unwrap().people;
+    let reference = old.reference.unwrap();
+    let people = reference.people;
     assert_eq!(people.len(), linli_testkit::demo::PEOPLE.len());
     assert!(people.iter().all(|p| p.id != "user-street"));
     assert!(people.iter().any(|p| p.role == v1::Role::Admin));
+    // No street nor micro-grid; the tree stays whole: the community is its root and the
+    // micro-grid's building hangs under the micro-grid's grid.
+    let places = reference.places;
+    assert_eq!(places.len(), linli_testkit::demo::places().len() + 2);
+    assert!(
+        places
+            .iter()
+            .all(|p| p.id != "street-1" && p.id != "micro-1")
+    );
+    let place = |id: &str| places.iter().find(|p| p.id == id).unwrap();
+    assert_eq!(place(demo::COMMUNITY).parent_id, None);
+    assert_eq!(place(demo::COMMUNITY).kind, v1::PlaceKind::Community);
+    assert_eq!(place("b-micro").parent_id.as_deref(), Some(demo::GRID_1));
+    assert_eq!(place("b-micro").kind, v1::PlaceKind::Building);
+    assert_eq!(place("u-micro").parent_id.as_deref(), Some("b-micro"));
+    for p in &places {
+        if let Some(parent) = &p.parent_id {
+            assert!(
+                places.iter().any(|q| &q.id == parent),
+                "{} has its parent",
+                p.id
+            );
+        }
+    }
 
     let (status, body) = post(
         &router,
@@ -256,7 +316,11 @@ async fn an_old_app_decodes_reference_data_with_new_roles() {
     assert_eq!(status, StatusCode::OK);
     let new: SyncResponse = protocol::decode(&body).unwrap();
     assert_eq!(new.protocol, protocol::PROTOCOL_VERSION);
-    let people = new.reference.unwrap().people;
+    let reference = new.reference.unwrap();
+    let kind = |id: &str| reference.places.iter().find(|p| p.id == id).map(|p| p.kind);
+    assert_eq!(kind("street-1"), Some(K::Street));
+    assert_eq!(kind("micro-1"), Some(K::MicroGrid));
+    let people = reference.people;
     assert!(
         people
             .iter()

@@ -664,6 +664,35 @@ fn the_command_line_administers_and_serves() {
         "--name",
         "一",
     ]);
+    // The levels of protocol 2: a street above the community, a micro-grid with a building.
+    for args in [
+        ["--id", "s", "--kind", "street", "--name", "文宫街道"].as_slice(),
+        &[
+            "--id",
+            "c",
+            "--kind",
+            "community",
+            "--parent",
+            "s",
+            "--name",
+            "幸福社区",
+        ],
+        &[
+            "--id",
+            "m",
+            "--kind",
+            "micro_grid",
+            "--parent",
+            "g",
+            "--name",
+            "一微",
+        ],
+        &[
+            "--id", "b", "--kind", "building", "--parent", "m", "--name", "1栋",
+        ],
+    ] {
+        admin(&[&["create-place"], args].concat());
+    }
     admin(&[
         "create-user",
         "--id",
@@ -816,4 +845,81 @@ async fn the_core_sync_client_converges_through_the_server() {
     assert_eq!(li.store.people().unwrap().len(), 4);
     stop.send(()).unwrap();
     serving.await.unwrap().unwrap();
+}
+
+/// A micro-grid (微网格) worker's phone, through the real router: it receives exactly its
+/// micro-grid's households (addressed through the micro-grid), and may push there but not to
+/// the sibling micro-grid of the same grid.
+#[tokio::test]
+async fn a_micro_grid_worker_syncs_exactly_their_micro_grid() {
+    let server = Server::new();
+    let tree = [
+        ("m-1", PlaceKind::MicroGrid, demo::GRID_1),
+        ("m-2", PlaceKind::MicroGrid, demo::GRID_1),
+        ("b-m1", PlaceKind::Building, "m-1"),
+        ("b-m2", PlaceKind::Building, "m-2"),
+    ]
+    .map(|(id, kind, parent)| Place {
+        id: id.into(),
+        kind,
+        parent_id: Some(parent.into()),
+        name: format!("{id}名"),
+    });
+    for p in &tree {
+        admin::create_place(server.storage.as_ref(), p).unwrap();
+    }
+    let user = linli_sync_server::User {
+        id: "user-micro".into(),
+        name: "微网格员小周".into(),
+        role: Role::MicroGridWorker,
+        community_id: demo::COMMUNITY.into(),
+    };
+    admin::create_user(server.storage.as_ref(), &user).unwrap();
+    admin::grant(server.storage.as_ref(), "user-micro", "m-1").unwrap();
+    let enrolled = admin::enroll(server.storage.as_ref(), "user-micro", None).unwrap();
+    let mut micro = Phone::new(DemoDevice {
+        user_id: user.id.clone(),
+        name: user.name.clone(),
+        role: user.role,
+        device_id: enrolled.device_id,
+        token: enrolled.token,
+    });
+    let mut li = Phone::new(server.device(demo::USER_LI_MEI));
+    // The phones hold the tree as reference data would bring it.
+    li.store.put_places(&tree).unwrap();
+    micro.store.put_places(&tree).unwrap();
+
+    let in_m1 = li.create("b-m1", "101");
+    let in_m2 = li.create("b-m2", "102");
+    let plain = li.create(demo::UNIT_1_1, "301");
+    let resp = li.sync(&server, &[&in_m1, &in_m2, &plain]).await;
+    assert!(resp.acks.iter().all(|a| a.outcome == PushOutcome::Stored));
+
+    // The micro-grid worker's phone receives its micro-grid's household only.
+    assert_eq!(micro.sync_all(&server).await, vec![in_m1.clone()]);
+    let address = micro.store.household(&in_m1).unwrap().address;
+    assert_eq!(address.micro_grid_id.as_deref(), Some("m-1"));
+    assert_eq!(address.grid_id, demo::GRID_1);
+    assert!(micro.store.household(&in_m2).is_err());
+    let listed: Vec<String> = micro
+        .store
+        .households_in("m-1")
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(listed, vec![in_m1.clone()]);
+
+    // It writes in its micro-grid; the sibling's is refused and stored nowhere.
+    let mine = micro.create("b-m1", "201");
+    assert_eq!(
+        micro.sync(&server, &[&mine]).await.acks[0].outcome,
+        PushOutcome::Stored
+    );
+    let sibling = micro.create("b-m2", "202");
+    assert_eq!(
+        micro.sync(&server, &[&sibling]).await.acks[0].outcome,
+        PushOutcome::OutOfScope
+    );
+    assert_eq!(li.sync_all(&server).await, vec![mine]);
 }

@@ -200,6 +200,7 @@ fn report(who: &Device, id: &str, other: bool) -> AutoCommit {
         description: "楼道飞线充电".into(),
         community_id: community.into(),
         grid_id: grid.into(),
+        micro_grid_id: None,
         building_id: building,
         unit_id: if other {
             None

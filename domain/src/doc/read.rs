@@ -139,6 +139,7 @@ pub fn read_address(doc: &AutoCommit) -> Result<Address> {
     Ok(Address {
         community_id: req_str(doc, &a, "community_id")?,
         grid_id: req_str(doc, &a, "grid_id")?,
+        micro_grid_id: opt_str(doc, &a, "micro_grid_id")?,
         building_id: opt_str(doc, &a, "building_id")?,
         unit_id: opt_str(doc, &a, "unit_id")?,
         room: req_str(doc, &a, "room")?,
@@ -339,6 +340,7 @@ pub fn read_incident(doc: &AutoCommit) -> Result<(Incident, lifecycle::Derived)>
         description: req_str(doc, &ROOT, "description")?,
         community_id: req_str(doc, &ROOT, "community_id")?,
         grid_id: req_str(doc, &ROOT, "grid_id")?,
+        micro_grid_id: opt_str(doc, &ROOT, "micro_grid_id")?,
         building_id: opt_str(doc, &ROOT, "building_id")?,
         unit_id: opt_str(doc, &ROOT, "unit_id")?,
         household_id: opt_str(doc, &ROOT, "household_id")?,

@@ -36,6 +36,10 @@ pub fn write_address(doc: &mut AutoCommit, a: &Address) -> Result<()> {
     if !same(|x| Some(x.grid_id.as_str())) {
         doc.put(&obj, "grid_id", a.grid_id.as_str())?;
     }
+    if !same(|x| x.micro_grid_id.as_deref()) {
+        // Written only when present (deleted when the household leaves a micro-grid).
+        put_opt_str(doc, &obj, "micro_grid_id", a.micro_grid_id.as_deref())?;
+    }
     if !same(|x| x.building_id.as_deref()) {
         put_opt_str(doc, &obj, "building_id", a.building_id.as_deref())?;
     }
@@ -219,6 +223,7 @@ pub fn init_incident(doc: &mut AutoCommit, i: &Incident) -> Result<()> {
     doc.put(&ROOT, "description", i.description.trim())?;
     doc.put(&ROOT, "community_id", i.community_id.as_str())?;
     doc.put(&ROOT, "grid_id", i.grid_id.as_str())?;
+    put_opt_str(doc, &ROOT, "micro_grid_id", i.micro_grid_id.as_deref())?;
     put_opt_str(doc, &ROOT, "building_id", i.building_id.as_deref())?;
     put_opt_str(doc, &ROOT, "unit_id", i.unit_id.as_deref())?;
     put_opt_str(doc, &ROOT, "household_id", i.household_id.as_deref())?;

@@ -57,7 +57,7 @@ pub struct Written {
     pub level: &'static str,
 }
 
-/// Where a place sits in the tree: its community, grid, building and unit.
+/// Where a place sits in the tree: its community, grid, micro-grid, building and unit.
 fn locate(storage: &dyn Storage, place_id: &str) -> Result<DocPlace, ApiError> {
     let mut at = DocPlace::default();
     let mut id = Some(place_id.to_owned());
@@ -69,9 +69,14 @@ fn locate(storage: &dyn Storage, place_id: &str) -> Result<DocPlace, ApiError> {
         match p.kind {
             PlaceKind::Unit => at.unit_id = Some(p.id),
             PlaceKind::Building => at.building_id = Some(p.id),
+            PlaceKind::MicroGrid => at.micro_grid_id = Some(p.id),
             PlaceKind::Grid => at.grid_id = p.id,
-            PlaceKind::Community if first => return Err(ApiError::invalid("place_id")),
+            PlaceKind::Community | PlaceKind::Street if first => {
+                return Err(ApiError::invalid("place_id"));
+            }
             PlaceKind::Community => at.community_id = p.id,
+            // Above the community: not part of a document's place.
+            PlaceKind::Street => {}
         }
         first = false;
         id = p.parent_id;
@@ -151,6 +156,7 @@ pub async fn report(
             description: new.description.clone(),
             community_id: place.community_id.clone(),
             grid_id: place.grid_id.clone(),
+            micro_grid_id: place.micro_grid_id.clone(),
             building_id: place.building_id.clone(),
             unit_id: place.unit_id.clone(),
             household_id: None,

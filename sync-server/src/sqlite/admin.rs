@@ -1,7 +1,7 @@
 //! [`AdminStorage`] on SQLite: places, users, grants, device enrolment and revocation,
 //! compaction and the reference version. Each write is one immediate transaction.
 
-use linli_domain::Place;
+use linli_domain::{Place, PlaceKind};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::db::SqliteStorage;
@@ -52,6 +52,18 @@ impl AdminStorage for SqliteStorage {
                     place.name
                 ])?;
             if n > 0 {
+                if place.kind == PlaceKind::Community
+                    && let Some(street) = &place.parent_id
+                {
+                    // A street admin's scope is the communities under their street (read at
+                    // authentication): one put there re-reads it in a snapshot pass, as a grant.
+                    let seq = advance_seq(tx)?;
+                    tx.prepare_cached(
+                        "UPDATE users SET scope_seq = ?2 \
+                         WHERE id IN (SELECT user_id FROM user_scopes WHERE place_id = ?1)",
+                    )?
+                    .execute(params![street, to_i64(seq)])?;
+                }
                 bump_reference_version(tx)?;
             }
             Ok(n > 0)

@@ -11,23 +11,26 @@ use crate::error::Result;
 use crate::merge::StoredDoc;
 
 /// The scope test on a table with place columns; parameters ?1..?4 are JSON arrays of
-/// community, grid, building and unit ids (see [`scope_params`]).
+/// community, grid, building, and unit and micro-grid ids (see [`scope_params`]). Units and
+/// micro-grids share ?4 so every query keeps its numbering: place ids are unique across
+/// kinds, so a unit id never matches a micro-grid column nor the other way round.
 pub(super) const IN_SCOPE: &str = "(community_id IN (SELECT value FROM json_each(?1)) \
      OR grid_id IN (SELECT value FROM json_each(?2)) \
      OR building_id IN (SELECT value FROM json_each(?3)) \
-     OR unit_id IN (SELECT value FROM json_each(?4)))";
+     OR unit_id IN (SELECT value FROM json_each(?4)) \
+     OR micro_grid_id IN (SELECT value FROM json_each(?4)))";
 
 pub(super) fn json_ids<'a>(ids: impl IntoIterator<Item = &'a String>) -> String {
     serde_json::Value::from(ids.into_iter().map(String::as_str).collect::<Vec<_>>()).to_string()
 }
 
-/// The scope as the four JSON parameters of [`IN_SCOPE`].
+/// The scope as the four JSON parameters of [`IN_SCOPE`] (units and micro-grids in one).
 pub(super) fn scope_params(s: &Scope) -> [String; 4] {
     [
         json_ids(&s.communities),
         json_ids(&s.grids),
         json_ids(&s.buildings),
-        json_ids(&s.units),
+        json_ids(s.units.iter().chain(&s.micro_grids)),
     ]
 }
 
@@ -89,7 +92,7 @@ pub(super) fn load_place(conn: &Connection, id: &str) -> Result<Option<Place>> {
 pub(super) fn load_stored(conn: &Connection, doc_id: &str) -> Result<Option<StoredDoc>> {
     Ok(conn
         .prepare_cached(
-            "SELECT kind, community_id, grid_id, building_id, unit_id, snapshot \
+            "SELECT kind, community_id, grid_id, building_id, unit_id, snapshot, micro_grid_id \
              FROM documents WHERE doc_id = ?1",
         )?
         .query_row([doc_id], |r| {
@@ -99,6 +102,7 @@ pub(super) fn load_stored(conn: &Connection, doc_id: &str) -> Result<Option<Stor
                 place: DocPlace {
                     community_id: r.get(1)?,
                     grid_id: r.get(2)?,
+                    micro_grid_id: r.get(6)?,
                     building_id: r.get(3)?,
                     unit_id: r.get(4)?,
                 },

@@ -73,7 +73,7 @@ fn store_update(tx: &Transaction<'_>, device_id: &str, doc_id: &str, u: &Update)
     let p = &u.place;
     tx.prepare_cached(
         "INSERT INTO changes (doc_id, device_id, community_id, grid_id, building_id, unit_id, \
-         moved, bytes, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         moved, bytes, received_at, micro_grid_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         doc_id,
@@ -84,13 +84,14 @@ fn store_update(tx: &Transaction<'_>, device_id: &str, doc_id: &str, u: &Update)
         p.unit_id,
         u.moved,
         u.new_changes,
-        now_ms()
+        now_ms(),
+        p.micro_grid_id
     ])?;
     let seq = tx.last_insert_rowid();
     if let Some(from) = &u.left {
         tx.prepare_cached(
-            "INSERT INTO departures (seq, doc_id, community_id, grid_id, building_id, unit_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO departures (seq, doc_id, community_id, grid_id, building_id, unit_id, \
+             micro_grid_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             seq,
@@ -98,14 +99,16 @@ fn store_update(tx: &Transaction<'_>, device_id: &str, doc_id: &str, u: &Update)
             from.community_id,
             from.grid_id,
             from.building_id,
-            from.unit_id
+            from.unit_id,
+            from.micro_grid_id
         ])?;
     }
     tx.prepare_cached(
         "INSERT INTO documents (doc_id, kind, community_id, grid_id, building_id, unit_id, \
-         snapshot, heads, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         snapshot, heads, last_seq, micro_grid_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
          ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, \
          community_id = excluded.community_id, grid_id = excluded.grid_id, \
+         micro_grid_id = excluded.micro_grid_id, \
          building_id = excluded.building_id, unit_id = excluded.unit_id, \
          snapshot = excluded.snapshot, heads = excluded.heads, last_seq = excluded.last_seq",
     )?
@@ -118,7 +121,8 @@ fn store_update(tx: &Transaction<'_>, device_id: &str, doc_id: &str, u: &Update)
         p.unit_id,
         u.snapshot,
         u.heads,
-        seq
+        seq,
+        p.micro_grid_id
     ])?;
     Ok(())
 }
@@ -250,6 +254,11 @@ impl SyncStorage for SqliteStorage {
         {
             let mut stmt = r.prepare_cached(
                 "SELECT p.id, p.kind FROM user_scopes s JOIN places p ON p.id = s.place_id \
+                 WHERE s.user_id = ?1 \
+                 UNION \
+                 SELECT c.id, c.kind FROM user_scopes s \
+                 JOIN places st ON st.id = s.place_id AND st.kind = 'street' \
+                 JOIN places c ON c.parent_id = st.id AND c.kind = 'community' \
                  WHERE s.user_id = ?1",
             )?;
             let mut rows = stmt.query([&user_id])?;
@@ -263,6 +272,11 @@ impl SyncStorage for SqliteStorage {
                 "WITH RECURSIVE up (id, kind, parent_id) AS ( \
                    SELECT p.id, p.kind, p.parent_id FROM user_scopes s \
                    JOIN places p ON p.id = s.place_id WHERE s.user_id = ?1 \
+                   UNION \
+                   SELECT c.id, c.kind, c.parent_id FROM user_scopes s \
+                   JOIN places st ON st.id = s.place_id AND st.kind = 'street' \
+                   JOIN places c ON c.parent_id = st.id AND c.kind = 'community' \
+                   WHERE s.user_id = ?1 \
                    UNION \
                    SELECT p.id, p.kind, p.parent_id FROM places p JOIN up ON p.id = up.parent_id) \
                  SELECT id FROM up WHERE kind = 'community'",
@@ -305,8 +319,18 @@ impl SyncStorage for SqliteStorage {
             return Ok(None);
         }
         let communities = json_ids(&device.communities);
-        // Parents before children, so a device can insert them in order.
-        let places = tx
+        // Parents before children, so a device can insert them in order: the streets of
+        // the communities (without their other communities), then the communities' trees.
+        let mut places = tx
+            .prepare_cached(
+                "SELECT p.id, p.kind, p.parent_id, p.name FROM places p \
+                 WHERE p.kind = 'street' AND p.id IN (SELECT c.parent_id FROM places c \
+                   WHERE c.id IN (SELECT value FROM json_each(?1))) \
+                 ORDER BY p.id",
+            )?
+            .query_map([&communities], place_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let tree = tx
             .prepare_cached(
                 "WITH RECURSIVE tree (id, depth) AS ( \
                    SELECT p.id, 0 FROM places p \
@@ -316,15 +340,9 @@ impl SyncStorage for SqliteStorage {
                  SELECT p.id, p.kind, p.parent_id, p.name FROM places p JOIN tree USING (id) \
                  ORDER BY tree.depth, p.id",
             )?
-            .query_map([&communities], |row| {
-                Ok(Place {
-                    id: row.get(0)?,
-                    kind: place_kind(&row.get::<_, String>(1)?)?,
-                    parent_id: row.get(2)?,
-                    name: row.get(3)?,
-                })
-            })?
+            .query_map([&communities], place_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        places.extend(tree);
         let people = tx
             .prepare_cached(
                 "SELECT id, name, role FROM users \
@@ -344,4 +362,14 @@ impl SyncStorage for SqliteStorage {
             people,
         }))
     }
+}
+
+/// A place from a row of (id, kind, parent_id, name).
+fn place_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Place> {
+    Ok(Place {
+        id: row.get(0)?,
+        kind: place_kind(&row.get::<_, String>(1)?)?,
+        parent_id: row.get(2)?,
+        name: row.get(3)?,
+    })
 }

@@ -209,7 +209,7 @@ impl WorkflowStorage for SqliteStorage {
             let rows = tx
                 .prepare_cached(&format!(
                     "SELECT id, doc_id, community_id, grid_id, kind, level, at FROM \
-                     (SELECT *, NULL AS building_id, NULL AS unit_id FROM notifications) \
+                     (SELECT *, NULL AS building_id, NULL AS unit_id, NULL AS micro_grid_id FROM notifications) \
                      WHERE id > ?5 AND {IN_SCOPE} ORDER BY id LIMIT ?6"
                 ))?
                 .query_map(

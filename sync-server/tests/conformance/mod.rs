@@ -21,6 +21,9 @@ use linli_sync_server::storage::Compaction;
 use linli_sync_server::{Auth, Device, Error, Storage, User};
 use linli_testkit::{DemoDevice, demo};
 
+mod places;
+pub use places::*;
+
 /// Generates one `#[test]` per conformance check, each on a fresh storage made by `$make`.
 macro_rules! storage_conformance_tests {
     ($make:expr) => {
@@ -49,6 +52,9 @@ macro_rules! storage_conformance_tests {
             changes_not_of_the_device_and_its_user_are_refused,
             targets_default_and_can_be_set,
             escalation_is_once_per_level_and_notified,
+            a_micro_grid_worker_has_exactly_their_micro_grid,
+            a_street_admin_has_every_community_of_their_street,
+            create_place_checks_the_new_levels,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -101,6 +107,7 @@ fn address(grid: &str, building: Option<&str>, unit: Option<&str>) -> Address {
     Address {
         community_id: demo::COMMUNITY.into(),
         grid_id: grid.into(),
+        micro_grid_id: None,
         building_id: building.map(Into::into),
         unit_id: unit.map(Into::into),
         room: "301".into(),
@@ -784,6 +791,7 @@ fn incident(who: &Device, id: &str) -> AutoCommit {
         description: "夜间噪音".into(),
         community_id: demo::COMMUNITY.into(),
         grid_id: demo::GRID_1.into(),
+        micro_grid_id: None,
         building_id: Some(demo::BUILDING_1.into()),
         unit_id: Some(demo::UNIT_1_1.into()),
         household_id: None,

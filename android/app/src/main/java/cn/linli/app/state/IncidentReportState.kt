@@ -55,7 +55,8 @@ class IncidentReportState(
             buildList {
                 fun walk(parentId: String?) {
                     for (place in store.placesUnder(parentId)) {
-                        if (place.kind != PlaceKind.COMMUNITY) add(place)
+                        // An incident happens at or below a grid (a micro-grid included).
+                        if (place.kind != PlaceKind.COMMUNITY && place.kind != PlaceKind.STREET) add(place)
                         if (place.kind != PlaceKind.BUILDING) walk(place.id)
                     }
                 }
