@@ -61,6 +61,17 @@ pub fn parse_listen(addr: &str) -> Result<SocketAddr> {
         .map_err(|_| Error::Config(format!("listen address {addr:?} is not host:port")))
 }
 
+/// Logs to stderr, filtered by `RUST_LOG`, else by `default` (e.g. `info`).
+pub fn init_logging(default: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

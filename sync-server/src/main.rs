@@ -78,13 +78,7 @@ const DEFAULT_LOG: &str = "info,automerge=off";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    config::init_logging(DEFAULT_LOG);
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

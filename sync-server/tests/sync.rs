@@ -217,17 +217,7 @@ impl Phone {
 
     fn visit(&self, household_id: &str) {
         self.store
-            .record_visit(NewVisit {
-                household_id: household_id.into(),
-                at: None,
-                purpose: VisitPurpose::AskNeeds,
-                needs: vec![Need {
-                    category: NeedCategory::Repair,
-                    text: "卫生间漏水".into(),
-                }],
-                done_on_spot: "已联系物业".into(),
-                follow_up: true,
-            })
+            .record_visit(linli_testkit::records::visit(household_id))
             .unwrap();
     }
 }
