@@ -9,12 +9,15 @@
 //! answers `changed: false` at the timeout. Waiting holds no thread and no database
 //! connection, only a permit of a bounded pool ([`MAX_WAITERS`]); beyond it the answer is
 //! 503 `{"error": "busy"}`. Authentication is the sync endpoint's (401/403 with its body).
+//! When the server shuts down ([`Changes::close`], called by `serve`), every waiter answers
+//! `changed: false` at once, so a graceful shutdown does not wait out the long polls.
 //!
 //! [`Changes`] is in-process: with several server processes on one database, a waiter
 //! hears only its own process's commits (until PostgreSQL's LISTEN/NOTIFY, issue 13) and
 //! otherwise answers at its timeout, after which the device syncs anyway.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Json;
@@ -41,6 +44,7 @@ pub const MAX_WAITERS: usize = 10_000;
 pub struct Changes {
     counter: Arc<watch::Sender<u64>>,
     waiters: Arc<Semaphore>,
+    closed: Arc<AtomicBool>,
 }
 
 impl Default for Changes {
@@ -55,12 +59,23 @@ impl Changes {
         Changes {
             counter: Arc::new(watch::channel(0).0),
             waiters: Arc::new(Semaphore::new(max)),
+            closed: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// Wakes every waiter to re-check. Call after the write has committed.
     pub fn notify(&self) {
         self.counter.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// The server is stopping: every waiter answers now, and new ones at once.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.notify();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     fn subscribe(&self) -> watch::Receiver<u64> {
@@ -111,7 +126,7 @@ pub async fn changes(
         let d = device.clone();
         let after = query.after;
         let (changed, seq) = blocking(move || storage.changed_since(&d, after)).await?;
-        if changed {
+        if changed || state.changes.is_closed() {
             return Ok(Json(ChangesAnswer { changed, seq }).into_response());
         }
         match tokio::time::timeout_at(deadline, rx.changed()).await {

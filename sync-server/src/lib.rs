@@ -125,6 +125,12 @@ pub async fn serve(
         state.sweep_every,
         state.changes.clone(),
     ));
+    // Long polls answer at once when shutdown begins, so it need not wait them out.
+    let changes = state.changes.clone();
+    let shutdown = async move {
+        shutdown.await;
+        changes.close();
+    };
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;

@@ -1,6 +1,7 @@
 //! `GET /v1/changes` through the real router: authentication as the sync endpoint's, a bad
 //! query is a 400, the waiter pool's refusal is a 503 in JSON, an answer is immediate when
-//! the device is owed something and `changed: false` at the (clamped) timeout otherwise.
+//! the device is owed something and `changed: false` at the (clamped) timeout otherwise,
+//! and at once when the server shuts down.
 
 #![allow(clippy::unwrap_used)]
 
@@ -126,4 +127,28 @@ async fn owed_answers_at_once_and_quiet_waits_out_the_clamped_timeout() {
         (Some(false), Some(seq))
     );
     assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn closing_answers_every_waiter_at_once() {
+    let f = Arc::new(fixture(Changes::default()));
+    let li = f.token(demo::USER_LI_MEI);
+    let (_, body) = f.get(Some(&li), "?after=0&wait=1").await;
+    let seq = serde_json::from_str::<Value>(&body).unwrap()["seq"]
+        .as_u64()
+        .unwrap();
+    let started = Instant::now();
+    let waiting = {
+        let f = f.clone();
+        tokio::spawn(async move { f.get(Some(&li), &format!("?after={seq}&wait=55")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    f.state.changes().close();
+    let (status, body) = waiting.await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["changed"],
+        false
+    );
+    assert!(started.elapsed() < Duration::from_secs(55));
 }
