@@ -2,7 +2,8 @@
 //! grid worker's phone holds the long poll (`Store::wait_for_changes`); an admin dispatches
 //! an incident to them through the JSON API; the wait returns at once, before its timeout,
 //! and the phone's sync brings the dispatch. A wait with nothing new returns `false` at its
-//! timeout; the device's own push and a change outside its scope do not wake it.
+//! timeout; the device's own push and a change outside its scope do not wake it; dropping
+//! the future cancels it; an unknown token is refused.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use linli_core::protocol::Role;
-use linli_core::{IncidentAction, IncidentStatus};
+use linli_core::{IncidentAction, IncidentStatus, SyncConfig};
 use serde_json::{Value, json};
 
 async fn post(server: &Server, token: &str, path: &str, body: Value) -> Value {
@@ -141,5 +142,22 @@ async fn quiet_own_and_foreign_changes_do_not_wake_a_wait() {
         }
     );
     assert!(inside.unwrap(), "another device's change in scope");
+
+    // Dropping the future cancels the wait; a token the server does not know is refused.
+    li.synced().await;
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(200),
+        li.store.wait_for_changes(&config, second * 30),
+    )
+    .await;
+    assert!(dropped.is_err(), "still waiting when dropped");
+    let stranger = SyncConfig {
+        token: "0".repeat(64),
+        ..li.config()
+    };
+    assert!(matches!(
+        li.store.wait_for_changes(&stranger, second).await,
+        Err(linli_core::Error::Unauthorized)
+    ));
     server.shutdown().await;
 }
