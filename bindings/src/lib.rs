@@ -4,8 +4,9 @@
 //! are the core's own (mirrored in `types.rs`). Errors cross as [`LinliError`], whose
 //! variants are what a caller can act on, with no personal data in their text. uniffi turns
 //! a panic into an internal error instead of letting it cross the FFI. Calls are blocking
-//! (SQLite on the device: call them off the main thread) except `sync`, which is async
-//! (Kotlin `suspend`, Swift `async`) and stops when its coroutine / task is cancelled.
+//! (SQLite on the device: call them off the main thread) except `sync` and
+//! `wait_for_changes`, which are async (Kotlin `suspend`, Swift `async`) and stop when
+//! their coroutine / task is cancelled.
 
 mod types;
 
@@ -316,6 +317,21 @@ impl LinliStore {
         };
         let report = self.store.sync(&config, &on_progress);
         Ok(report.await?)
+    }
+
+    /// Holds the server's long poll for up to `wait_seconds` (the server clamps it to
+    /// 1..=55): true as soon as something in this device's scope changed that a sync would
+    /// pull, false at the timeout. Cancel by cancelling the coroutine / task. The app's loop:
+    /// wait, and on true, sync.
+    pub async fn wait_for_changes(
+        &self,
+        settings: SyncSettings,
+        wait_seconds: u32,
+    ) -> Result<bool> {
+        let config = SyncConfig::new(settings.server_url, settings.token);
+        let wait = std::time::Duration::from_secs(u64::from(wait_seconds));
+        let changed = self.store.wait_for_changes(&config, wait);
+        Ok(changed.await?)
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::protocol::{
-    self, CONTENT_TYPE, PROTOCOL_VERSION, Refusal, SYNC_PATH, SyncRequest, SyncResponse,
-    VERSION_HEADER,
+    self, CHANGES_PATH, CONTENT_TYPE, PROTOCOL_VERSION, Refusal, SYNC_PATH, SyncRequest,
+    SyncResponse, VERSION_HEADER,
 };
 
 /// Where and how to reach the sync server.
@@ -29,6 +29,9 @@ pub(crate) struct TransportOptions {
 pub(crate) struct Transport {
     client: reqwest::Client,
     url: String,
+    /// The long poll's URL (`/v1/changes`).
+    changes_url: String,
+    timeout: Duration,
     token: String,
     max_attempts: u32,
     backoff: Duration,
@@ -53,6 +56,12 @@ impl Transport {
         Ok(Transport {
             client,
             url: format!("{}{}", options.server_url.trim_end_matches('/'), SYNC_PATH),
+            changes_url: format!(
+                "{}{}",
+                options.server_url.trim_end_matches('/'),
+                CHANGES_PATH
+            ),
+            timeout: options.timeout,
             token: options.token.clone(),
             max_attempts: options.max_attempts.max(1),
             backoff: options.initial_backoff,
@@ -85,6 +94,53 @@ impl Transport {
         Err(Error::Network(last))
     }
 
+    /// Holds the long poll: true as soon as the server says the scope holds something new
+    /// after `after`, false if `wait` passed without. Network errors and 5xx are retried as
+    /// a round's are; refusals are final.
+    pub(crate) async fn wait_for_changes(&self, after: u64, wait: Duration) -> Result<bool> {
+        let secs = wait.as_secs().clamp(1, 55);
+        let mut delay = self.backoff;
+        let mut last = String::new();
+        for attempt in 1..=self.max_attempts {
+            match self.attempt_changes(after, secs).await {
+                Ok(changed) => return Ok(changed),
+                Err(Failure::Final(e)) => return Err(e),
+                Err(Failure::Retry(why)) => {
+                    tracing::debug!(attempt, %why, "long poll failed, retrying");
+                    last = why;
+                    if attempt < self.max_attempts {
+                        tokio::time::sleep(delay).await;
+                        delay *= 2;
+                    }
+                }
+            }
+        }
+        Err(Error::Network(last))
+    }
+
+    async fn attempt_changes(&self, after: u64, secs: u64) -> std::result::Result<bool, Failure> {
+        let resp = self
+            .client
+            .get(format!("{}?after={after}&wait={secs}", self.changes_url))
+            .bearer_auth(&self.token)
+            // The server holds the request up to `secs`: the request timeout counts on top.
+            .timeout(Duration::from_secs(secs) + self.timeout)
+            .send()
+            .await
+            .map_err(|e| Failure::Retry(describe(&e)))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Failure::Retry(describe(&e)))?;
+        if status.is_success() {
+            let answer: ChangesAnswer = serde_json::from_slice(&bytes)
+                .map_err(|_| Failure::Retry("unreadable response".into()))?;
+            return Ok(answer.changed);
+        }
+        Err(refused(status, &bytes))
+    }
+
     async fn attempt(&self, body: &[u8]) -> std::result::Result<(SyncResponse, usize), Failure> {
         let resp = self
             .client
@@ -109,26 +165,34 @@ impl Transport {
             }
             return Ok((response, bytes.len()));
         }
-        if status.is_server_error() || status.as_u16() == 429 {
-            return Err(Failure::Retry(format!(
-                "server answered {}",
-                status.as_u16()
-            )));
-        }
-        let refusal = std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|t| Refusal::from_code(t.trim()));
-        Err(Failure::Final(match (status.as_u16(), refusal) {
-            (_, Some(Refusal::Revoked)) => Error::Revoked,
-            (_, Some(Refusal::UnsupportedVersion)) | (426, _) => Error::UnsupportedVersion,
-            (401, _) | (_, Some(Refusal::Unauthorized)) => Error::Unauthorized,
-            (403, _) => Error::Revoked,
-            (code, r) => Error::Server(format!(
-                "refused with {code} ({})",
-                r.map(Refusal::code).unwrap_or("unknown")
-            )),
-        }))
+        Err(refused(status, &bytes))
     }
+}
+
+/// The answer of the long poll (`{"changed": bool, "seq": N}`).
+#[derive(serde::Deserialize)]
+struct ChangesAnswer {
+    changed: bool,
+}
+
+/// What an unsuccessful status means: worth another attempt (5xx, 429), or a refusal.
+fn refused(status: reqwest::StatusCode, bytes: &[u8]) -> Failure {
+    if status.is_server_error() || status.as_u16() == 429 {
+        return Failure::Retry(format!("server answered {}", status.as_u16()));
+    }
+    let refusal = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|t| Refusal::from_code(t.trim()));
+    Failure::Final(match (status.as_u16(), refusal) {
+        (_, Some(Refusal::Revoked)) => Error::Revoked,
+        (_, Some(Refusal::UnsupportedVersion)) | (426, _) => Error::UnsupportedVersion,
+        (401, _) | (_, Some(Refusal::Unauthorized)) => Error::Unauthorized,
+        (403, _) => Error::Revoked,
+        (code, r) => Error::Server(format!(
+            "refused with {code} ({})",
+            r.map(Refusal::code).unwrap_or("unknown")
+        )),
+    })
 }
 
 /// A network error's kind, without URLs or bodies.

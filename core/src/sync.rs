@@ -59,6 +59,21 @@ impl Store {
         sync_state::state(&lock(&self.reader))
     }
 
+    /// Holds the server's long poll (`GET /v1/changes`) for up to `wait` (clamped by the
+    /// server to 1..=55 s): true as soon as the device's scope holds something a sync would
+    /// pull (another device's or the server's change, not this device's own), false if
+    /// `wait` passed without. Asks from the pull cursor of the last complete sync; true at
+    /// once if a snapshot pass is unfinished. Errors are the sync's (offline, refused).
+    /// Cancel by dropping the future. The app's loop: wait, and on true, sync.
+    pub async fn wait_for_changes(&self, config: &SyncConfig, wait: Duration) -> Result<bool> {
+        let cursor = sync_state::cursor(&lock(&self.reader))?;
+        if cursor.snapshot.is_some() {
+            return Ok(true);
+        }
+        let transport = Transport::new(&config.transport())?;
+        transport.wait_for_changes(cursor.seq, wait).await
+    }
+
     /// Pushes everything the server lacks and pulls everything in scope this device lacks,
     /// in as many rounds as it takes. Safe to cancel (drop the future) at any point: the
     /// next sync resumes where the last complete round left off. Documents the server

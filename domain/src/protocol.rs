@@ -38,6 +38,9 @@ pub const CONTENT_TYPE: &str = "application/x-linli-sync";
 pub const VERSION_HEADER: &str = "x-linli-protocol";
 /// The sync endpoint, relative to the server's base URL.
 pub const SYNC_PATH: &str = "/v1/sync";
+/// The long poll a device holds to hear that its scope changed (`GET`, the same bearer
+/// token; query `after=<cursor seq>&wait=<seconds>`, answer JSON `{"changed", "seq"}`).
+pub const CHANGES_PATH: &str = "/v1/changes";
 /// Largest encoded request the server accepts and the client sends; a client with more
 /// pending splits its pushes over several rounds.
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;

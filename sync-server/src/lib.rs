@@ -7,6 +7,7 @@
 //!
 //! - `lib.rs`: the router ([`app`]), its state and the HTTP handlers; [`serve`]
 //! - `error.rs`: the server's error and its HTTP mapping
+//! - `changes.rs`: the long poll `GET /v1/changes` and the commit counter it waits on
 //! - `storage.rs`: the storage traits ([`SyncStorage`], [`AdminStorage`], [`Storage`]) and
 //!   the types they speak
 //! - `sqlite/`: [`SqliteStorage`], the embedded implementation
@@ -22,6 +23,7 @@
 pub mod admin;
 pub mod api;
 pub mod backup;
+pub mod changes;
 pub mod config;
 mod error;
 pub mod judge;
@@ -50,6 +52,7 @@ use linli_domain::protocol::{
 };
 
 pub use admin::Enrollment;
+pub use changes::{CHANGES_PATH, Changes};
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
 pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User, WorkflowStorage};
@@ -58,11 +61,12 @@ pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User, Workfl
 pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// What every handler shares: the storage (whose [`workflow::ServerActor`] holds the
-/// server's clock) and how often the sweep runs.
+/// server's clock), how often the sweep runs, and the commit counter long polls wait on.
 #[derive(Clone)]
 pub struct AppState {
     storage: Arc<dyn Storage>,
     sweep_every: Duration,
+    changes: Changes,
 }
 
 impl AppState {
@@ -70,7 +74,19 @@ impl AppState {
         AppState {
             storage,
             sweep_every: DEFAULT_SWEEP_EVERY,
+            changes: Changes::default(),
         }
+    }
+
+    /// The same state with another commit counter (e.g. a smaller waiter pool).
+    pub fn with_changes(mut self, changes: Changes) -> AppState {
+        self.changes = changes;
+        self
+    }
+
+    /// The commit counter: call [`Changes::notify`] after a write devices should hear of.
+    pub fn changes(&self) -> &Changes {
+        &self.changes
     }
 
     /// The same state with the sweep every `every`.
@@ -84,11 +100,12 @@ impl AppState {
     }
 }
 
-/// The server's routes: `POST` [`SYNC_PATH`], `GET /health` and the JSON API under
+/// The server's routes: `POST` [`SYNC_PATH`], `GET` [`CHANGES_PATH`], `GET /health` and the JSON API under
 /// `/api/v1` ([`api`]).
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route(SYNC_PATH, post(sync))
+        .route(CHANGES_PATH, get(changes::changes))
         .route("/health", get(health))
         .merge(api::routes())
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
@@ -103,7 +120,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let sweeper = tokio::spawn(sweep_forever(state.storage.clone(), state.sweep_every));
+    let sweeper = tokio::spawn(sweep_forever(
+        state.storage.clone(),
+        state.sweep_every,
+        state.changes.clone(),
+    ));
+    // Long polls answer at once when shutdown begins, so it need not wait them out.
+    let changes = state.changes.clone();
+    let shutdown = async move {
+        shutdown.await;
+        changes.close();
+    };
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
@@ -113,14 +140,18 @@ pub async fn serve(
 
 /// The escalation sweep, at start and then every `every`. A failed pass is logged and the
 /// next one tries again: each escalation is its own transaction, so nothing is half-done.
-pub async fn sweep_forever(storage: Arc<dyn Storage>, every: Duration) {
+/// Waiters on `changes` are woken after a pass that escalated anything.
+pub async fn sweep_forever(storage: Arc<dyn Storage>, every: Duration, changes: Changes) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let s = storage.clone();
         match blocking(move || s.sweep()).await {
-            Ok(done) if !done.is_empty() => tracing::info!(escalated = done.len(), "sweep"),
+            Ok(done) if !done.is_empty() => {
+                changes.notify();
+                tracing::info!(escalated = done.len(), "sweep")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "sweep failed; retrying at the next tick"),
         }
@@ -219,7 +250,7 @@ async fn sync(
     }
     let storage = state.storage.clone();
     // Decoding inflates up to 64 MiB: CPU work, so it runs off the async workers too.
-    let (version, encoded) = blocking(move || {
+    let (version, encoded, pushed) = blocking(move || {
         let req: SyncRequest = protocol::decode(&body).map_err(|e| {
             Error::Refused(match e {
                 protocol::CodecError::TooLarge => Refusal::TooLarge,
@@ -253,9 +284,12 @@ async fn sync(
             reference,
         };
         let encoded = protocol::encode(&response).map_err(|_| Error::Encode)?;
-        Ok((req.protocol, encoded))
+        Ok((req.protocol, encoded, !req.push.is_empty()))
     })
     .await?;
+    if pushed {
+        state.changes.notify();
+    }
     Ok((
         [
             (header::CONTENT_TYPE, CONTENT_TYPE.to_owned()),

@@ -126,6 +126,29 @@ impl Budget {
     }
 }
 
+/// Whether a pull from `after` would bring the device anything: a change in its scope by
+/// another device (the server's own included) or a departure after `after`, or a snapshot
+/// pass (`after` behind the user's last grant or the compaction horizon, or ahead of the
+/// log). Returns that and the log's highest sequence. What `GET /v1/changes` answers.
+pub fn changed_since(log: &dyn LogRead, who: Puller<'_>, after: u64) -> Result<(bool, u64)> {
+    let max = log.max_seq()?;
+    if after > max || after < who.scope_seq || after < log.compacted_upto()? {
+        return Ok((true, max));
+    }
+    if after == max {
+        return Ok((false, max));
+    }
+    let mut found = false;
+    log.changes_in_scope(who.scope, after, max, who.device_id, 1, &mut |_| {
+        found = true;
+        Ok(Flow::Break(()))
+    })?;
+    if !found {
+        found = !log.departures_in_scope(who.scope, after, max)?.is_empty();
+    }
+    Ok((found, max))
+}
+
 /// One page of what the device's scope holds after `cursor` (see `linli_domain::protocol`
 /// for the cursor's meaning). `page_limit` is clamped to `1..=MAX_PAGE_LIMIT`.
 pub fn pull(log: &dyn LogRead, who: Puller<'_>, cursor: &Cursor, page_limit: u32) -> Result<Page> {

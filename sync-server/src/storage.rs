@@ -140,6 +140,28 @@ pub trait SyncStorage: Send + Sync + 'static {
         self.read_log(&mut |log| pull::pull(log, who, cursor, page_limit))
     }
 
+    /// Whether the device's scope holds anything a pull from sequence `after` would bring
+    /// (see [`pull::changed_since`]: the same rule as a pull, over one read of the log),
+    /// and the log's highest sequence.
+    fn changed_since(&self, device: &Device, after: u64) -> Result<(bool, u64)> {
+        let who = Puller {
+            device_id: &device.device_id,
+            scope: &device.scope,
+            scope_seq: device.scope_seq,
+        };
+        let mut answer = (false, 0);
+        self.read_log(&mut |log| {
+            answer = pull::changed_since(log, who, after)?;
+            Ok(Page {
+                docs: Vec::new(),
+                gone: Vec::new(),
+                cursor: Cursor::default(),
+                more: false,
+            })
+        })?;
+        Ok(answer)
+    }
+
     /// The device's places and people, unless it already holds `known_version`.
     fn reference(&self, device: &Device, known_version: u64) -> Result<Option<ReferenceData>>;
 }

@@ -12,7 +12,9 @@ import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
 import org.junit.Rule
 import org.junit.Test
 import uniffi.linli.ChangeListener
@@ -77,6 +79,32 @@ class SyncTest {
             zhaoList.ui.await { ui -> ui.rows.any { it.household.id == id } }
             assertEquals(LI_MEI, zhao.visitsOf(id).single().visitor)
             assertEquals(listOf(id), zhao.searchHouseholds("张三", 10u).map { it.id })
+        }
+    }
+
+    @Test
+    fun aListeningPhoneSyncsWhenTheServerSaysItsAreaChanged() = runBlocking {
+        DemoServer.start(stores.dir).use { server ->
+            val limei = stores.open(LI_MEI, server.device(LI_MEI).deviceId, places = false)
+            val zhao = stores.open(ZHAO, server.device(ZHAO).deviceId, places = false)
+            val limeiSync = SyncScreenState(limei, server.settings(LI_MEI), stores.scope, io)
+            limeiSync.sync().join()
+            zhao.sync(server.settings(ZHAO), null)
+
+            // Li Mei's open app holds the long poll; Zhao registers a household in 1栋.
+            val listening = limeiSync.listen(waitSeconds = 20u)
+            limeiSync.ui.await { it.listening }
+            val id = zhao.createHousehold(household("u-1-1", "601", "钱九"))
+            zhao.sync(server.settings(ZHAO), null)
+
+            // Told by the server, her app syncs on its own, long before the wait runs out.
+            withTimeout(10_000) {
+                while (limei.householdsIn("b-1").none { it.id == id }) delay(50)
+            }
+            assertTrue(listening.isActive)
+            limeiSync.stopListening()
+            listening.join()
+            assertEquals(false, limeiSync.ui.await { !it.listening }.listening)
         }
     }
 

@@ -188,3 +188,32 @@ def test_a_record_outside_the_area_is_in_the_report_not_an_error(server, tmp_pat
     assert state.pending_docs == 1
     assert limei.household(outside).members[0].name == "李四"
     assert limei.household(inside).id == inside
+
+
+def test_a_held_wait_hears_another_devices_change_and_times_out_quietly(server, tmp_path):
+    """`wait_for_changes` is a coroutine too: it holds the server's long poll until a
+    change in the device's scope, not its own, and answers False at its timeout."""
+    limei = server.open_store(tmp_path / "limei.db", "user-limei")
+    zhao = server.open_store(tmp_path / "zhao.db", "user-zhao")
+    sync(limei, server.settings("user-limei"))
+    sync(zhao, server.settings("user-zhao"))
+
+    before = len(limei.households_in("b-1"))
+
+    # Up to date and nothing happens: False once its second is up.
+    assert asyncio.run(limei.wait_for_changes(server.settings("user-limei"), 1)) is False
+
+    async def wait_while_zhao_writes():
+        wait = asyncio.ensure_future(
+            limei.wait_for_changes(server.settings("user-limei"), 30))
+        await asyncio.sleep(0.3)
+        assert not wait.done()
+        zhao.create_household(new_household("u-1-1", "501", [member("王建国")]))
+        await zhao.sync(server.settings("user-zhao"), None)
+        return await asyncio.wait_for(wait, 25)
+
+    assert asyncio.run(wait_while_zhao_writes()) is True
+    # Told, the phone syncs and has it.
+    report = sync(limei, server.settings("user-limei"))
+    assert report.progress.docs_down >= 1
+    assert len(limei.households_in("b-1")) == before + 1

@@ -115,6 +115,7 @@ pub async fn report(
     Body(body): Body<ReportBody>,
 ) -> Result<(StatusCode, Json<Written>), ApiError> {
     let storage = state.storage().clone();
+    let changes = state.changes().clone();
     blocking(move || {
         if !roles::may_report(device.role) {
             return Err(ApiError::forbidden("role"));
@@ -181,6 +182,7 @@ pub async fn report(
             );
             store_new(tx, &server, &id, &mut d, &place)
         })?;
+        changes.notify();
         tracing::info!(by = %device.device_id, "incident reported through the api");
         Ok((
             StatusCode::CREATED,
@@ -227,6 +229,7 @@ pub async fn make_move(
     Body(body): Body<MoveBody>,
 ) -> Result<Json<Written>, ApiError> {
     let storage = state.storage().clone();
+    let changes = state.changes().clone();
     blocking(move || {
         let action = IncidentAction::from_code(&body.action)
             .filter(|a| *a != IncidentAction::Other)
@@ -256,6 +259,7 @@ pub async fn make_move(
             }
             (Ok(_), Err(e)) => Err(e.into()),
             (Ok(w), Ok(())) => {
+                changes.notify();
                 tracing::info!(action = action.code(), "move made through the api");
                 Ok(w)
             }

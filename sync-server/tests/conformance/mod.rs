@@ -38,6 +38,7 @@ macro_rules! storage_conformance_tests {
             invalid_pushes_are_refused,
             missing_dependencies_are_refused,
             own_changes_are_never_sent_back,
+            changed_since_follows_the_pull,
             pulls_page_by_items_and_say_more,
             consecutive_changes_of_a_document_travel_together,
             a_fresh_device_gets_a_snapshot_pass,
@@ -501,6 +502,37 @@ pub fn own_changes_are_never_sent_back(s: &dyn Storage) {
     );
     let third = pull_all(s, &d.li, &again.cursor, 100);
     assert_eq!(third.ids(), ["hh-1"]);
+}
+
+/// `changed_since` (what the long poll asks) answers as a pull would: own changes and
+/// changes outside the scope are nothing new; another device's change in scope is; a fresh
+/// device is owed a snapshot pass.
+pub fn changed_since_follows_the_pull(s: &dyn Storage) {
+    let d = demo(s);
+    let li = pull_all(s, &d.li, &Cursor::default(), 100).cursor.seq;
+    let wang = pull_all(s, &d.wang, &Cursor::default(), 100).cursor.seq;
+    assert_eq!(s.changed_since(&d.li, li).unwrap(), (false, max_seq(s)));
+    let mut hh = household(&d.li, "hh-1", &b1());
+    assert_eq!(
+        push_one(s, &d.li, "hh-1", hh.save_after(&[])),
+        PushOutcome::Stored
+    );
+    let max = max_seq(s);
+    assert_eq!(s.changed_since(&d.li, li).unwrap(), (false, max), "own");
+    assert_eq!(
+        s.changed_since(&d.wang, wang).unwrap(),
+        (false, max),
+        "scope"
+    );
+    assert_eq!(s.changed_since(&d.admin, li).unwrap(), (true, max));
+    assert_eq!(s.changed_since(&d.admin, max).unwrap(), (false, max));
+    assert_eq!(
+        push_one(s, &d.admin, "hh-1", edit(&d.admin, &mut hh, "y")),
+        PushOutcome::Stored
+    );
+    assert_eq!(s.changed_since(&d.li, max).unwrap(), (true, max_seq(s)));
+    // A cursor ahead of the log (a restored server) is owed a pass.
+    assert!(s.changed_since(&d.li, max_seq(s) + 5).unwrap().0);
 }
 
 pub fn pulls_page_by_items_and_say_more(s: &dyn Storage) {

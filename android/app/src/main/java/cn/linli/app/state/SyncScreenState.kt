@@ -4,9 +4,12 @@ import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import uniffi.linli.DataChange
+import uniffi.linli.LinliException
 import uniffi.linli.LinliStore
 import uniffi.linli.PushOutcome
 import uniffi.linli.SyncListener
@@ -23,6 +26,8 @@ data class SyncUi(
     val pendingChanges: Int = 0,
     /** Why the last sync did not finish cleanly; null after a clean sync. */
     val notice: Notice? = null,
+    /** The phone holds the server's long poll and syncs when told ([SyncScreenState.listen]). */
+    val listening: Boolean = false,
 )
 
 /**
@@ -32,6 +37,9 @@ data class SyncUi(
  * Offline is normal: a network error keeps everything on the phone (it is already written)
  * and says it will sync later. Cancelling the job stops the sync; the next one resumes where
  * the last complete round left off.
+ *
+ * While the app is open, [listen] holds the server's long poll (`waitForChanges`) and syncs
+ * whenever it says the user's area changed, so a dispatch reaches the phone within seconds.
  */
 class SyncScreenState(
     store: LinliStore,
@@ -40,6 +48,7 @@ class SyncScreenState(
     io: CoroutineDispatcher,
 ) : StoreScreen<SyncUi>(SyncUi(), store, scope, io) {
     private var job: Job? = null
+    private var listener: Job? = null
 
     // Called on sync's worker thread after every round; the state flow is thread-safe.
     private val progressListener = object : SyncListener {
@@ -57,6 +66,45 @@ class SyncScreenState(
     @Synchronized
     fun cancel() {
         job?.cancel()
+    }
+
+    /**
+     * Sync when told: holds the long poll for up to [waitSeconds], and syncs whenever the
+     * server says something in the user's area changed; on a network error waits [retryMillis]
+     * and asks again. Stops on [stopListening] (or the scope's end), and on a refusal the
+     * user must act on (sign in again, revoked, update), which it shows. Returns the loop's
+     * job, or the one already running.
+     */
+    @Synchronized
+    fun listen(waitSeconds: UInt = 25u, retryMillis: Long = 5_000): Job =
+        listener?.takeIf { it.isActive } ?: scope.launch {
+            update { it.copy(listening = true) }
+            try {
+                while (isActive) {
+                    val changed = try {
+                        store.waitForChanges(settings, waitSeconds)
+                    } catch (e: CancellationException) {
+                        throw e
+                    } catch (e: LinliException.Network) {
+                        delay(retryMillis)
+                        continue
+                    } catch (e: LinliException.Server) {
+                        delay(retryMillis)
+                        continue
+                    } catch (e: Exception) {
+                        update { it.copy(notice = e.toNotice()) }
+                        break
+                    }
+                    if (changed) sync().join()
+                }
+            } finally {
+                update { it.copy(listening = false) }
+            }
+        }.also { listener = it }
+
+    @Synchronized
+    fun stopListening() {
+        listener?.cancel()
     }
 
     private suspend fun run() {
