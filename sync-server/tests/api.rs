@@ -495,6 +495,21 @@ async fn bad_requests_get_4xx_json() {
         (s, v["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("malformed"))
     );
+    // A query string that does not parse is the same JSON refusal as a bad body.
+    for after in ["abc", "-5"] {
+        let (s, v) = a
+            .call(
+                demo::USER_ADMIN,
+                "GET",
+                &format!("/api/v1/notifications?after={after}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("malformed"))
+        );
+    }
     let req = Request::builder()
         .uri("/api/v1/incidents")
         .body(Body::empty())

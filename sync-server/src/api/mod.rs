@@ -169,6 +169,27 @@ where
     }
 }
 
+/// A query string, with the same 400 `malformed` as [`Body`] when it does not parse.
+pub struct Params<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Params(v)),
+            Err(_) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Refusal::Malformed.code(),
+            )),
+        }
+    }
+}
+
 /// Runs storage work off the async workers, mapping errors to [`ApiError`].
 async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use linli_domain::doc;
 use linli_domain::lifecycle::Derived;
 use linli_domain::targets::{self, CommunityTargets, Targets};
 use linli_domain::{Incident, IncidentCategory, IncidentStatus, LifecycleEvent, Millis};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Caller, blocking};
+use super::{ApiError, Caller, Params, blocking};
 use crate::AppState;
 use crate::storage::{Device, Storage};
 
@@ -244,7 +244,7 @@ pub struct NotificationView {
 pub async fn notifications(
     State(state): State<AppState>,
     Caller(device): Caller,
-    Query(after): Query<After>,
+    Params(after): Params<After>,
 ) -> Result<Json<Vec<NotificationView>>, ApiError> {
     let storage = state.storage().clone();
     blocking(move || {
