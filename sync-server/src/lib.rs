@@ -67,6 +67,8 @@ pub struct AppState {
     storage: Arc<dyn Storage>,
     sweep_every: Duration,
     changes: Changes,
+    /// Whether the console's cookies are `Secure`: on whenever the server terminates TLS.
+    secure_cookies: bool,
 }
 
 impl AppState {
@@ -75,7 +77,19 @@ impl AppState {
             storage,
             sweep_every: DEFAULT_SWEEP_EVERY,
             changes: Changes::default(),
+            secure_cookies: false,
         }
+    }
+
+    /// The same state with the console's cookies `Secure` (set when serving over TLS).
+    pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
+        self.secure_cookies = secure;
+        self
+    }
+
+    /// Whether the console's cookies are `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
     }
 
     /// The same state with another commit counter (e.g. a smaller waiter pool).

@@ -26,6 +26,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (3, include_str!("fixtures/server_schema_v3.sql")),
     (4, include_str!("fixtures/server_schema_v4.sql")),
     (5, include_str!("fixtures/server_schema_v5.sql")),
+    (6, include_str!("fixtures/server_schema_v6.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_workflow.sql"),
     include_str!("migrations/004_category_targets.sql"),
     include_str!("migrations/005_places.sql"),
+    include_str!("migrations/006_console.sql"),
 ];
 
 /// The schema version this server writes, kept in `PRAGMA user_version`.
