@@ -17,6 +17,7 @@
 //! - `pull.rs`: paging a pull: snapshot passes, changes, departures (storage-independent)
 //! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
+//! - `tls.rs`: HTTPS from certificate files (rustls, ring): [`tls::server_config`], [`tls::serve_tls`]
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 
@@ -32,6 +33,7 @@ pub mod pull;
 pub mod push;
 pub mod sqlite;
 pub mod storage;
+pub mod tls;
 pub mod workflow;
 
 use std::future::Future;
@@ -134,6 +136,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_on(listener, state, shutdown).await
+}
+
+/// [`serve`] on any listener (plain TCP, or [`tls::serve_tls`]'s TLS listener): the sweep,
+/// and long polls answered when shutdown begins.
+pub(crate) async fn serve_on<L>(
+    listener: L,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let sweeper = tokio::spawn(sweep_forever(
         state.storage.clone(),
         state.sweep_every,
