@@ -44,11 +44,13 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>> {
         .with_no_client_auth()
         .with_single_cert(chain, key_der)
         .map_err(|e| {
-            Error::Config(format!(
-                "TLS key {} does not fit the certificate {}: {e}",
-                key.display(),
-                cert.display()
-            ))
+            let (key, cert) = (key.display(), cert.display());
+            Error::Config(match e {
+                rustls::Error::InconsistentKeys(_) => {
+                    format!("TLS key {key} is not the key of the certificate {cert}")
+                }
+                e => format!("TLS key {key} (for the certificate {cert}) is not usable: {e}"),
+            })
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
