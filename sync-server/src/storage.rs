@@ -17,6 +17,7 @@ use linli_domain::targets::CommunityTargets;
 use linli_domain::{Millis, Place};
 use sha2::{Digest, Sha256};
 
+use crate::board::{BoardPage, BoardQuery, IncidentRow};
 use crate::error::Result;
 pub use crate::merge::Notification;
 use crate::merge::{DocWrite, Pusher};
@@ -209,6 +210,21 @@ pub trait WorkflowStorage: SyncStorage {
 
     /// The incident documents in `scope`: (id, full save), by id.
     fn incident_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>>;
+
+    /// One page of the response board: the incident rows in `scope` that pass `q`'s
+    /// filters, in the board order ([`crate::board::board_order`], overdue judged at
+    /// `q.now`), `q.offset` rows skipped and at most `q.limit` given, and how many match in
+    /// all. Reads `incident_index`, never documents.
+    fn board(&self, scope: &Scope, q: &BoardQuery) -> Result<BoardPage>;
+
+    /// An incident's board row (none for an unknown id, or a document that does not read
+    /// as an incident).
+    fn incident_row(&self, doc_id: &str) -> Result<Option<IncidentRow>>;
+
+    /// Per grid of `scope` that has disputes, by grid: (grid id, open disputes, all
+    /// disputes). Open: not closed with an outcome (see
+    /// [`IncidentRow::is_open_dispute`]).
+    fn open_disputes_by_grid(&self, scope: &Scope) -> Result<Vec<(String, u32, u32)>>;
 
     /// Notifications of places in `scope` with an id above `after`, oldest first.
     fn notifications(&self, scope: &Scope, after: u64, limit: usize) -> Result<Vec<Notification>>;

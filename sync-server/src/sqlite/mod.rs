@@ -10,6 +10,8 @@
 //!   compaction
 //! - `workflow.rs`: [`crate::storage::WorkflowStorage`]: targets, deadlines, notifications,
 //!   incident reads
+//! - `board.rs`: the response board's `incident_index`: its rows, building it once for
+//!   documents stored before version 6, and board pages
 //!
 //! The change log is `changes`, numbered by `seq` (`AUTOINCREMENT`, so a number is never
 //! reused, even after compaction deletes rows). Each row carries the document's place after
@@ -18,6 +20,7 @@
 //! away from.
 
 mod admin;
+mod board;
 mod db;
 mod rows;
 mod schema;
