@@ -222,6 +222,17 @@ pub fn board_first_page(s: &SqliteStorage, scope: &Scope, now: Millis) -> Res<Bo
     Ok(s.board(scope, &q)?)
 }
 
+/// How many open incidents the board of `scope` has (a page of no rows: the count query).
+pub fn board_total(s: &SqliteStorage, scope: &Scope, now: Millis) -> Res<u64> {
+    let q = BoardQuery {
+        open_only: true,
+        now,
+        limit: 0,
+        ..BoardQuery::default()
+    };
+    Ok(s.board(scope, &q)?.total)
+}
+
 /// The same page the old way: every incident document in scope loaded and parsed (as the
 /// API's reads did before the index), its deadlines from its community's targets, then
 /// sorted in the board order.
