@@ -31,12 +31,16 @@ pub const PAGE: u32 = 50;
 
 const MIN: Millis = 60_000;
 
+/// A grid of the street, with its community and its buildings.
+pub struct Grid {
+    pub community: String,
+    pub grid: String,
+    pub buildings: Vec<String>,
+}
+
 /// A street of `communities` communities, each with `grids` grids of 4 buildings: the places,
-/// parents first, and the grids as (community, grid, its buildings).
-pub fn street(
-    communities: usize,
-    grids: usize,
-) -> (Vec<Place>, Vec<(String, String, Vec<String>)>) {
+/// parents first, and the grids.
+pub fn street(communities: usize, grids: usize) -> (Vec<Place>, Vec<Grid>) {
     let place = |id: String, kind, parent: Option<&str>| Place {
         name: format!("{id}名"),
         id,
@@ -59,7 +63,11 @@ pub fn street(
             for b in &buildings {
                 places.push(place(b.clone(), PlaceKind::Building, Some(&grid)));
             }
-            all.push((community.clone(), grid, buildings));
+            all.push(Grid {
+                community: community.clone(),
+                grid,
+                buildings,
+            });
         }
     }
     (places, all)
@@ -94,12 +102,7 @@ pub struct Filled {
 /// resolution pending), 20 % waiting less than 15 minutes, 10 % overdue and 10 % overdue and
 /// escalated (to the community; every tenth of those to the street). Batches of 500 per
 /// write transaction.
-pub fn fill(
-    db: &ServerDb,
-    clock: &Arc<AtomicI64>,
-    grids: &[(String, String, Vec<String>)],
-    n: usize,
-) -> Res<Filled> {
+pub fn fill(db: &ServerDb, clock: &Arc<AtomicI64>, grids: &[Grid], n: usize) -> Res<Filled> {
     let s = db.storage();
     let server = s.server().clone();
     let now = clock.load(Ordering::SeqCst);
@@ -110,7 +113,11 @@ pub fn fill(
         let end = (i + 500).min(n);
         s.write_workflow(&mut |tx| {
             for k in i..end {
-                let (community, grid, buildings) = &grids[k % grids.len()];
+                let Grid {
+                    community,
+                    grid,
+                    buildings,
+                } = &grids[k % grids.len()];
                 let kind = k % 10;
                 let age = match kind {
                     6 | 7 => (k % 14) as Millis * MIN,
