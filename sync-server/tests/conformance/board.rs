@@ -470,3 +470,55 @@ pub fn open_disputes_are_counted_per_grid(s: &dyn Storage) {
     };
     assert_eq!(s.board(&d.admin.scope, &open).unwrap().total, 2);
 }
+
+pub fn a_micro_grid_workers_board_holds_their_micro_grid(s: &dyn Storage) {
+    use linli_domain::{Place, PlaceKind, Role};
+    use linli_sync_server::{User, admin};
+    let d = seeded(s);
+    let put = |id: &str, kind, parent: &str| {
+        let place = Place {
+            id: id.into(),
+            kind,
+            parent_id: Some(parent.into()),
+            name: format!("{id}名"),
+        };
+        admin::create_place(s, &place).unwrap();
+    };
+    put("m-board", PlaceKind::MicroGrid, demo::GRID_1);
+    put("b-board", PlaceKind::Building, "m-board");
+    let user = User {
+        id: "u-micro-board".into(),
+        name: "微网格员".into(),
+        role: Role::MicroGridWorker,
+        community_id: demo::COMMUNITY.into(),
+    };
+    admin::create_user(s, &user).unwrap();
+    admin::grant(s, "u-micro-board", "m-board").unwrap();
+    let token = admin::enroll(s, "u-micro-board", None).unwrap().token;
+    let micro = super::device(s, &token);
+    // Reported at the micro-grid's building without naming the micro-grid (as a version-1
+    // app writes it): the row is at the micro-grid, as the document is stored.
+    reported(
+        s,
+        &d.li,
+        "inc-micro",
+        IncidentCategory::Noise,
+        demo::GRID_1,
+        "b-board",
+    );
+    reported(
+        s,
+        &d.li,
+        "inc-plain",
+        IncidentCategory::Noise,
+        demo::GRID_1,
+        demo::BUILDING_1,
+    );
+    assert_eq!(
+        row(s, "inc-micro").micro_grid_id.as_deref(),
+        Some("m-board")
+    );
+    let now = s.server().now();
+    assert_eq!(ids(s, &micro, &all(now)), ["inc-micro"]);
+    assert_eq!(ids(s, &d.li, &all(now)).len(), 2);
+}

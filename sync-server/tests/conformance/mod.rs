@@ -62,6 +62,7 @@ macro_rules! storage_conformance_tests {
             the_board_honours_the_scope,
             the_board_filters_orders_and_pages,
             open_disputes_are_counted_per_grid,
+            a_micro_grid_workers_board_holds_their_micro_grid,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
