@@ -14,6 +14,7 @@
 //! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent);
 //!   `judge.rs`: attribution and the role table on a push; `push.rs`: one request's pushes
 //! - `workflow.rs`: the server's own writes: receipts, deadlines, the escalation step
+//! - `board.rs`: the response board's rows (`incident_index`), queries and order
 //! - `pull.rs`: paging a pull: snapshot passes, changes, departures (storage-independent)
 //! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
@@ -25,6 +26,7 @@
 pub mod admin;
 pub mod api;
 pub mod backup;
+pub mod board;
 pub mod changes;
 pub mod config;
 pub mod console;
