@@ -1,7 +1,7 @@
 //! The response board (响应看板): open incidents of the user's scope, overdue and escalated
 //! first, each with a live countdown to its pending deadline; filters by category, status,
 //! grid and handler; the rows refresh themselves (htmx, every 10 s). A department handler
-//! sees only the orders dispatched to their department.
+//! sees only the orders dispatched to their department or to them by name.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -110,24 +110,12 @@ pub fn load(
     filter: &Filter,
 ) -> crate::Result<Board> {
     let now = storage.server().now();
-    if staff.device.role == linli_domain::protocol::Role::DepartmentHandler
-        && staff.department().is_none()
-    {
-        // A department handler with no department sees nothing, never everything.
-        return Ok(Board {
-            rows: Vec::new(),
-            total: 0,
-            page: 0,
-            pages: 1,
-            now,
-        });
-    }
     let q = source::BoardQuery {
         category: IncidentCategory::from_code(&filter.category),
         status: IncidentStatus::from_code(&filter.status),
         grid_id: Some(filter.grid.clone()).filter(|g| !g.is_empty()),
         handler: Some(filter.handler.clone()).filter(|h| !h.is_empty()),
-        department: staff.department(),
+        orders_of: source::orders_of(staff),
         open_only: filter.status != IncidentStatus::Closed.code(),
         now,
         offset: filter.page.unwrap_or(0).saturating_mul(PAGE_ROWS),

@@ -2,12 +2,14 @@
 //! index serves them).
 
 use automerge::AutoCommit;
+use linli_domain::protocol::Role;
 use linli_domain::scope::Scope;
 use linli_domain::targets;
 use linli_domain::{
     Department, DisputeOutcome, IncidentCategory, IncidentStatus, Level, Millis, Priority, doc,
 };
 
+use super::session::Staff;
 use crate::storage::Storage;
 
 pub struct BoardQuery {
@@ -15,11 +17,35 @@ pub struct BoardQuery {
     pub status: Option<IncidentStatus>,
     pub grid_id: Option<String>,
     pub handler: Option<String>,
-    pub department: Option<Department>,
+    /// A department handler's orders only (see [`orders_of`]).
+    pub orders_of: Option<OrdersOf>,
     pub open_only: bool,
     pub now: Millis,
     pub offset: u32,
     pub limit: u32,
+}
+
+/// Whose orders a department handler sees: those dispatched to their department, and those
+/// dispatched to them by name (the incident page's rule). Without a department, only the
+/// latter: never everything.
+pub struct OrdersOf {
+    pub department: Option<Department>,
+    pub user_id: String,
+}
+
+impl OrdersOf {
+    fn covers(&self, row: &IncidentRow) -> bool {
+        (self.department.is_some() && row.department == self.department)
+            || row.handler.as_deref() == Some(self.user_id.as_str())
+    }
+}
+
+/// The restriction for `staff` (`None`: not a department handler, the scope alone).
+pub fn orders_of(staff: &Staff) -> Option<OrdersOf> {
+    (staff.device.role == Role::DepartmentHandler).then(|| OrdersOf {
+        department: staff.department(),
+        user_id: staff.device.user_id.clone(),
+    })
 }
 
 pub struct IncidentRow {
@@ -86,7 +112,7 @@ pub fn board(storage: &dyn Storage, scope: &Scope, q: &BoardQuery) -> crate::Res
             && q.handler
                 .as_ref()
                 .is_none_or(|h| Some(h) == row.handler.as_ref())
-            && q.department.is_none_or(|d| Some(d) == row.department)
+            && q.orders_of.as_ref().is_none_or(|o| o.covers(&row))
             && (!q.open_only || row.status != IncidentStatus::Closed);
         if keep {
             rows.push(row);

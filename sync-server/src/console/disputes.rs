@@ -53,7 +53,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
             status: None,
             grid_id: None,
             handler: None,
-            department: staff.department(),
+            orders_of: source::orders_of(&staff),
             open_only: false,
             now: storage.server().now(),
             offset: 0,

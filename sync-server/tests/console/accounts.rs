@@ -201,3 +201,35 @@ async fn changing_ones_password_ends_every_session() {
     let a = w.storage.account(WUYE).unwrap().unwrap();
     assert!(a.password_hash.unwrap().starts_with("$argon2id$"));
 }
+
+#[tokio::test]
+#[ignore = "bug: an unused invitation stays valid after the password is set by a newer \
+            link (or changed), so a stray link can still take the account over for 24 h; \
+            the fix belongs in AccountStorage (void a user's other invitations when one is \
+            used or the password is set)"]
+async fn a_password_set_by_a_newer_link_voids_the_older_links() {
+    let w = world();
+    let admin = w.sign_in(ADMIN, PASSWORD).await;
+    // The first link went astray; the admin sends another, which the user uses.
+    let astray = invite(&w, &admin, WUYE).await;
+    let link = invite(&w, &admin, WUYE).await;
+    assert_ne!(astray, link);
+    let res = set_by_link(
+        &w,
+        &link,
+        "物业小刘的新密码是这个",
+        "物业小刘的新密码是这个",
+    )
+    .await;
+    assert!(res.to_login());
+    // Whoever holds the stray link must not be able to set the password now.
+    let before = w.written();
+    let res = set_by_link(&w, &astray, "a takeover password", "a takeover password").await;
+    assert_eq!(
+        res.status,
+        StatusCode::BAD_REQUEST,
+        "the stray link still worked"
+    );
+    assert_eq!(w.written(), before);
+    w.sign_in(WUYE, "物业小刘的新密码是这个").await;
+}
