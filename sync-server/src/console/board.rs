@@ -151,11 +151,14 @@ pub fn load(
         })
         .collect();
     let pages = u32::try_from(page.total.div_ceil(u64::from(PAGE_ROWS))).unwrap_or(u32::MAX);
+    let pages = pages.max(1);
     Ok(Board {
         rows,
         total: page.total,
-        page: filter.page.unwrap_or(0),
-        pages: pages.max(1),
+        // A page past the last one shows no rows; kept at most one past it, so the page
+        // links' arithmetic cannot overflow whatever number the query string holds.
+        page: filter.page.unwrap_or(0).min(pages),
+        pages,
         now,
     })
 }

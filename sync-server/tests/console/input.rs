@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use linli_sync_server::AccountStorage;
 use linli_testkit::demo;
 
 use super::*;
@@ -336,4 +337,47 @@ async fn huge_names_and_ids_are_refused_quietly() {
         .await;
     assert!(res.to_login());
     assert_eq!(w.written(), before);
+}
+
+#[tokio::test]
+async fn odd_board_queries_are_ignored_or_shown_safely() {
+    let w = world();
+    let me = w.storage.principal(ADMIN, "console").unwrap().unwrap();
+    // More than a page of incidents (50 a page), so the page links are shown.
+    for i in 0..51 {
+        linli_sync_server::api::report_incident(
+            w.storage.as_ref(),
+            &me,
+            &linli_sync_server::api::ReportBody {
+                category: "noise".into(),
+                description: format!("噪音 {i}"),
+                place_id: demo::UNIT_1_1.into(),
+                priority: None,
+                parties: None,
+                mediator: None,
+            },
+        )
+        .unwrap();
+    }
+    let s = w.sign_in(ADMIN, PASSWORD).await;
+    let first = w.get("/admin/board", Some(&s)).await;
+    assert!(first.body.contains("共 51 件"));
+    assert!(first.body.contains("href=\"/admin/board?page=1\""));
+    for query in [
+        "page=1",
+        "page=abc",
+        "page=-1",
+        "page=4294967295",
+        "page=4294967296",
+        "category=nope&status=nope&grid=nope&handler=nope",
+        "grid=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        "handler=%3Cimg%20src=x%3E&page=2",
+    ] {
+        for path in ["/admin/board", "/admin/board/rows"] {
+            let res = w.get(&format!("{path}?{query}"), Some(&s)).await;
+            assert_eq!(res.status, StatusCode::OK, "{path}?{query}");
+            assert!(!res.body.contains("<script>alert"), "{path}?{query}");
+            assert!(!res.body.contains("<img src=x"), "{path}?{query}");
+        }
+    }
 }

@@ -294,3 +294,58 @@ async fn a_name_with_markup_is_shown_as_text() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_street_admin_reports_in_either_community_and_a_handler_not_at_all() {
+    let w = world();
+    street(&w);
+    let s = w.sign_in(STREET_ADMIN, STREET_PASSWORD).await;
+    let page = w.get("/admin/report", Some(&s)).await;
+    assert!(page.body.contains(&format!("value=\"{OTHER_GRID}\"")));
+    assert!(page.body.contains(&format!("value=\"{}\"", demo::UNIT_1_1)));
+    let docs = w.documents();
+    let res = w
+        .post(
+            "/admin/report",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("place_id", OTHER_GRID),
+                ("category", "noise"),
+                ("priority", "urgent"),
+                ("description", "街道热线登记"),
+                ("contact", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(w.documents(), docs + 1);
+
+    // A department handler does not report: no form, and a posted one writes nothing.
+    let wuye = w.sign_in(WUYE, PASSWORD).await;
+    assert_eq!(
+        w.get("/admin/report", Some(&wuye)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let before = w.written();
+    let res = w
+        .post(
+            "/admin/report",
+            Some(&wuye),
+            &[
+                ("csrf", &wuye.csrf),
+                ("place_id", demo::UNIT_1_1),
+                ("category", "noise"),
+                ("priority", "normal"),
+                ("description", "物业登记"),
+                ("contact", ""),
+            ],
+        )
+        .await;
+    assert!(res.status.is_client_error(), "{}", res.status);
+    assert_eq!(
+        error_of(&res.body).as_deref(),
+        Some("您的角色不能执行此操作。")
+    );
+    assert_eq!(w.written(), before);
+}

@@ -477,3 +477,47 @@ async fn a_street_admin_unlocks_a_community_admin_and_a_community_admin_cannot()
     assert!(res.body.contains("已解锁。"));
     w.sign_in(ADMIN, PASSWORD).await;
 }
+
+#[tokio::test]
+async fn console_pages_are_not_cached_framed_or_sniffed() {
+    let w = world();
+    let s = w.sign_in(ADMIN, PASSWORD).await;
+    let pages = [
+        w.get("/admin/login", None).await,
+        w.get("/admin/board", Some(&s)).await,
+        w.get("/admin/incidents/nope", Some(&s)).await,
+        w.get("/admin/people", Some(&s)).await,
+        w.try_sign_in(ADMIN, "wrong password").await,
+    ];
+    for res in &pages {
+        let h = |name: &str| {
+            res.headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(h("cache-control"), "no-store", "{}", res.status);
+        assert_eq!(h("x-frame-options"), "DENY");
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        let csp = h("content-security-policy");
+        for part in [
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(part), "{csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+    // What a failed sign-in echoes is escaped too.
+    let res = w
+        .try_sign_in("\"><script>alert(1)</script>", "wrong password")
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(!res.body.contains("<script>alert"));
+    assert!(
+        res.body.contains("&#34;&#62;&#60;script&#62;"),
+        "{}",
+        res.body
+    );
+}
