@@ -115,6 +115,24 @@ async fn a_community_admin_cannot_reach_another_communitys_incident() {
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{fields:?}");
     }
     assert_eq!(w.written(), before);
+    // Nor may an order of ours be dispatched to their people.
+    w.console_move(&s, &ours, &[("action", "accept")]).await;
+    let before = w.written();
+    let res = w
+        .console_move(
+            &s,
+            &ours,
+            &[
+                ("action", "dispatch"),
+                ("target", &format!("user:{OTHER_ADMIN}")),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    assert_eq!(error_of(&res.body).as_deref(), Some("您不能派单给该对象。"));
+    assert_eq!(w.written(), before);
+    let page = w.get(&format!("/admin/incidents/{ours}"), Some(&s)).await;
+    assert!(!page.body.contains(&format!("user:{OTHER_ADMIN}")));
 
     let board = w.get("/admin/board", Some(&s)).await;
     assert!(lists(&board.body, &ours));
