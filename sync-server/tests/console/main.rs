@@ -360,8 +360,7 @@ impl World {
         v["id"].as_str().unwrap().to_owned()
     }
 
-    /// The incident as the JSON API shows it to the community admin's phone-less principal
-    /// (read through user-admin's enrolled device).
+    /// The incident (with its timeline) as the JSON API shows it to user-admin's phone.
     pub async fn incident(&self, id: &str) -> Value {
         let (status, v) = self
             .api(
@@ -406,7 +405,7 @@ pub fn error_of(html: &str) -> Option<String> {
     Some(rest[..rest.find("</p>").unwrap()].to_owned())
 }
 
-/// The statuses of the timeline, as the incident page lists them (`data-action` of each).
+/// The actions of the timeline, as the incident page lists them (`data-action` of each).
 pub fn timeline_of(html: &str) -> Vec<String> {
     let Some(at) = html.find("<ol id=\"timeline\">") else {
         return Vec::new();
