@@ -91,7 +91,7 @@ pub enum AdminCommand {
         #[arg(long, value_parser = parse_department)]
         department: Department,
     },
-    /// Ends a console account's lock after failed sign-ins.
+    /// Ends a console account's locks: forgets its failed sign-ins from every address.
     Unlock {
         #[arg(long)]
         user: String,
@@ -403,8 +403,8 @@ pub fn run(storage: &dyn Storage, cmd: AdminCommand, out: &mut dyn Write) -> Res
             if storage.user(&user)?.is_none() {
                 return Err(Error::NotFound { kind: "user" });
             }
-            storage.lock(&user, None)?;
-            writeln!(out, "{user} unlocked")?;
+            storage.clear_failures(&user, None)?;
+            writeln!(out, "{user} unlocked (its failed sign-ins forgotten)")?;
         }
         AdminCommand::ListDevices => {
             writeln!(out, "device_id\tuser_id\trole\tcreated_at\trevoked_at")?;

@@ -297,10 +297,6 @@ pub struct Account {
     pub password_hash: Option<String>,
     /// A department handler's department.
     pub department: Option<Department>,
-    /// Consecutive failed sign-ins since the last success.
-    pub failures: u32,
-    /// Locked until then (a lock always ends; an admin may end it sooner).
-    pub locked_until: Option<Millis>,
     pub password_set_at: Option<Millis>,
 }
 
@@ -331,19 +327,21 @@ pub trait AccountStorage: Send + Sync + 'static {
     /// Sets (or clears) a department handler's department.
     fn set_department(&self, user_id: &str, department: Option<Department>) -> Result<()>;
 
-    /// Records a failed sign-in from `address`, and against the account if `user_id` names
-    /// one; returns the account's consecutive failures (0 without an account). Address rows
-    /// older than a day are dropped here.
-    fn sign_in_failed(&self, user_id: Option<&str>, address: &str, now: Millis) -> Result<u32>;
+    /// Records a failed sign-in from `address` against `user_id` (`None`: no such account).
+    /// Rows older than a day are dropped here.
+    fn sign_in_failed(&self, user_id: Option<&str>, address: &str, now: Millis) -> Result<()>;
 
-    /// Failed sign-ins from `address` at or after `since`.
-    fn address_failures(&self, address: &str, since: Millis) -> Result<u32>;
+    /// Failed sign-ins at or after `since` from `address`: against `user_id` only if given,
+    /// else against any account.
+    fn failures(&self, user_id: Option<&str>, address: &str, since: Millis) -> Result<u32>;
 
-    /// Locks the account until `until`, or (`None`) unlocks it and clears its failures.
-    fn lock(&self, user_id: &str, until: Option<Millis>) -> Result<()>;
+    /// How many addresses made at least `limit` failed sign-ins against `user_id` at or after
+    /// `since` (the addresses the account is locked for).
+    fn locked_addresses(&self, user_id: &str, since: Millis, limit: u32) -> Result<u32>;
 
-    /// A successful sign-in: failures cleared, any lock ended.
-    fn sign_in_succeeded(&self, user_id: &str) -> Result<()>;
+    /// Forgets the failed sign-ins against `user_id`: from `address` only (a success there),
+    /// or from every address (an admin unlocking the account).
+    fn clear_failures(&self, user_id: &str, address: Option<&str>) -> Result<()>;
 
     fn create_session(&self, token_hash: &[u8], session: &SessionRow) -> Result<()>;
 

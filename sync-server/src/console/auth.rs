@@ -2,10 +2,10 @@
 //!
 //! The sign-in form is protected by a double-submit token (a `linli_login` cookie and the
 //! same value in the form). A wrong user name and a wrong password look and take the same.
-//! Failures count against the account (it locks for a while after
-//! [`password::FAILURES_BEFORE_LOCK`], the lock growing and always ending) and against the
-//! client's address (refused for a window after [`password::ADDRESS_LIMIT`]), so a guesser
-//! is slowed down and no stranger can lock an admin out for good.
+//! Failures count against the pair of account and address (after
+//! [`password::ACCOUNT_LIMIT`] in [`password::WINDOW_MS`] the account is locked for that
+//! address only) and against the address (refused after [`password::ADDRESS_LIMIT`]), so a
+//! guesser is slowed down and no stranger can lock an admin out.
 
 use askama::Template;
 use axum::Form;
@@ -72,7 +72,7 @@ pub struct LoginForm {
 }
 
 /// The client's address (see [`session::client_address`]).
-pub struct Address(String);
+pub struct Address(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for Address {
     type Rejection = std::convert::Infallible;
@@ -133,8 +133,8 @@ pub async fn login(
     let storage = state.storage().clone();
     let outcome = blocking(move || {
         let now = storage.server().now();
-        let since = now - password::ADDRESS_WINDOW_MS;
-        if storage.address_failures(&address, since)? >= password::ADDRESS_LIMIT {
+        let since = now - password::WINDOW_MS;
+        if storage.failures(None, &address, since)? >= password::ADDRESS_LIMIT {
             return Ok(Outcome::Throttled);
         }
         let account = storage.account(&user)?;
@@ -143,8 +143,10 @@ pub async fn login(
             storage.sign_in_failed(None, &address, now)?;
             return Ok(Outcome::Wrong);
         };
-        if account.locked_until.is_some_and(|t| t > now) {
-            // Not even checked: a locked account cannot be guessed at.
+        let id = account.user.id.as_str();
+        if storage.failures(Some(id), &address, since)? >= password::ACCOUNT_LIMIT {
+            // Not even checked: a locked account cannot be guessed at from here. The try
+            // counts against the address.
             storage.sign_in_failed(None, &address, now)?;
             return Ok(Outcome::Locked);
         }
@@ -153,14 +155,13 @@ pub async fn login(
             .as_deref()
             .is_some_and(|h| password::verify(&form.password, h));
         if !ok {
-            let failures = storage.sign_in_failed(Some(&account.user.id), &address, now)?;
-            if let Some(until) = password::lock_after(failures, now) {
-                storage.lock(&account.user.id, Some(until))?;
-                tracing::warn!(failures, "console account locked after failed sign-ins");
+            storage.sign_in_failed(Some(id), &address, now)?;
+            if storage.failures(Some(id), &address, since)? >= password::ACCOUNT_LIMIT {
+                tracing::warn!("console account locked for an address after failed sign-ins");
             }
             return Ok(Outcome::Wrong);
         }
-        storage.sign_in_succeeded(&account.user.id)?;
+        storage.clear_failures(id, Some(&address))?;
         let (token, row) = session::start(&account.user.id, now);
         storage.create_session(&token_hash(&token), &row)?;
         tracing::info!(role = account.user.role.code(), "console sign-in");
@@ -196,7 +197,7 @@ pub async fn login(
             &state,
             StatusCode::UNAUTHORIZED,
             kept_user,
-            Some("连续登录失败次数过多，账号已暂时锁定，请稍后再试或联系上级管理员解锁。"),
+            Some("连续登录失败次数过多，账号在此处已暂时锁定，请15分钟后再试或联系上级管理员解锁。"),
         ),
         Ok(Outcome::Throttled) => login_form(
             &state,

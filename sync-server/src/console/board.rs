@@ -31,6 +31,9 @@ pub struct Filter {
     pub handler: String,
     #[serde(default)]
     pub page: Option<u32>,
+    /// The move just made on an incident that left the user's view (a handler's return).
+    #[serde(default)]
+    pub done: String,
 }
 
 impl Filter {
@@ -166,6 +169,7 @@ pub fn load(
 #[derive(Template)]
 #[template(path = "board.html")]
 struct BoardPage {
+    notice: Option<String>,
     staff_name: String,
     is_admin: bool,
     csrf: String,
@@ -203,6 +207,8 @@ pub async fn page(
             .map(|p| (p.id.clone(), p.name.clone()))
             .collect();
         Ok(BoardPage {
+            notice: linli_domain::IncidentAction::from_code(&filter.done)
+                .map(|a| format!("已{}，该事件已不在您的列表中。", a.label())),
             staff_name: staff.account.user.name.clone(),
             is_admin: staff.device.role.is_admin(),
             csrf: staff.csrf.clone(),

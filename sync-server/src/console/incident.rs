@@ -403,7 +403,12 @@ pub async fn make_move(
         match tried {
             Ok(action) => {
                 changes.notify();
-                Ok(Ok((id, action)))
+                // A handler who returned an order no longer sees it: back to the board.
+                let still_seen = !matches!(
+                    build(storage.as_ref(), &staff, &id, None, None),
+                    Err(Page::NotFound)
+                );
+                Ok(Ok((id, action, still_seen)))
             }
             Err(refused) if refused.status == StatusCode::NOT_FOUND => Err(Page::NotFound),
             Err(refused) => {
@@ -421,8 +426,11 @@ pub async fn make_move(
     })
     .await;
     match outcome {
-        Ok(Ok((id, action))) => {
+        Ok(Ok((id, action, true))) => {
             Redirect::to(&format!("/admin/incidents/{id}?done={}", action.code())).into_response()
+        }
+        Ok(Ok((_, action, false))) => {
+            Redirect::to(&format!("/admin/board?done={}", action.code())).into_response()
         }
         Ok(Err((status, page))) => render_status(status, &page),
         Err(e) => e.into_response(),

@@ -13,17 +13,15 @@ use crate::error::{Error, Result};
 pub const MIN_CHARS: usize = 10;
 pub const MAX_CHARS: usize = 128;
 
-/// Consecutive failures that lock an account, and the first lock's length; each further
-/// failure while it is still failing doubles the lock, up to [`MAX_LOCK_MS`]. A lock always
-/// ends, so a stranger cannot lock an admin out for good; a higher admin may end it sooner.
-pub const FAILURES_BEFORE_LOCK: u32 = 5;
-pub const FIRST_LOCK_MS: Millis = 5 * 60_000;
-pub const MAX_LOCK_MS: Millis = 60 * 60_000;
-
-/// Failed sign-ins one address may make in [`ADDRESS_WINDOW_MS`] before it is refused
-/// until the window moves on (whatever account it tries).
+/// Failed sign-ins against one account from one address within [`WINDOW_MS`] that lock the
+/// account for that address until the window moves past them. Other addresses (its owner's
+/// office) are not locked: a stranger can slow an account down, never lock its owner out.
+/// A higher admin may clear the failures sooner.
+pub const ACCOUNT_LIMIT: u32 = 5;
+/// Failed sign-ins from one address within [`WINDOW_MS`], whatever account they try, that
+/// refuse the address until the window moves on.
 pub const ADDRESS_LIMIT: u32 = 20;
-pub const ADDRESS_WINDOW_MS: Millis = 15 * 60_000;
+pub const WINDOW_MS: Millis = 15 * 60_000;
 
 fn argon2() -> Argon2<'static> {
     // OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
@@ -78,17 +76,6 @@ pub fn check_new(password: &str, confirm: &str) -> std::result::Result<(), &'sta
     Ok(())
 }
 
-/// How long an account with `failures` consecutive failures is locked from `now` (None: not
-/// locked).
-pub fn lock_after(failures: u32, now: Millis) -> Option<Millis> {
-    if failures < FAILURES_BEFORE_LOCK {
-        return None;
-    }
-    let doublings = (failures - FAILURES_BEFORE_LOCK).min(8);
-    let ms = (FIRST_LOCK_MS << doublings).min(MAX_LOCK_MS);
-    Some(now + ms)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,13 +98,5 @@ mod tests {
         assert!(check_new("          ", "          ").is_err());
         assert!(check_new(&"x".repeat(129), &"x".repeat(129)).is_err());
         assert!(check_new("long enough pw", "long enough pw").is_ok());
-    }
-
-    #[test]
-    fn locks_grow_and_end() {
-        assert_eq!(lock_after(4, 0), None);
-        assert_eq!(lock_after(5, 0), Some(FIRST_LOCK_MS));
-        assert_eq!(lock_after(6, 0), Some(2 * FIRST_LOCK_MS));
-        assert_eq!(lock_after(100, 0), Some(MAX_LOCK_MS));
     }
 }

@@ -13,6 +13,7 @@ use linli_domain::Millis;
 use linli_domain::protocol::Role;
 use serde::Deserialize;
 
+use super::auth::Address;
 use super::password;
 use super::session::{Staff, may_sign_in};
 use super::{Page, blocking, render, render_status};
@@ -130,6 +131,7 @@ pub struct PasswordFields {
 /// other session of the user ends; this one is signed out too and signs in again.
 pub async fn change_password(
     State(state): State<AppState>,
+    Address(address): Address,
     staff: Staff,
     form: Result<Form<PasswordFields>, FormRejection>,
 ) -> Response {
@@ -139,16 +141,38 @@ pub async fn change_password(
     if !staff.csrf_ok(&f.csrf) {
         return Page::Forged.into_response();
     }
-    let current_ok = staff
-        .account
-        .password_hash
-        .as_deref()
-        .is_some_and(|h| password::verify(&f.current, h));
-    if !current_ok {
-        return render_status(
-            StatusCode::BAD_REQUEST,
-            &account_page_of(&staff, None, Some("当前密码不正确。")),
-        );
+    // The current password is guarded like a sign-in: a stolen session cookie gives no
+    // unlimited guesses at it.
+    let storage = state.storage().clone();
+    let user_id = staff.account.user.id.clone();
+    let phc = staff.account.password_hash.clone();
+    let current = f.current.clone();
+    let checked = blocking(move || {
+        if current.is_empty() {
+            // Not a guess: nothing to count.
+            return Ok(Some("当前密码不正确。"));
+        }
+        let now = storage.server().now();
+        let since = now - password::WINDOW_MS;
+        if storage.failures(Some(&user_id), &address, since)? >= password::ACCOUNT_LIMIT {
+            return Ok(Some("连续输入错误次数过多，请15分钟后再试。"));
+        }
+        if phc.as_deref().is_some_and(|h| password::verify(&current, h)) {
+            return Ok(None);
+        }
+        storage.sign_in_failed(Some(&user_id), &address, now)?;
+        Ok(Some("当前密码不正确。"))
+    })
+    .await;
+    match checked {
+        Ok(None) => {}
+        Ok(Some(m)) => {
+            return render_status(
+                StatusCode::BAD_REQUEST,
+                &account_page_of(&staff, None, Some(m)),
+            );
+        }
+        Err(e) => return e.into_response(),
     }
     if let Err(m) = password::check_new(&f.new, &f.confirm) {
         return render_status(
@@ -211,7 +235,9 @@ fn people_page(
             role: a.user.role.label(),
             department: a.department.map(|d| d.label()).unwrap_or(""),
             has_password: a.password_hash.as_deref().is_some_and(|h| h != NO_PASSWORD),
-            locked: a.locked_until.is_some_and(|t| t > now),
+            locked: storage
+                .locked_addresses(&a.user.id, now - password::WINDOW_MS, password::ACCOUNT_LIMIT)
+                .is_ok_and(|n| n > 0),
         })
         .collect();
     let (link, link_for) = match link {
@@ -290,7 +316,8 @@ pub async fn invite_link(
     }
 }
 
-/// `POST /admin/people/{id}/unlock`: ends a lock early and clears the failures.
+/// `POST /admin/people/{id}/unlock`: forgets the account's failed sign-ins, from every
+/// address (its locks end).
 pub async fn unlock(
     State(state): State<AppState>,
     staff: Staff,
@@ -304,7 +331,7 @@ pub async fn unlock(
     let storage = state.storage().clone();
     let shown = blocking(move || {
         let target = managed(storage.as_ref(), &staff, &id)?;
-        storage.lock(&target.user.id, None)?;
+        storage.clear_failures(&target.user.id, None)?;
         people_page(storage.as_ref(), &staff, None, Some("已解锁。"))
     })
     .await;

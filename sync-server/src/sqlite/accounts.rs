@@ -10,12 +10,11 @@ use crate::error::Result;
 use crate::storage::{Account, AccountStorage, SessionRow};
 use crate::storage::{Device, User};
 
-const ACCOUNT_COLUMNS: &str = "u.id, u.name, u.role, u.community_id, a.password_hash, \
-     a.department, coalesce(a.failures, 0), a.locked_until, a.password_set_at";
+const ACCOUNT_COLUMNS: &str =
+    "u.id, u.name, u.role, u.community_id, a.password_hash, a.department, a.password_set_at";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let department: Option<String> = r.get(5)?;
-    let failures: i64 = r.get(6)?;
     Ok(Account {
         user: User {
             id: r.get(0)?,
@@ -26,9 +25,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         password_hash: r.get(4)?,
         // A code this server does not know reads as no department (it then sees nothing).
         department: department.as_deref().and_then(Department::from_code),
-        failures: u32::try_from(failures).unwrap_or(u32::MAX),
-        locked_until: r.get(7)?,
-        password_set_at: r.get(8)?,
+        password_set_at: r.get(6)?,
     })
 }
 
@@ -42,11 +39,17 @@ fn ensure_row(conn: &Connection, user_id: &str) -> Result<()> {
 fn set_password_in(conn: &Connection, user_id: &str, hash: &str, now: Millis) -> Result<()> {
     ensure_row(conn, user_id)?;
     conn.prepare_cached(
-        "UPDATE accounts SET password_hash = ?2, password_set_at = ?3, failures = 0, \
-         locked_until = NULL WHERE user_id = ?1",
+        "UPDATE accounts SET password_hash = ?2, password_set_at = ?3 WHERE user_id = ?1",
     )?
     .execute(params![user_id, hash, now])?;
     conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+        .execute([user_id])?;
+    // A new password voids every link that would set another, and the failures before it.
+    conn.prepare_cached(
+        "UPDATE invitations SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL",
+    )?
+    .execute(params![user_id, now])?;
+    conn.prepare_cached("DELETE FROM sign_in_failures WHERE user_id = ?1")?
         .execute([user_id])?;
     Ok(())
 }
@@ -88,66 +91,59 @@ impl AccountStorage for SqliteStorage {
         })
     }
 
-    fn sign_in_failed(&self, user_id: Option<&str>, address: &str, now: Millis) -> Result<u32> {
+    fn sign_in_failed(&self, user_id: Option<&str>, address: &str, now: Millis) -> Result<()> {
         self.write(|tx| {
             tx.prepare_cached("DELETE FROM sign_in_failures WHERE at < ?1")?
                 .execute([now.saturating_sub(86_400_000)])?;
-            tx.prepare_cached("INSERT INTO sign_in_failures (address, at) VALUES (?1, ?2)")?
-                .execute(params![address, now])?;
-            let Some(user_id) = user_id else {
-                return Ok(0);
-            };
-            let known: Option<String> = tx
-                .prepare_cached("SELECT id FROM users WHERE id = ?1")?
-                .query_row([user_id], |r| r.get(0))
-                .optional()?;
-            if known.is_none() {
-                return Ok(0);
-            }
-            ensure_row(tx, user_id)?;
-            let n: i64 = tx
-                .prepare_cached(
-                    "UPDATE accounts SET failures = failures + 1 WHERE user_id = ?1 \
-                     RETURNING failures",
-                )?
-                .query_row([user_id], |r| r.get(0))?;
-            Ok(u32::try_from(n).unwrap_or(u32::MAX))
-        })
-    }
-
-    fn address_failures(&self, address: &str, since: Millis) -> Result<u32> {
-        let n: i64 = self
-            .reader()
-            .prepare_cached(
-                "SELECT count(*) FROM sign_in_failures WHERE address = ?1 AND at >= ?2",
+            tx.prepare_cached(
+                "INSERT INTO sign_in_failures (address, user_id, at) VALUES (?1, ?2, ?3)",
             )?
-            .query_row(params![address, since], |r| r.get(0))?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    }
-
-    fn lock(&self, user_id: &str, until: Option<Millis>) -> Result<()> {
-        self.write(|tx| {
-            ensure_row(tx, user_id)?;
-            match until {
-                Some(t) => tx
-                    .prepare_cached("UPDATE accounts SET locked_until = ?2 WHERE user_id = ?1")?
-                    .execute(params![user_id, t])?,
-                None => tx
-                    .prepare_cached(
-                        "UPDATE accounts SET locked_until = NULL, failures = 0 WHERE user_id = ?1",
-                    )?
-                    .execute([user_id])?,
-            };
+            .execute(params![address, user_id, now])?;
             Ok(())
         })
     }
 
-    fn sign_in_succeeded(&self, user_id: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE accounts SET failures = 0, locked_until = NULL WHERE user_id = ?1",
+    fn failures(&self, user_id: Option<&str>, address: &str, since: Millis) -> Result<u32> {
+        let r = self.reader();
+        let n: i64 = match user_id {
+            Some(user) => r
+                .prepare_cached(
+                    "SELECT count(*) FROM sign_in_failures \
+                     WHERE user_id = ?1 AND address = ?2 AND at >= ?3",
+                )?
+                .query_row(params![user, address, since], |r| r.get(0))?,
+            None => r
+                .prepare_cached(
+                    "SELECT count(*) FROM sign_in_failures WHERE address = ?1 AND at >= ?2",
+                )?
+                .query_row(params![address, since], |r| r.get(0))?,
+        };
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    fn locked_addresses(&self, user_id: &str, since: Millis, limit: u32) -> Result<u32> {
+        let n: i64 = self
+            .reader()
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT address FROM sign_in_failures \
+                 WHERE user_id = ?1 AND at >= ?2 GROUP BY address HAVING count(*) >= ?3)",
             )?
-            .execute([user_id])?;
+            .query_row(params![user_id, since, limit], |r| r.get(0))?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    fn clear_failures(&self, user_id: &str, address: Option<&str>) -> Result<()> {
+        self.write(|tx| {
+            match address {
+                Some(a) => tx
+                    .prepare_cached(
+                        "DELETE FROM sign_in_failures WHERE user_id = ?1 AND address = ?2",
+                    )?
+                    .execute(params![user_id, a])?,
+                None => tx
+                    .prepare_cached("DELETE FROM sign_in_failures WHERE user_id = ?1")?
+                    .execute([user_id])?,
+            };
             Ok(())
         })
     }

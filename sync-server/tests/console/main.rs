@@ -187,7 +187,7 @@ impl World {
         let accounts: String = c
             .query_row(
                 "SELECT coalesce(group_concat(user_id || ':' || coalesce(password_hash, '-') \
-                 || ':' || failures || ':' || coalesce(locked_until, '-'), ' '), '') \
+                 || ':' || coalesce(department, '-'), ' '), '') \
                  FROM (SELECT * FROM accounts ORDER BY user_id)",
                 [],
                 |r| r.get(0),

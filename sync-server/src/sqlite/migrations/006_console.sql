@@ -9,10 +9,6 @@ CREATE TABLE accounts (
     user_id         TEXT PRIMARY KEY REFERENCES users (id),
     password_hash   TEXT,
     department      TEXT,
-    -- Consecutive failed sign-ins since the last success, and until when the account is
-    -- locked (NULL: not locked). A lock always ends; an admin may end it sooner.
-    failures        INTEGER NOT NULL DEFAULT 0,
-    locked_until    INTEGER,
     password_set_at INTEGER
 ) STRICT;
 
@@ -28,12 +24,16 @@ CREATE TABLE sessions (
 ) STRICT;
 CREATE INDEX sessions_by_user ON sessions (user_id);
 
--- Failed sign-ins per client address, to slow a guesser down without locking anyone out.
+-- Failed sign-ins, by client address and the account tried (NULL: no such account). Too
+-- many from one address slow that address down; too many against an account from one
+-- address lock that account for that address only, so a stranger never locks its owner out.
 CREATE TABLE sign_in_failures (
     address TEXT NOT NULL,
+    user_id TEXT,
     at      INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX sign_in_failures_by_address ON sign_in_failures (address, at);
+CREATE INDEX sign_in_failures_by_user ON sign_in_failures (user_id, address, at);
 
 -- A single-use link that sets a user's first (or a reset) password.
 CREATE TABLE invitations (
