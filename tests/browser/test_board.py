@@ -1,0 +1,110 @@
+"""The board and an incident's page with a phone on the other side: a report from 李梅's
+phone appears on the open board by itself; the console's dispatch reaches her phone."""
+
+import re
+
+import pytest
+
+import linli
+from selenium.webdriver.common.by import By
+
+from conftest import ARTIFACTS
+
+MARKUP = "楼道<b>漏水</b><script>window.pwned=1</script>严重"
+
+
+@pytest.fixture(scope="module")
+def reported(limei):
+    """What the phone reported in this module: name -> incident id."""
+    return {}
+
+
+def test_a_phone_report_appears_on_the_open_board_without_a_reload(
+        signed_in, limei, reported):
+    console = signed_in("user-admin")
+    console.board()
+    console.mark_page()
+
+    iid = limei.report(MARKUP, place="b-1")
+    reported["leak"] = iid
+
+    row = console.wait_for_row(iid, timeout=15)
+    assert console.page_marked(), "the board was reloaded instead of refreshing its rows"
+    assert row.get_attribute("data-status") == "reported"
+    assert row.get_attribute("data-level") == "grid"
+    assert row.get_attribute("data-overdue") == "false"
+    link = row.find_element(By.CSS_SELECTOR, f'a[href="/admin/incidents/{iid}"]')
+    assert link.is_displayed()
+    # The description is text, even inside rows htmx swapped in (which runs scripts).
+    assert row.find_elements(By.TAG_NAME, "b") == []
+    assert row.find_elements(By.TAG_NAME, "script") == []
+    assert console.js("return typeof window.pwned") == "undefined"
+
+
+def test_the_response_countdown_runs_live(console, reported):
+    console.board()
+    row = console.wait_for_row(reported["leak"], timeout=5)
+    countdown = row.find_element(By.CSS_SELECTOR, "span.countdown")
+    deadline = int(countdown.get_attribute("data-deadline"))
+    # 15 minutes from the server's receipt, which was moments ago.
+    now_ms = console.js("return Date.now()")
+    assert 10 * 60_000 < deadline - now_ms <= 15 * 60_000, deadline - now_ms
+    first = countdown.text
+    assert re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", first), first
+    console.wait(lambda d: countdown.text != first, timeout=3,
+                 message=f"the countdown stayed at {first}")
+
+
+def test_the_incident_page_shows_the_description_as_text(console, reported):
+    iid = reported["leak"]
+    incident = console.incident(iid)
+
+    assert incident.get_attribute("data-status") == "reported"
+    assert incident.get_attribute("data-level") == "grid"
+    assert "<b>漏水</b>" in incident.text
+    assert "<script>window.pwned=1</script>" in incident.text
+    assert incident.find_elements(By.TAG_NAME, "b") == []
+    assert console.js("return typeof window.pwned") == "undefined"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    console.screenshot("incident.png")
+
+
+def test_the_board_filters(console, reported):
+    iid = reported["leak"]
+    console.board()
+    form = console.find("form#filters")
+    for name in ("category", "status", "grid", "handler"):
+        options = form.find_elements(By.CSS_SELECTOR, f'select[name="{name}"] option')
+        assert "" in [o.get_attribute("value") for o in options], f"{name}: no 'all' option"
+
+    console.board(grid="g-2")
+    assert console.row(iid) is None
+    console.board(grid="g-1", category="leak_repair", status="reported")
+    assert console.row(iid) is not None
+    console.board(category="noise")
+    assert console.row(iid) is None
+
+
+def test_a_dispatch_from_the_console_reaches_the_handlers_phone(signed_in, limei, reported):
+    iid = reported["leak"]
+    console = signed_in("user-admin")
+    console.incident(iid)
+    if console.status() == "reported":
+        notice, error = console.move("accept", note="已受理")
+        assert error is None and notice, (notice, error)
+        assert console.status() == "accepted"
+    target = console.find('form.move[data-action="dispatch"] select[name="target"]')
+    values = [o.get_attribute("value") for o in target.find_elements(By.TAG_NAME, "option")]
+    assert "user:user-limei" in values and "department:property" in values, values
+
+    notice, error = console.move("dispatch", note="请李梅上门查看", target="user:user-limei")
+
+    assert error is None and notice, (notice, error)
+    assert console.path() == f"/admin/incidents/{iid}"
+    assert console.status() == "dispatched"
+    assert console.timeline()[-1] == "dispatch"
+    limei.sync()
+    summary = limei.summary(iid)
+    assert summary.status == linli.IncidentStatus.DISPATCHED
+    assert summary.handler == "user-limei"
+    assert linli.IncidentAction.START in limei.store.incident_moves(iid)

@@ -1,0 +1,95 @@
+"""Moves through an incident page's forms: the admin's loop up to a callback of 不满意,
+a refused move, and a department handler (物业) who signs for an order and returns it."""
+
+from selenium.webdriver.common.by import By
+
+from conftest import CHINESE, MOVES
+
+
+def known_moves(timeline):
+    return [a for a in timeline if a in MOVES]
+
+
+def made(result):
+    notice, error = result
+    assert error is None, f"refused: {error}"
+    assert notice, "no notice after the move"
+
+
+def test_a_stale_form_is_refused_in_chinese(signed_in, limei, server):
+    iid = limei.report("3楼水管漏水", place="b-2")
+    console = signed_in("user-admin")
+    console.incident(iid)
+    assert "accept" in console.moves()
+    # Someone else accepts it meanwhile (the JSON API, as another console tab would).
+    server.api("POST", f"/api/v1/incidents/{iid}/moves", {"action": "accept", "note": ""})
+
+    notice, error = console.move("accept")
+
+    assert notice is None
+    assert error and CHINESE.search(error), f"no Chinese error: {error!r}"
+    console.incident(iid)
+    assert console.status() == "accepted"
+    assert known_moves(console.timeline()) == ["accept"]
+
+
+def test_feedback_unsatisfied_reopens_a_resolved_incident(signed_in, limei):
+    iid = limei.report("电梯异响", place="b-1")
+    console = signed_in("user-admin")
+    console.incident(iid)
+
+    made(console.move("accept", note="已受理"))
+    assert console.status() == "accepted"
+    made(console.move("start", note="联系电梯维保"))
+    assert console.status() == "in_progress"
+    made(console.move("resolve", note="已更换导靴"))
+    assert console.status() == "resolved"
+    assert "feedback" in console.moves()
+    rating = console.find('form.move[data-action="feedback"] select[name="rating"]')
+    values = {o.get_attribute("value") for o in rating.find_elements(By.TAG_NAME, "option")}
+    assert {"satisfied", "basic", "unsatisfied"} <= values, values
+
+    made(console.move("feedback", note="居民说还在响", rating="unsatisfied"))
+
+    assert console.path() == f"/admin/incidents/{iid}"
+    assert console.status() == "in_progress"
+    assert known_moves(console.timeline()) == ["accept", "start", "resolve", "feedback"]
+    feedback = console.find('ol#timeline li.event[data-action="feedback"]')
+    assert "不满意" in feedback.text, feedback.text
+    assert "居民说还在响" in feedback.text, feedback.text
+    assert "resolve" in console.moves()
+
+
+def test_a_department_handler_signs_for_an_order_and_returns_it(
+        signed_in, new_console, limei):
+    ours = limei.report("小区路灯不亮", place="b-2")
+    not_ours = limei.report("邻里噪音", place="b-1")
+    admin = signed_in("user-admin")
+    admin.incident(ours)
+    made(admin.move("accept"))
+    made(admin.move("dispatch", note="请物业处理", target="department:property"))
+    assert admin.status() == "dispatched"
+
+    wuye = signed_in("user-wuye", on=new_console())
+    wuye.board()
+    assert wuye.row(ours) is not None, f"物业's board: {wuye.row_ids()}"
+    assert wuye.row(not_ours) is None, f"物业's board: {wuye.row_ids()}"
+    wuye.incident(ours)
+    assert "accept" in wuye.moves(), wuye.moves()
+    made(wuye.move("accept", note="物业已签收"))
+    assert wuye.status() == "dispatched"
+    assert "return" in wuye.moves(), wuye.moves()
+    reason = wuye.find('form.move[data-action="return"] select[name="reason"]')
+    values = {o.get_attribute("value") for o in reason.find_elements(By.TAG_NAME, "option")}
+    assert {"jurisdiction", "ownership", "overlap", "other"} <= values, values
+
+    made(wuye.move("return", note="路灯归市政管", reason="jurisdiction"))
+
+    admin.incident(ours)
+    assert admin.status() == "accepted"
+    assert known_moves(admin.timeline()) == ["accept", "dispatch", "accept", "return"]
+    returned = admin.find('ol#timeline li.event[data-action="return"]')
+    assert "属地不符" in returned.text, returned.text
+    assert "dispatch" in admin.moves()
+    wuye.board()
+    assert wuye.row(ours) is None, "a returned order stays on the department's board"

@@ -1,0 +1,58 @@
+"""Signing in and out of the admin console."""
+
+from conftest import CHINESE
+
+
+def test_a_wrong_password_is_refused_in_chinese_and_sets_no_session(console, server):
+    landed = console.sign_in("user-admin", password="not-the-password")
+
+    assert landed == "/admin/login"
+    error = console.text("p.error")
+    assert error and CHINESE.search(error), f"no Chinese error: {error!r}"
+    assert console.driver.get_cookie("linli_session") is None
+    # What the browser cannot show: the status, and that no session cookie was sent.
+    status, cookies = server.post_login("user-admin", "not-the-password")
+    assert status == 401
+    assert not any(c.startswith("linli_session=") for c in cookies), cookies
+
+
+def test_the_right_password_opens_the_board_with_a_strict_httponly_session(console, server):
+    landed = console.sign_in("user-admin")
+
+    assert landed == "/admin/board"
+    console.find("table#board tbody#board-rows")
+    cookie = console.driver.get_cookie("linli_session")
+    assert cookie is not None, console.driver.get_cookies()
+    assert cookie["httpOnly"] is True
+    assert cookie.get("sameSite") == "Strict"
+    # Script cannot read it.
+    assert "linli_session" not in console.js("return document.cookie")
+    status, cookies = server.post_login("user-admin", server.accounts["user-admin"].password)
+    assert status in (302, 303), status
+    assert any(c.startswith("linli_session=") for c in cookies), cookies
+
+
+def test_signing_out_ends_the_session(signed_in):
+    console = signed_in("user-admin")
+    session = console.driver.get_cookie("linli_session")
+
+    console.sign_out()
+
+    assert console.path() == "/admin/login"
+    console.open("/admin/board")
+    assert console.path() == "/admin/login"
+    # The old cookie is dead on the server too, not only gone from the browser.
+    console.driver.delete_all_cookies()
+    console.driver.add_cookie({"name": "linli_session", "value": session["value"], "path": "/"})
+    console.open("/admin/board")
+    assert console.path() == "/admin/login"
+    assert not console.find_all("table#board")
+
+
+def test_the_board_redirects_to_the_login_when_signed_out(console):
+    console.driver.delete_all_cookies()
+
+    console.open("/admin/board")
+
+    assert console.path() == "/admin/login"
+    console.find("form#login")
