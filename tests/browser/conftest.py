@@ -170,7 +170,8 @@ def _read_banner(lines, proc, log_path):
         except queue.Empty:
             pytest.fail("demo server printed no address within 30 s")
         if line is None:
-            pytest.fail(f"demo server exited ({proc.wait()}): see {log_path}")
+            log = log_path.read_text(errors="replace")[-2000:]
+            pytest.fail(f"demo server exited ({proc.wait()}); its log ends:\n{log}")
         line = line.rstrip("\n")
         if line.startswith("listening on "):
             return line.removeprefix("listening on "), devices, accounts
@@ -293,6 +294,22 @@ def quit_chromium(driver):
     driver.quit()
 
 
+ROW_SCRIPT = """
+const id = arguments[0];
+const row = document.querySelector(`#board-rows tr.incident[data-id="${id}"]`);
+if (!row) return null;
+const countdown = row.querySelector("span.countdown");
+return {
+  status: row.dataset.status, level: row.dataset.level, overdue: row.dataset.overdue,
+  link: row.querySelector(`a[href="/admin/incidents/${id}"]`) !== null,
+  elements: Array.from(row.querySelectorAll("*"), e => e.tagName.toLowerCase()),
+  countdown: countdown && countdown.textContent.trim(),
+  deadline: countdown && Number(countdown.dataset.deadline),
+  text: row.textContent,
+};
+"""
+
+
 class Console:
     """One browser on the admin console, with the contract's selectors in one place."""
 
@@ -363,14 +380,20 @@ class Console:
         self.find("table#board tbody#board-rows")
 
     def row(self, iid):
-        found = self.find_all(f'#board-rows tr.incident[data-id="{iid}"]')
-        return found[0] if found else None
+        """What the board's row of an incident says, read in one go (the rows are swapped
+        every 10 s, so elements go stale), or None while there is no such row."""
+        return self.js(ROW_SCRIPT, iid)
 
     def row_ids(self):
-        return [r.get_attribute("data-id") for r in self.find_all("#board-rows tr.incident")]
+        return self.js("return Array.from(document.querySelectorAll("
+                       "'#board-rows tr.incident'), r => r.dataset.id)")
 
-    def wait_for_row(self, iid, timeout=15):
-        return self.wait(lambda d: self.row(iid), timeout,
+    def wait_for_row(self, iid, timeout=15, until=lambda row: True, message=None):
+        """Waits for the incident's row (and for `until(row)`); returns the row."""
+        def ready(_driver):
+            row = self.row(iid)
+            return row if row is not None and until(row) else None
+        return self.wait(ready, timeout, message or
                          f"incident {iid} did not appear on the board within {timeout} s")
 
     def mark_page(self):

@@ -1,8 +1,6 @@
 """Escalation (督办) on the board as the server's clock runs past the 15-minute response
 target. A module of its own: moving the server's clock touches every incident it holds."""
 
-from selenium.webdriver.common.by import By
-
 
 def test_a_missed_response_target_raises_the_incident_on_the_open_board(
         signed_in, limei, server):
@@ -10,17 +8,16 @@ def test_a_missed_response_target_raises_the_incident_on_the_open_board(
     console = signed_in("user-admin")
     console.board()
     row = console.wait_for_row(late, timeout=5)
-    assert row.get_attribute("data-level") == "grid"
-    assert row.get_attribute("data-overdue") == "false"
+    assert (row["level"], row["overdue"]) == ("grid", "false")
     console.mark_page()
 
     server.advance_clock(20 * 60)
 
     # The sweep runs every 5 s and the rows refresh every 10 s.
-    console.wait(lambda d: console.row(late).get_attribute("data-level") == "community",
-                 timeout=20, message="the row was not raised to the community")
+    row = console.wait_for_row(late, timeout=20, until=lambda r: r["level"] == "community",
+                               message="the row was not raised to the community")
     assert console.page_marked(), "the board was reloaded instead of refreshing its rows"
-    assert console.row(late).get_attribute("data-overdue") == "true"
+    assert row["overdue"] == "true"
     console.screenshot("board.png")
 
     console.incident(late)
@@ -33,16 +30,14 @@ def test_a_missed_response_target_raises_the_incident_on_the_open_board(
 def test_overdue_and_escalated_rows_come_first(signed_in, limei):
     console = signed_in("user-admin")
     console.board()
-    late = [r.get_attribute("data-id") for r in console.find_all(
-        '#board-rows tr.incident[data-level="community"]')]
+    late = [i for i in console.row_ids() if console.row(i)["level"] == "community"]
     assert late, "no escalated row left from the test before"
 
     fresh = limei.report("垃圾桶满了", place="b-2")
     console.board()
     order = console.row_ids()
-    assert fresh in order
+    assert fresh in order, order
     row = console.row(fresh)
-    assert row.get_attribute("data-overdue") == "false"
-    assert row.get_attribute("data-level") == "grid"
-    assert row.find_elements(By.CSS_SELECTOR, "span.countdown")
+    assert (row["level"], row["overdue"]) == ("grid", "false")
+    assert row["deadline"], f"no countdown in the row: {row['text']}"
     assert max(order.index(i) for i in late) < order.index(fresh), order
