@@ -18,6 +18,8 @@ def test_a_missed_response_target_raises_the_incident_on_the_open_board(
                                message="the row was not raised to the community")
     assert console.page_marked(), "the board was reloaded instead of refreshing its rows"
     assert row["overdue"] == "true"
+    # The countdown follows the server's clock, not the browser's.
+    assert "超时" in (row["countdown"] or ""), row["countdown"]
     console.screenshot("board.png")
 
     console.incident(late)

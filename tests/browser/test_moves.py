@@ -83,13 +83,18 @@ def test_a_department_handler_signs_for_an_order_and_returns_it(
     values = {o.get_attribute("value") for o in reason.find_elements(By.TAG_NAME, "option")}
     assert {"jurisdiction", "ownership", "overlap", "other"} <= values, values
 
-    made(wuye.move("return", note="路灯归市政管", reason="jurisdiction"))
+    returned = wuye.move("return", note="路灯归市政管", reason="jurisdiction")
 
     admin.incident(ours)
     assert admin.status() == "accepted"
     assert known_moves(admin.timeline()) == ["accept", "dispatch", "accept", "return"]
-    returned = admin.find('ol#timeline li.event[data-action="return"]')
-    assert "属地不符" in returned.text, returned.text
+    event = admin.find('ol#timeline li.event[data-action="return"]')
+    assert "属地不符" in event.text, event.text
     assert "dispatch" in admin.moves()
     wuye.board()
     assert wuye.row(ours) is None, "a returned order stays on the department's board"
+    # Last, as the least of it: the handler is told that his move was made.
+    notice, error = returned
+    assert error is None and notice, (
+        "物业's return was made (the admin's page shows it), but the page he was sent to "
+        f"after it says: {error!r}")

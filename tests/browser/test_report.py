@@ -32,6 +32,7 @@ def test_a_hotline_report_lands_on_its_new_incident(signed_in, server):
     iid = match.group(1)
     incident = console.find("dl#incident")
     assert "热线：9栋有人高空抛物" in incident.text
+    assert "13800001234" in incident.text
     assert incident.get_attribute("data-level") == "grid"
     created = [i for i in server.api_incidents() if i["id"] not in before]
     assert [i["id"] for i in created] == [iid]
