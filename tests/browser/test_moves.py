@@ -98,3 +98,19 @@ def test_a_department_handler_signs_for_an_order_and_returns_it(
     assert error is None and notice, (
         "物业's return was made (the admin's page shows it), but the page he was sent to "
         f"after it says: {error!r}")
+
+
+def test_a_move_without_the_forms_token_is_refused(signed_in, limei, server):
+    iid = limei.report("单元门禁坏了", place="u-1-1")
+    console = signed_in("user-admin")
+    console.incident(iid)
+    form = console.find('form.move[data-action="accept"]')
+    console.js("arguments[0].querySelector('input[name=csrf]').value = 'forged'", form)
+
+    console.submit(form)
+
+    assert console.find_all("p.notice") == []
+    (incident,) = [i for i in server.api_incidents() if i["id"] == iid]
+    assert incident["status"] == "reported"
+    console.incident(iid)
+    assert known_moves(console.timeline()) == []

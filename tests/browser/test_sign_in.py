@@ -1,5 +1,9 @@
 """Signing in and out of the admin console."""
 
+import urllib.error
+import urllib.parse
+import urllib.request
+
 from conftest import CHINESE
 
 
@@ -56,3 +60,25 @@ def test_the_board_redirects_to_the_login_when_signed_out(console):
 
     assert console.path() == "/admin/login"
     console.find("form#login")
+
+
+def test_every_signed_in_page_can_sign_out(signed_in):
+    console = signed_in("user-admin")
+    for path in ("/admin/board", "/admin/disputes", "/admin/report"):
+        console.open(path)
+        assert console.path() == path
+        assert console.find_all("form#logout button[type=submit]"), f"no sign-out on {path}"
+
+
+def test_the_rows_are_not_served_without_a_session(server):
+    request = urllib.request.Request(server.url + "/admin/board/rows")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            body = answer.read().decode()
+            final = urllib.parse.urlsplit(answer.url).path
+    except urllib.error.HTTPError as e:
+        assert e.code in (401, 403), e.code
+        return
+    # Followed to the login page, never the rows.
+    assert final == "/admin/login", final
+    assert 'class="incident' not in body
