@@ -34,6 +34,10 @@ struct Cli {
     /// Only serve: skip the simulated devices.
     #[arg(long)]
     no_simulate: bool,
+    /// For tests: read `advance <seconds>` lines on standard input and move the server's
+    /// clock forward by that much (answering `clock advanced <seconds>` on stdout).
+    #[arg(long)]
+    clock_stdin: bool,
 }
 
 /// Logging unless `RUST_LOG` says otherwise.
@@ -63,7 +67,15 @@ fn run(cli: Cli) -> Result<()> {
         linli_sync_server::workflow::system_now() + ahead.load(Ordering::SeqCst)
     }));
     let devices = linli_testkit::seed_demo(&storage)?;
-    linli_testkit::print_demo_devices(&devices, &mut std::io::stdout().lock())?;
+    let accounts = linli_testkit::seed_console(&storage)?;
+    {
+        let mut out = std::io::stdout().lock();
+        linli_testkit::print_demo_devices(&devices, &mut out)?;
+        linli_testkit::print_demo_accounts(&accounts, &mut out)?;
+    }
+    if cli.clock_stdin {
+        advance_from_stdin(ahead_ms.clone());
+    }
     let phones = cli.db.with_file_name("devices");
     serve(
         storage,
@@ -71,6 +83,25 @@ fn run(cli: Cli) -> Result<()> {
         listen,
         (!cli.no_simulate).then_some((devices, phones)),
     )
+}
+
+/// Moves the clock forward on each `advance <seconds>` line of standard input.
+fn advance_from_stdin(ahead_ms: Arc<AtomicI64>) {
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            let Some(seconds) = line
+                .strip_prefix("advance ")
+                .and_then(|s| s.trim().parse::<i64>().ok())
+            else {
+                continue;
+            };
+            ahead_ms.fetch_add(seconds.saturating_mul(1000), Ordering::SeqCst);
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "clock advanced {seconds}");
+            let _ = out.flush();
+        }
+    });
 }
 
 /// Serves until SIGINT/SIGTERM; with `simulate`, first runs the demo's devices against it.
@@ -89,6 +120,12 @@ fn serve(
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on http://{addr}")?;
+            writeln!(
+                out,
+                "console at http://{addr}/admin (sign in as {} / {})",
+                linli_testkit::demo::USER_ADMIN,
+                linli_testkit::DEMO_PASSWORD
+            )?;
             out.flush()?;
         }
         tracing::info!(%addr, "serving");

@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use linli_domain::protocol::Role;
-use linli_domain::{IncidentCategory, Place, PlaceKind};
+use linli_domain::{Department, IncidentCategory, Place, PlaceKind};
 
 use crate::error::{Error, Result};
 use crate::storage::{AdminStorage, Compaction, Storage, User, new_token, token_hash};
@@ -71,6 +71,31 @@ pub enum AdminCommand {
     },
     /// Lists devices with their user and state.
     ListDevices,
+    /// Prints a single-use link (valid 24 h) that sets a console user's password: how the
+    /// first admin of a street or community gets in.
+    Invite {
+        #[arg(long)]
+        user: String,
+    },
+    /// Sets a console user's password, read from the first line of standard input (never
+    /// from the command line, where it would stay in the shell's history).
+    SetPassword {
+        #[arg(long)]
+        user: String,
+    },
+    /// Sets the department whose orders a department handler sees in the console.
+    SetDepartment {
+        #[arg(long)]
+        user: String,
+        /// property, urban_management, police, mediation or other.
+        #[arg(long, value_parser = parse_department)]
+        department: Department,
+    },
+    /// Ends a console account's lock after failed sign-ins.
+    Unlock {
+        #[arg(long)]
+        user: String,
+    },
     /// Sets a community's targets (minutes; omitted ones keep their current value) and moves
     /// its incidents' deadlines to match.
     SetTargets {
@@ -99,6 +124,13 @@ fn parse_category(s: &str) -> std::result::Result<IncidentCategory, String> {
     IncidentCategory::from_code(s).ok_or_else(|| {
         let codes: Vec<&str> = IncidentCategory::ALL.iter().map(|c| c.code()).collect();
         format!("expected one of {}", codes.join(", "))
+    })
+}
+
+fn parse_department(s: &str) -> std::result::Result<Department, String> {
+    Department::from_code(s).ok_or_else(|| {
+        let codes: Vec<&str> = Department::ALL.iter().map(|c| c.code()).collect();
+        format!("one of {}", codes.join(", "))
     })
 }
 
@@ -344,6 +376,35 @@ pub fn run(storage: &dyn Storage, cmd: AdminCommand, out: &mut dyn Write) -> Res
                 t.resolve_normal_ms / 60_000,
                 t.resolve_low_ms / 60_000
             )?;
+        }
+        AdminCommand::Invite { user } => {
+            let token = crate::console::invite(storage, &user, "cli")?;
+            writeln!(out, "invitation /admin/invitations/{token}")?;
+            writeln!(
+                out,
+                "(open it on this server within 24 hours; it works once and is shown only now)"
+            )?;
+        }
+        AdminCommand::SetPassword { user } => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            crate::console::set_password(storage, &user, password)?;
+            writeln!(out, "password of {user} set; their console sessions ended")?;
+        }
+        AdminCommand::SetDepartment { user, department } => {
+            if storage.user(&user)?.is_none() {
+                return Err(Error::NotFound { kind: "user" });
+            }
+            storage.set_department(&user, Some(department))?;
+            writeln!(out, "department of {user} set to {}", department.code())?;
+        }
+        AdminCommand::Unlock { user } => {
+            if storage.user(&user)?.is_none() {
+                return Err(Error::NotFound { kind: "user" });
+            }
+            storage.lock(&user, None)?;
+            writeln!(out, "{user} unlocked")?;
         }
         AdminCommand::ListDevices => {
             writeln!(out, "device_id\tuser_id\trole\tcreated_at\trevoked_at")?;

@@ -19,12 +19,14 @@
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
+//! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
 
 pub mod admin;
 pub mod api;
 pub mod backup;
 pub mod changes;
 pub mod config;
+pub mod console;
 mod error;
 pub mod judge;
 pub mod merge;
@@ -55,7 +57,9 @@ pub use admin::Enrollment;
 pub use changes::{CHANGES_PATH, Changes};
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
-pub use storage::{AdminStorage, Auth, Device, Storage, SyncStorage, User, WorkflowStorage};
+pub use storage::{
+    AccountStorage, AdminStorage, Auth, Device, Storage, SyncStorage, User, WorkflowStorage,
+};
 
 /// How often [`serve`] runs the escalation sweep unless told otherwise.
 pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(5);
@@ -122,6 +126,7 @@ pub fn app(state: AppState) -> Router {
         .route(CHANGES_PATH, get(changes::changes))
         .route("/health", get(health))
         .merge(api::routes())
+        .merge(console::routes())
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }
@@ -145,9 +150,13 @@ pub async fn serve(
         shutdown.await;
         changes.close();
     };
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // Connection info gives the console's sign-in throttle the client's address.
+    let served = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     sweeper.abort();
     served
 }

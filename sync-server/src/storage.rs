@@ -2,7 +2,8 @@
 //!
 //! Split by concern: [`SyncStorage`] is what a sync round needs, [`AdminStorage`] what the
 //! `admin` command needs, [`WorkflowStorage`] what the incident workflow needs (targets,
-//! the escalation sweep, the JSON API's reads and writes); [`Storage`] is all three. All SQL (and all other blocking work on the
+//! the escalation sweep, the JSON API's reads and writes), [`AccountStorage`] what the console's
+//! sign-in needs; [`Storage`] is all four. All SQL (and all other blocking work on the
 //! database) lives behind them; the HTTP layer calls them from
 //! `tokio::task::spawn_blocking`, never on an async worker. Methods are coarse (one push of a
 //! whole request, one page of a pull) so that an implementation can make each one
@@ -14,12 +15,12 @@
 use linli_domain::protocol::{Cursor, DocPush, PushAck, ReferenceData, Role};
 use linli_domain::scope::Scope;
 use linli_domain::targets::CommunityTargets;
-use linli_domain::{Millis, Place};
+use linli_domain::{Department, Millis, Place};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
 pub use crate::merge::Notification;
-use crate::merge::{DocWrite, Pusher};
+use crate::merge::{DocWrite, Pusher, StoredDoc};
 use crate::pull::{self, Puller};
 pub use crate::pull::{LogRead, MAX_PAGE_LIMIT, PAGE_BYTES, Page};
 use crate::push;
@@ -210,6 +211,9 @@ pub trait WorkflowStorage: SyncStorage {
     /// The incident documents in `scope`: (id, full save), by id.
     fn incident_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>>;
 
+    /// One stored document (any kind), for a page that shows it; the caller checks scope.
+    fn stored_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
+
     /// Notifications of places in `scope` with an id above `after`, oldest first.
     fn notifications(&self, scope: &Scope, after: u64, limit: usize) -> Result<Vec<Notification>>;
 
@@ -265,10 +269,109 @@ pub trait WorkflowStorage: SyncStorage {
     }
 }
 
-/// The server's database: every concern, as the router's state holds it.
-pub trait Storage: SyncStorage + AdminStorage + WorkflowStorage {}
+// Console accounts: who may sign in to the console, their sessions, sign-in throttling and
+// invitations. The rules (hashing, locks, session lengths) are the console's (`console/`);
+// secrets are never stored: a password as its argon2id PHC string, a token as its SHA-256.
 
-impl<T: SyncStorage + AdminStorage + WorkflowStorage + ?Sized> Storage for T {}
+/// A user as the console knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: User,
+    /// The argon2id PHC string; `None`: no password set yet (an invitation sets one).
+    pub password_hash: Option<String>,
+    /// A department handler's department.
+    pub department: Option<Department>,
+    /// Consecutive failed sign-ins since the last success.
+    pub failures: u32,
+    /// Locked until then (a lock always ends; an admin may end it sooner).
+    pub locked_until: Option<Millis>,
+    pub password_set_at: Option<Millis>,
+}
+
+/// A stored console session (looked up by the hash of its cookie token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub user_id: String,
+    /// The anti-forgery token every form of the session carries.
+    pub csrf: String,
+    pub created_at: Millis,
+    pub seen_at: Millis,
+    pub expires_at: Millis,
+}
+
+/// What the console needs of a database. Every method is blocking (handlers call them
+/// through `spawn_blocking`), and each write is one transaction.
+pub trait AccountStorage: Send + Sync + 'static {
+    /// The account of `user_id`; a user without an account row has one with no password.
+    fn account(&self, user_id: &str) -> Result<Option<Account>>;
+
+    /// The accounts of every user of these communities, by id.
+    fn accounts_in(&self, communities: &[String]) -> Result<Vec<Account>>;
+
+    /// Sets a password hash, clears failures and any lock, and ends every session of the
+    /// user (a reset must lock out whoever knew the old password).
+    fn set_password(&self, user_id: &str, hash: &str, now: Millis) -> Result<()>;
+
+    /// Sets (or clears) a department handler's department.
+    fn set_department(&self, user_id: &str, department: Option<Department>) -> Result<()>;
+
+    /// Records a failed sign-in from `address`, and against the account if `user_id` names
+    /// one; returns the account's consecutive failures (0 without an account). Address rows
+    /// older than a day are dropped here.
+    fn sign_in_failed(&self, user_id: Option<&str>, address: &str, now: Millis) -> Result<u32>;
+
+    /// Failed sign-ins from `address` at or after `since`.
+    fn address_failures(&self, address: &str, since: Millis) -> Result<u32>;
+
+    /// Locks the account until `until`, or (`None`) unlocks it and clears its failures.
+    fn lock(&self, user_id: &str, until: Option<Millis>) -> Result<()>;
+
+    /// A successful sign-in: failures cleared, any lock ended.
+    fn sign_in_succeeded(&self, user_id: &str) -> Result<()>;
+
+    fn create_session(&self, token_hash: &[u8], session: &SessionRow) -> Result<()>;
+
+    fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>>;
+
+    /// Moves a session's last-seen time and expiry.
+    fn touch_session(&self, token_hash: &[u8], seen_at: Millis, expires_at: Millis) -> Result<()>;
+
+    fn end_session(&self, token_hash: &[u8]) -> Result<()>;
+
+    /// Ends every session of a user; returns how many there were.
+    fn end_sessions(&self, user_id: &str) -> Result<u64>;
+
+    /// Stores a single-use invitation (its token's hash) to set `user_id`'s password.
+    fn create_invitation(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+        created_by: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<()>;
+
+    /// The user an unused, unexpired invitation is for, without using it.
+    fn invitation(&self, token_hash: &[u8], now: Millis) -> Result<Option<String>>;
+
+    /// Uses an invitation and sets the password it was for, in one transaction; the user
+    /// if the invitation was unused and unexpired, else `None` and nothing written.
+    fn accept_invitation(
+        &self,
+        token_hash: &[u8],
+        hash: &str,
+        now: Millis,
+    ) -> Result<Option<String>>;
+
+    /// The user as the API and the console judge them: role, scope and communities (the
+    /// same as a device of theirs), under the device id `as_device`.
+    fn principal(&self, user_id: &str, as_device: &str) -> Result<Option<Device>>;
+}
+
+/// The server's database: every concern, as the router's state holds it.
+pub trait Storage: SyncStorage + AdminStorage + WorkflowStorage + AccountStorage {}
+
+impl<T: SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + ?Sized> Storage for T {}
 
 /// How a token is stored: its SHA-256, never the token itself.
 pub fn token_hash(token: &str) -> Vec<u8> {

@@ -22,6 +22,8 @@ pub const USER_LI_MEI: &str = "user-limei";
 pub const USER_WANG_QIANG: &str = "user-wangqiang";
 pub const USER_ZHAO: &str = "user-zhao";
 pub const USER_ADMIN: &str = "user-admin";
+/// The property company's handler (物业小刘): a console user, with no phone.
+pub const USER_HANDLER: &str = "user-wuye";
 
 /// A place of the tree.
 pub fn place(id: &str, kind: PlaceKind, parent: Option<&str>, name: &str) -> Place {

@@ -12,7 +12,10 @@ pub mod demo;
 pub mod records;
 mod seed;
 
-pub use seed::{DemoDevice, print_demo_devices, seed_demo};
+pub use seed::{
+    DEMO_PASSWORD, DemoAccount, DemoDevice, print_demo_accounts, print_demo_devices, seed_console,
+    seed_demo,
+};
 
 /// A temporary directory for databases, on tmpfs (`/dev/shm`) where there is one. For tests
 /// about what crosses the wire rather than the disk: on a small shared machine the fsync of

@@ -23,6 +23,10 @@
 mod read;
 mod write;
 
+pub use write::{
+    ReportBody, Written, department_of, effective_handler, move_incident, report_incident,
+};
+
 use axum::Json;
 use axum::Router;
 use axum::extract::FromRequestParts;

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use linli_domain::doc::{self, DocKind, DocPlace, heads_to_text};
+use linli_domain::protocol::Role;
 use linli_domain::roles::{self, DispatchTarget, MoveContext};
 use linli_domain::targets::CommunityTargets;
 use linli_domain::{
@@ -117,83 +118,91 @@ pub async fn report(
     let storage = state.storage().clone();
     let changes = state.changes().clone();
     blocking(move || {
-        if !roles::may_report(device.role) {
-            return Err(ApiError::forbidden("role"));
-        }
-        let category = code(
-            "category",
-            Some(&body.category),
-            IncidentCategory::from_code,
-        )?
-        .ok_or(ApiError::invalid("category"))?;
-        let priority = code("priority", body.priority.as_deref(), Priority::from_code)?
-            .unwrap_or(Priority::Normal);
-        let dispute = match (&body.parties, &body.mediator) {
-            (None, None) => None,
-            (p, m) => Some(DisputeInfo {
-                parties: p.clone().unwrap_or_default(),
-                mediator: m.clone().unwrap_or_default(),
-            }),
-        };
-        let new = NewIncident {
-            category,
-            description: body.description.clone(),
-            place_id: Some(body.place_id.clone()),
-            household_id: None,
-            priority,
-            assignee: None,
-            dispute: dispute.clone(),
-        };
-        new.validate()?;
-        let place = locate(storage.as_ref(), &body.place_id)?;
-        if !device.scope.covers(&place) {
-            return Err(ApiError::not_found());
-        }
-        let server = storage.server().clone();
-        let id = uuid::Uuid::now_v7().to_string();
-        let incident = Incident {
-            id: id.clone(),
-            category,
-            description: new.description.clone(),
-            community_id: place.community_id.clone(),
-            grid_id: place.grid_id.clone(),
-            micro_grid_id: place.micro_grid_id.clone(),
-            building_id: place.building_id.clone(),
-            unit_id: place.unit_id.clone(),
-            household_id: None,
-            reporter: device.user_id.clone(),
-            priority,
-            assignee: None,
-            department: None,
-            reported_at: server.now(),
-            received_at: None,
-            status: IncidentStatus::Reported,
-            level: Level::Grid,
-            dispute,
-            events: Vec::new(),
-        };
-        storage.write_workflow(&mut |tx| {
-            let mut d = AutoCommit::new().with_actor(server.actor().clone());
-            doc::init_incident(&mut d, &incident)?;
-            d.commit_with(
-                CommitOptions::default()
-                    .with_message(note(&device.user_id, "incident.report"))
-                    .with_time(server.now()),
-            );
-            store_new(tx, &server, &id, &mut d, &place)
-        })?;
+        let written = report_incident(storage.as_ref(), &device, &body)?;
         changes.notify();
-        tracing::info!(by = %device.device_id, "incident reported through the api");
-        Ok((
-            StatusCode::CREATED,
-            Json(Written {
-                id,
-                status: IncidentStatus::Reported.code(),
-                level: Level::Grid.code(),
-            }),
-        ))
+        Ok((StatusCode::CREATED, Json(written)))
     })
     .await
+}
+
+/// Reports an incident at a place in `device`'s scope, as a server change naming its user
+/// (the API's and the console's report). Call [`crate::Changes::notify`] after.
+pub fn report_incident(
+    storage: &dyn Storage,
+    device: &crate::Device,
+    body: &ReportBody,
+) -> Result<Written, ApiError> {
+    if !roles::may_report(device.role) {
+        return Err(ApiError::forbidden("role"));
+    }
+    let category = code(
+        "category",
+        Some(&body.category),
+        IncidentCategory::from_code,
+    )?
+    .ok_or(ApiError::invalid("category"))?;
+    let priority = code("priority", body.priority.as_deref(), Priority::from_code)?
+        .unwrap_or(Priority::Normal);
+    let dispute = match (&body.parties, &body.mediator) {
+        (None, None) => None,
+        (p, m) => Some(DisputeInfo {
+            parties: p.clone().unwrap_or_default(),
+            mediator: m.clone().unwrap_or_default(),
+        }),
+    };
+    let new = NewIncident {
+        category,
+        description: body.description.clone(),
+        place_id: Some(body.place_id.clone()),
+        household_id: None,
+        priority,
+        assignee: None,
+        dispute: dispute.clone(),
+    };
+    new.validate()?;
+    let place = locate(storage, &body.place_id)?;
+    if !device.scope.covers(&place) {
+        return Err(ApiError::not_found());
+    }
+    let server = storage.server().clone();
+    let id = uuid::Uuid::now_v7().to_string();
+    let incident = Incident {
+        id: id.clone(),
+        category,
+        description: new.description.clone(),
+        community_id: place.community_id.clone(),
+        grid_id: place.grid_id.clone(),
+        micro_grid_id: place.micro_grid_id.clone(),
+        building_id: place.building_id.clone(),
+        unit_id: place.unit_id.clone(),
+        household_id: None,
+        reporter: device.user_id.clone(),
+        priority,
+        assignee: None,
+        department: None,
+        reported_at: server.now(),
+        received_at: None,
+        status: IncidentStatus::Reported,
+        level: Level::Grid,
+        dispute,
+        events: Vec::new(),
+    };
+    storage.write_workflow(&mut |tx| {
+        let mut d = AutoCommit::new().with_actor(server.actor().clone());
+        doc::init_incident(&mut d, &incident)?;
+        d.commit_with(
+            CommitOptions::default()
+                .with_message(note(&device.user_id, "incident.report"))
+                .with_time(server.now()),
+        );
+        store_new(tx, &server, &id, &mut d, &place)
+    })?;
+    tracing::info!(by = %device.device_id, "incident reported");
+    Ok(Written {
+        id,
+        status: IncidentStatus::Reported.code(),
+        level: Level::Grid.code(),
+    })
 }
 
 fn note(user: &str, op: &str) -> String {
@@ -235,44 +244,83 @@ pub async fn make_move(
             .filter(|a| *a != IncidentAction::Other)
             .ok_or(ApiError::invalid("action"))?;
         let detail = detail(&body)?;
-        let server = storage.server().clone();
-        let mut outcome: Result<Written, ApiError> = Err(ApiError::not_found());
-        let written = storage.write_workflow(&mut |tx| {
-            outcome = one_move(tx, &server, &device, &id, action, &detail);
-            match outcome {
-                Ok(_) => Ok(()),
-                // Roll back anything written before the refusal.
-                Err(_) => Err(crate::Error::Invalid {
-                    field: "move",
-                    reason: "refused",
-                }),
-            }
-        });
-        match (outcome, written) {
-            (Err(refused), _) => {
-                tracing::debug!(
-                    action = action.code(),
-                    code = refused.code,
-                    "api move refused"
-                );
-                Err(refused)
-            }
-            (Ok(_), Err(e)) => Err(e.into()),
-            (Ok(w), Ok(())) => {
-                changes.notify();
-                tracing::info!(action = action.code(), "move made through the api");
-                Ok(w)
-            }
-        }
+        let department = department_of(storage.as_ref(), &device)?;
+        let written = move_incident(storage.as_ref(), &device, department, &id, action, &detail)?;
+        changes.notify();
+        Ok(Json(written))
     })
     .await
-    .map(Json)
+}
+
+/// A department handler's department (from their console account); `None` for other roles.
+pub fn department_of(
+    storage: &dyn Storage,
+    device: &crate::Device,
+) -> Result<Option<Department>, ApiError> {
+    if device.role != Role::DepartmentHandler {
+        return Ok(None);
+    }
+    Ok(storage.account(&device.user_id)?.and_then(|a| a.department))
+}
+
+/// Whom the role table sees as the incident's handler when `user_id` acts: the dispatch's
+/// person; or, for an order dispatched to a department with no one named, a handler of
+/// that department (who may then sign for it, start, resolve or return it).
+pub fn effective_handler<'a>(
+    handler: Option<&'a str>,
+    dispatched_to: Option<Department>,
+    user_id: &'a str,
+    department: Option<Department>,
+) -> Option<&'a str> {
+    match (handler, dispatched_to, department) {
+        (None, Some(to), Some(mine)) if to == mine => Some(user_id),
+        (h, _, _) => h,
+    }
+}
+
+/// Makes one move on an incident in `device`'s scope, judged by the role table, written as
+/// a server change naming its user, in one transaction (the API's and the console's move).
+/// `department`: the actor's, if a department handler. Call [`crate::Changes::notify`]
+/// after.
+pub fn move_incident(
+    storage: &dyn Storage,
+    device: &crate::Device,
+    department: Option<Department>,
+    id: &str,
+    action: IncidentAction,
+    detail: &MoveDetail,
+) -> Result<Written, ApiError> {
+    let server = storage.server().clone();
+    let mut outcome: Result<Written, ApiError> = Err(ApiError::not_found());
+    let written = storage.write_workflow(&mut |tx| {
+        outcome = one_move(tx, &server, device, department, id, action, detail);
+        match outcome {
+            Ok(_) => Ok(()),
+            // Roll back anything written before the refusal.
+            Err(_) => Err(crate::Error::Invalid {
+                field: "move",
+                reason: "refused",
+            }),
+        }
+    });
+    match (outcome, written) {
+        (Err(refused), _) => {
+            tracing::debug!(action = action.code(), code = refused.code, "move refused");
+            Err(refused)
+        }
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Ok(w), Ok(())) => {
+            tracing::info!(action = action.code(), "move made");
+            Ok(w)
+        }
+    }
 }
 
 fn one_move(
     tx: &dyn DocWrite,
     server: &workflow::ServerActor,
     device: &crate::Device,
+    department: Option<Department>,
     id: &str,
     action: IncidentAction,
     detail: &MoveDetail,
@@ -302,7 +350,12 @@ fn one_move(
         _ => None,
     };
     let ctx = MoveContext {
-        handler: derived.handler.as_deref(),
+        handler: effective_handler(
+            derived.handler.as_deref(),
+            derived.department,
+            &device.user_id,
+            department,
+        ),
         target,
     };
     roles::check_move(device.role, &device.user_id, action, &ctx)

@@ -8,6 +8,8 @@
 //!   reads ([`crate::pull::LogRead`]), reference data
 //! - `admin.rs`: [`crate::storage::AdminStorage`]: places, users, grants, devices,
 //!   compaction
+//! - `accounts.rs`: [`crate::storage::AccountStorage`]: console accounts, sessions,
+//!   sign-in throttling, invitations
 //! - `workflow.rs`: [`crate::storage::WorkflowStorage`]: targets, deadlines, notifications,
 //!   incident reads
 //!
@@ -17,6 +19,7 @@
 //! document's full snapshot, which snapshot passes send; `departures` where documents moved
 //! away from.
 
+mod accounts;
 mod admin;
 mod db;
 mod rows;

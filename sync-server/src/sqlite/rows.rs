@@ -111,3 +111,50 @@ pub(super) fn load_stored(conn: &Connection, doc_id: &str) -> Result<Option<Stor
         })
         .optional()?)
 }
+
+/// A user's scope (their grants, a street's expanded to its communities) and the
+/// communities whose place tree and people they receive: those of every grant, and
+/// `own_community`, theirs.
+pub(super) fn user_scope(
+    conn: &Connection,
+    user_id: &str,
+    own_community: String,
+) -> Result<(Scope, Vec<String>)> {
+    let mut scope = Scope::default();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.id, p.kind FROM user_scopes s JOIN places p ON p.id = s.place_id \
+             WHERE s.user_id = ?1 \
+             UNION \
+             SELECT c.id, c.kind FROM user_scopes s \
+             JOIN places st ON st.id = s.place_id AND st.kind = 'street' \
+             JOIN places c ON c.parent_id = st.id AND c.kind = 'community' \
+             WHERE s.user_id = ?1",
+        )?;
+        let mut rows = stmt.query([user_id])?;
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(1)?;
+            scope.grant(place_kind(&kind)?, row.get::<_, String>(0)?);
+        }
+    }
+    let mut communities: Vec<String> = conn
+        .prepare_cached(
+            "WITH RECURSIVE up (id, kind, parent_id) AS ( \
+               SELECT p.id, p.kind, p.parent_id FROM user_scopes s \
+               JOIN places p ON p.id = s.place_id WHERE s.user_id = ?1 \
+               UNION \
+               SELECT c.id, c.kind, c.parent_id FROM user_scopes s \
+               JOIN places st ON st.id = s.place_id AND st.kind = 'street' \
+               JOIN places c ON c.parent_id = st.id AND c.kind = 'community' \
+               WHERE s.user_id = ?1 \
+               UNION \
+               SELECT p.id, p.kind, p.parent_id FROM places p JOIN up ON p.id = up.parent_id) \
+             SELECT id FROM up WHERE kind = 'community'",
+        )?
+        .query_map([user_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    communities.push(own_community);
+    communities.sort();
+    communities.dedup();
+    Ok((scope, communities))
+}

@@ -15,7 +15,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::db::SqliteStorage;
 use super::rows::{
     IN_SCOPE, json_ids, load_place, load_stored, max_seq, meta, place_kind, role, scope_params,
-    to_i64, to_u64,
+    to_i64, to_u64, user_scope,
 };
 use super::workflow;
 use crate::error::Result;
@@ -250,42 +250,7 @@ impl SyncStorage for SqliteStorage {
         if revoked_at.is_some() {
             return Ok(Auth::Revoked);
         }
-        let mut scope = Scope::default();
-        {
-            let mut stmt = r.prepare_cached(
-                "SELECT p.id, p.kind FROM user_scopes s JOIN places p ON p.id = s.place_id \
-                 WHERE s.user_id = ?1 \
-                 UNION \
-                 SELECT c.id, c.kind FROM user_scopes s \
-                 JOIN places st ON st.id = s.place_id AND st.kind = 'street' \
-                 JOIN places c ON c.parent_id = st.id AND c.kind = 'community' \
-                 WHERE s.user_id = ?1",
-            )?;
-            let mut rows = stmt.query([&user_id])?;
-            while let Some(row) = rows.next()? {
-                let kind: String = row.get(1)?;
-                scope.grant(place_kind(&kind)?, row.get::<_, String>(0)?);
-            }
-        }
-        let mut communities: Vec<String> = r
-            .prepare_cached(
-                "WITH RECURSIVE up (id, kind, parent_id) AS ( \
-                   SELECT p.id, p.kind, p.parent_id FROM user_scopes s \
-                   JOIN places p ON p.id = s.place_id WHERE s.user_id = ?1 \
-                   UNION \
-                   SELECT c.id, c.kind, c.parent_id FROM user_scopes s \
-                   JOIN places st ON st.id = s.place_id AND st.kind = 'street' \
-                   JOIN places c ON c.parent_id = st.id AND c.kind = 'community' \
-                   WHERE s.user_id = ?1 \
-                   UNION \
-                   SELECT p.id, p.kind, p.parent_id FROM places p JOIN up ON p.id = up.parent_id) \
-                 SELECT id FROM up WHERE kind = 'community'",
-            )?
-            .query_map([&user_id], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        communities.push(community_id);
-        communities.sort();
-        communities.dedup();
+        let (scope, communities) = user_scope(&r, &user_id, community_id)?;
         Ok(Auth::Device(Box::new(Device {
             device_id,
             user_id,

@@ -9,10 +9,10 @@ use linli_domain::{IncidentCategory, Millis, PlaceKind};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::db::SqliteStorage;
-use super::rows::{IN_SCOPE, role, scope_params, to_i64, to_u64};
+use super::rows::{IN_SCOPE, load_stored, role, scope_params, to_i64, to_u64};
 use super::sync::docs;
 use crate::error::Result;
-use crate::merge::{DocWrite, Notification, Staff};
+use crate::merge::{DocWrite, Notification, Staff, StoredDoc};
 use crate::storage::WorkflowStorage;
 
 pub(super) fn staff(conn: &Connection, user_id: &str) -> Result<Option<Staff>> {
@@ -200,6 +200,10 @@ impl WorkflowStorage for SqliteStorage {
                 .collect::<rusqlite::Result<_>>()?;
             Ok(docs)
         })
+    }
+
+    fn stored_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
+        load_stored(&self.reader(), doc_id)
     }
 
     fn notifications(&self, scope: &Scope, after: u64, limit: usize) -> Result<Vec<Notification>> {
