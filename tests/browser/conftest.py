@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -344,12 +344,12 @@ class Console:
         return self.driver.execute_script(script, *args)
 
     def submit(self, form):
-        """Clicks the form's submit button and waits for the next page."""
+        """Clicks the form's submit button and waits for the next page to load."""
         button = form.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit], "
                                                     "button:not([type])")
+        self.js("window.__linliSubmitted = true")
         button.click()
-        self.wait(lambda d: _is_stale(form), message="the form was not submitted")
-        self.wait(lambda d: d.execute_script("return document.readyState") == "complete")
+        self.wait(_next_page_loaded, message="the form was not submitted")
 
     def screenshot(self, name):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -435,12 +435,14 @@ class Console:
         return self.text("p.notice"), self.text("p.error")
 
 
-def _is_stale(element):
+def _next_page_loaded(driver):
+    """Whether the page that set `__linliSubmitted` has been replaced and the next one loaded.
+    While the browser navigates, a script may fail: that is "not yet"."""
     try:
-        element.is_enabled()
+        return driver.execute_script(
+            "return window.__linliSubmitted === undefined && document.readyState === 'complete'")
+    except WebDriverException:
         return False
-    except StaleElementReferenceException:
-        return True
 
 
 @pytest.fixture(scope="module")
