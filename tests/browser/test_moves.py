@@ -1,8 +1,11 @@
 """Moves through an incident page's forms: the admin's loop up to a callback of 不满意,
-a refused move, and a department handler (物业) who signs for an order and returns it."""
+refused moves, a department handler (物业) who signs for an order and returns it, and an
+escalation by hand."""
 
 import pytest
 from selenium.webdriver.common.by import By
+
+import linli
 
 from conftest import CHINESE, MOVES
 
@@ -136,3 +139,23 @@ def test_a_move_without_the_forms_token_is_refused(signed_in, limei, server):
     assert incident["status"] == "reported"
     console.incident(iid)
     assert known_moves(console.timeline()) == []
+
+
+def test_an_admin_escalates_by_hand(signed_in, limei):
+    iid = limei.report("配电箱冒烟", place="u-2-1", priority=linli.Priority.URGENT)
+    console = signed_in("user-admin")
+    console.incident(iid)
+    level = console.find('form.move[data-action="escalate"] select[name="level"]')
+    values = [o.get_attribute("value") for o in level.find_elements(By.TAG_NAME, "option")]
+    assert "street" in values and "grid" not in values, values
+
+    made(console.move("escalate", note="情况紧急，报街道", level="street"))
+
+    assert console.level() == "street"
+    assert console.status() == "reported"
+    event = console.find('ol#timeline li.event[data-action="escalate"]')
+    assert "街道" in event.text, event.text
+    # Street is the top: nothing left to escalate to.
+    assert "escalate" not in console.moves()
+    console.board()
+    assert console.row(iid)["level"] == "street"
