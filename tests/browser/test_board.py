@@ -93,6 +93,21 @@ def test_the_board_filters(console, reported):
     assert console.row(iid) is None
 
 
+def test_the_rows_refresh_with_the_same_filters(console, server, reported):
+    leak = the_leak(reported)
+    console.board(grid="g-2")
+    console.mark_page()
+    assert console.row(leak) is None
+
+    # A hotline call for 桂花苑9栋 (g-2) through the JSON API, beside the page.
+    other = server.api("POST", "/api/v1/incidents", {
+        "category": "parking", "description": "9栋门口车辆堵路", "place_id": "b-9"})["id"]
+
+    console.wait_for_row(other, timeout=15)
+    assert console.page_marked(), "the board was reloaded instead of refreshing its rows"
+    assert console.row(leak) is None, "the refresh dropped the grid filter"
+
+
 def test_a_dispatch_from_the_console_reaches_the_handlers_phone(signed_in, limei, reported):
     iid = the_leak(reported)
     console = signed_in("user-admin")
@@ -116,3 +131,8 @@ def test_a_dispatch_from_the_console_reaches_the_handlers_phone(signed_in, limei
     assert summary.status == linli.IncidentStatus.DISPATCHED
     assert summary.handler == "user-limei"
     assert linli.IncidentAction.START in limei.store.incident_moves(iid)
+    # The board's handler filter finds it under her name only.
+    console.board(handler="user-limei")
+    assert console.row(iid) is not None
+    console.board(handler="user-wangqiang")
+    assert console.row(iid) is None
