@@ -35,7 +35,9 @@ bindings/generate.sh debug >/dev/null
 # cargo rebuilds it when its sources changed, and does nothing otherwise.
 cargo build --workspace --locked --quiet
 
+# Screenshots of this run only: the board, an incident page, and any failure's.
 mkdir -p target/browser-artifacts
+rm -f target/browser-artifacts/*.png
 status=0
 # SE_OFFLINE: Selenium Manager must not try to download a driver or a browser.
 SE_OFFLINE=true PYTHONDONTWRITEBYTECODE=1 \
