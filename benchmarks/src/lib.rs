@@ -2,6 +2,8 @@
 //!
 //! - `lib.rs`: the error type, command-line options, byte baselines (gzip, DEFLATE) and
 //!   `on_every_core` (setup work shared out among the cores)
+//! - `board.rs`: the console's response board through the server's storage: a street of
+//!   server-written incidents, the board's first page from the index, and the old way
 //! - `changes.rs`: which Automerge changes a pull delivered (the morning's loss check)
 //! - `console.rs`: the server's JSON API as the console calls it (report, list, notifications)
 //! - `fake.rs`: deterministic fake data (households, visits, incidents, a county's places)
@@ -10,6 +12,7 @@
 //! - `grid.rs`: the seeded 10,000-household grid that `idle` and `first_sync` start from
 //! - `server.rs`: the real sync server on loopback, its admin calls, a byte-counting relay and
 //!   raw protocol rounds; every call into the server crate and the protocol is made here
+//!   and in `board.rs` (the board's storage reads, which no HTTP route serves yet)
 //!
 //! Each scenario runs at full size under `cargo bench -p linli-benchmarks --bench <scenario>`
 //! (cargo passes `--bench`) and as a smoke run with tiny sizes otherwise (e.g. built and run
@@ -19,6 +22,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 
+pub mod board;
 pub mod changes;
 pub mod console;
 pub mod fake;

@@ -119,6 +119,11 @@ impl ServerDb {
         )))
     }
 
+    /// The storage itself, for scenarios that time its reads directly (the board).
+    pub fn storage(&self) -> &SqliteStorage {
+        &self.0
+    }
+
     pub fn serve(&self) -> Res<Server> {
         Server::start(self.0.clone(), None)
     }

@@ -14,9 +14,11 @@
 //! - `merge.rs`: judging and applying pushed documents, scope checks (storage-independent);
 //!   `judge.rs`: attribution and the role table on a push; `push.rs`: one request's pushes
 //! - `workflow.rs`: the server's own writes: receipts, deadlines, the escalation step
+//! - `board.rs`: the response board's rows (`incident_index`), queries and order
 //! - `pull.rs`: paging a pull: snapshot passes, changes, departures (storage-independent)
 //! - `backup.rs`: a consistent copy of the database while serving, and restoring one
 //! - `config.rs`: settings from flags, environment and a TOML file
+//! - `tls.rs`: HTTPS from certificate files (rustls, ring): [`tls::server_config`], [`tls::serve_tls`]
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
@@ -24,6 +26,7 @@
 pub mod admin;
 pub mod api;
 pub mod backup;
+pub mod board;
 pub mod changes;
 pub mod config;
 pub mod console;
@@ -34,6 +37,7 @@ pub mod pull;
 pub mod push;
 pub mod sqlite;
 pub mod storage;
+pub mod tls;
 pub mod workflow;
 
 use std::future::Future;
@@ -139,6 +143,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_on(listener, state, shutdown).await
+}
+
+/// [`serve`] on any listener (plain TCP, or [`tls::serve_tls`]'s TLS listener): the sweep,
+/// and long polls answered when shutdown begins.
+pub(crate) async fn serve_on<L>(
+    listener: L,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+    ClientAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     let sweeper = tokio::spawn(sweep_forever(
         state.storage.clone(),
         state.sweep_every,
@@ -153,12 +171,28 @@ pub async fn serve(
     // Connection info gives the console's sign-in throttle the client's address.
     let served = axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app(state).into_make_service_with_connect_info::<ClientAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
     served
+}
+
+/// The client's address on a connection, over TCP or TLS: the console's sign-in throttle
+/// reads it (as `ConnectInfo<ClientAddr>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for ClientAddr
+{
+    fn connect_info(
+        stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>,
+    ) -> ClientAddr {
+        ClientAddr(*stream.remote_addr())
+    }
 }
 
 /// The escalation sweep, at start and then every `every`. A failed pass is logged and the

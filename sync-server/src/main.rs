@@ -1,8 +1,9 @@
 //! The `linli-sync-server` command: `serve`, `admin …`, `backup` and `restore`. (The demo is
 //! `linli-demo`.)
 //!
-//! `serve` prints `listening on http://ADDR` on stdout once bound (port 0 gives
-//! the real port), so scripts and tests can read where to connect. Logs go to stderr,
+//! `serve` prints `listening on http://ADDR` (`https://` with `--tls-cert` and `--tls-key`)
+//! on stdout once bound (port 0 gives the real port), so scripts and tests can read where to
+//! connect. Logs go to stderr,
 //! filtered by `RUST_LOG` (default `info`, without Automerge's own events: see
 //! `DEFAULT_LOG`).
 
@@ -33,9 +34,16 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8686].
         #[arg(long, env = "LINLI_LISTEN")]
         listen: Option<String>,
-        /// A TOML file with `db` and `listen`; flags and environment take precedence.
+        /// A TOML file with `db`, `listen`, `tls_cert` and `tls_key`; flags and environment
+        /// take precedence.
         #[arg(long, env = "LINLI_CONFIG")]
         config: Option<PathBuf>,
+        /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+        #[arg(long, env = "LINLI_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key (PKCS#8, RSA or SEC1) of --tls-cert.
+        #[arg(long, env = "LINLI_TLS_KEY")]
+        tls_key: Option<PathBuf>,
         /// Seconds between passes of the escalation sweep.
         #[arg(long, env = "LINLI_SWEEP_EVERY", default_value_t = 5)]
         sweep_every: u64,
@@ -94,11 +102,21 @@ fn run(command: Command) -> Result<()> {
             db,
             listen,
             config,
+            tls_cert,
+            tls_key,
             sweep_every,
         } => {
-            let c = config::resolve(db, listen, config.as_deref())?;
+            let c = config::resolve(db, listen, tls_cert, tls_key, config.as_deref())?;
+            // Certificate files are read before anything else, so a bad one stops the start.
+            let tls = match &c.tls {
+                Some(files) => Some(linli_sync_server::tls::server_config(
+                    &files.cert,
+                    &files.key,
+                )?),
+                None => None,
+            };
             let storage = SqliteStorage::open(&c.db)?;
-            serve(storage, c.listen, sweep_every.max(1))
+            serve(storage, c.listen, tls, sweep_every.max(1))
         }
         Command::Backup { db, to } => {
             let r = linli_sync_server::backup::backup(&db, &to)?;
@@ -125,8 +143,13 @@ fn run(command: Command) -> Result<()> {
     }
 }
 
-/// Serves until SIGINT/SIGTERM.
-fn serve(storage: SqliteStorage, listen: std::net::SocketAddr, sweep_every: u64) -> Result<()> {
+/// Serves until SIGINT/SIGTERM, over TLS when `tls` is given.
+fn serve(
+    storage: SqliteStorage,
+    listen: std::net::SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    sweep_every: u64,
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -135,13 +158,19 @@ fn serve(storage: SqliteStorage, listen: std::net::SocketAddr, sweep_every: u64)
         let addr = listener.local_addr()?;
         {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "listening on http://{addr}")?;
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            writeln!(out, "listening on {scheme}://{addr}")?;
             out.flush()?;
         }
-        tracing::info!(%addr, "serving");
+        tracing::info!(%addr, tls = tls.is_some(), "serving");
         let state = AppState::new(Arc::new(storage))
-            .with_sweep_every(std::time::Duration::from_secs(sweep_every));
-        linli_sync_server::serve(listener, state, linli_sync_server::shutdown_signal()).await?;
+            .with_sweep_every(std::time::Duration::from_secs(sweep_every))
+            .with_secure_cookies(tls.is_some());
+        let shutdown = linli_sync_server::shutdown_signal();
+        match tls {
+            Some(tls) => linli_sync_server::tls::serve_tls(listener, tls, state, shutdown).await?,
+            None => linli_sync_server::serve(listener, state, shutdown).await?,
+        }
         tracing::info!("stopped");
         Ok(())
     })

@@ -23,6 +23,7 @@ use linli_domain::protocol::PushOutcome;
 use linli_domain::targets::CommunityTargets;
 use linli_domain::{Level, Millis, Place, PlaceKind};
 
+use crate::board::IncidentRow;
 use crate::error::Result;
 use crate::judge::{self, Before};
 pub use crate::judge::{Pusher, Staff};
@@ -113,6 +114,9 @@ pub trait DocWrite {
     ) -> Result<()>;
     /// Adds a notification row; returns its id.
     fn notify(&self, n: &Notification) -> Result<u64>;
+    /// Puts the incident's board row (`None`: removes it, for a document that does not read
+    /// as an incident).
+    fn index_incident(&self, doc_id: &str, row: Option<&IncidentRow>) -> Result<()>;
 }
 
 /// Judges and applies one pushed document.
@@ -261,7 +265,7 @@ pub fn merge_push(
 /// building filled in when the document names none (written by a version-1 app, which sees
 /// such a building under the grid, or before the building was put in a micro-grid), so the
 /// micro-grid's worker receives it.
-fn with_micro_grid(
+pub(crate) fn with_micro_grid(
     mut place: DocPlace,
     place_of: &mut dyn FnMut(&str) -> Result<Option<Place>>,
 ) -> Result<DocPlace> {

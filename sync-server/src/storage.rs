@@ -18,6 +18,7 @@ use linli_domain::targets::CommunityTargets;
 use linli_domain::{Department, Millis, Place};
 use sha2::{Digest, Sha256};
 
+use crate::board::{BoardPage, BoardQuery, IncidentRow};
 use crate::error::Result;
 pub use crate::merge::Notification;
 use crate::merge::{DocWrite, Pusher, StoredDoc};
@@ -213,6 +214,21 @@ pub trait WorkflowStorage: SyncStorage {
 
     /// One stored document (any kind), for a page that shows it; the caller checks scope.
     fn stored_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
+
+    /// One page of the response board: the incident rows in `scope` that pass `q`'s
+    /// filters, in the board order ([`crate::board::board_order`], overdue judged at
+    /// `q.now`), `q.offset` rows skipped and at most `q.limit` given, and how many match in
+    /// all. Reads `incident_index`, never documents.
+    fn board(&self, scope: &Scope, q: &BoardQuery) -> Result<BoardPage>;
+
+    /// An incident's board row (none for an unknown id, or a document that does not read
+    /// as an incident).
+    fn incident_row(&self, doc_id: &str) -> Result<Option<IncidentRow>>;
+
+    /// Per grid of `scope` that has disputes, by grid: (grid id, open disputes, all
+    /// disputes). Open: not closed with an outcome (see
+    /// [`IncidentRow::is_open_dispute`]).
+    fn open_disputes_by_grid(&self, scope: &Scope) -> Result<Vec<(String, u32, u32)>>;
 
     /// Notifications of places in `scope` with an id above `after`, oldest first.
     fn notifications(&self, scope: &Scope, after: u64, limit: usize) -> Result<Vec<Notification>>;

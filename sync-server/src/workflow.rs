@@ -16,16 +16,18 @@ use std::sync::Arc;
 
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit};
-use linli_domain::doc::{self, DocKind, heads_to_text};
+use linli_domain::doc::{self, DocKind, DocPlace, heads_to_text};
 use linli_domain::incident::MoveDetail;
+use linli_domain::lifecycle::Derived;
 use linli_domain::protocol::Role;
 use linli_domain::roles::{self, MoveContext};
 use linli_domain::targets::{self, Targets};
-use linli_domain::{IncidentAction, Level, Millis, moves};
+use linli_domain::{Incident, IncidentAction, Level, Millis, moves};
 use uuid::Uuid;
 
+use crate::board;
 use crate::error::Result;
-use crate::merge::{DocWrite, Notification, StoredDoc, Update};
+use crate::merge::{self, DocWrite, Notification, StoredDoc, Update};
 
 /// The author of the server's own changes and events.
 pub const SYSTEM_USER: &str = "system";
@@ -185,28 +187,82 @@ pub fn deadlines_of(
     )))
 }
 
+/// An incident document read, with its deadlines (`None` until the server received it);
+/// `None` if it does not read as an incident (a newer layout).
+fn read_with_deadlines(
+    tx: &dyn DocWrite,
+    d: &AutoCommit,
+) -> Result<Option<(Incident, Derived, Option<targets::Deadlines>)>> {
+    let Ok((incident, derived)) = doc::read_incident(d) else {
+        return Ok(None);
+    };
+    let dl = match incident.received_at {
+        Some(received) => {
+            let t = tx
+                .targets(&incident.community_id)?
+                .for_category(incident.category);
+            Some(targets::deadlines(received, incident.priority, &t))
+        }
+        None => None,
+    };
+    Ok(Some((incident, derived, dl)))
+}
+
+/// Puts the incident's board row, at its place as stored (the micro-grid of its building
+/// filled in, as a push stores it: see `merge::with_micro_grid`).
+fn put_row(
+    tx: &dyn DocWrite,
+    doc_id: &str,
+    mut incident: Incident,
+    derived: &Derived,
+    dl: Option<&targets::Deadlines>,
+) -> Result<()> {
+    let place = merge::with_micro_grid(place_of(&incident), &mut |id| tx.place(id))?;
+    incident.micro_grid_id = place.micro_grid_id;
+    tx.index_incident(doc_id, Some(&board::row_of(doc_id, &incident, derived, dl)))
+}
+
+fn place_of(i: &Incident) -> DocPlace {
+    DocPlace {
+        community_id: i.community_id.clone(),
+        grid_id: i.grid_id.clone(),
+        micro_grid_id: i.micro_grid_id.clone(),
+        building_id: i.building_id.clone(),
+        unit_id: i.unit_id.clone(),
+    }
+}
+
 /// Keeps the incident's row in `deadlines` in step with its document: the next time the sweep
 /// must look (now, if an escalation is already owed), or no row when nothing more is owed.
+/// Keeps its board row (`incident_index`) in step too: a document that does not read as an
+/// incident has none.
 pub fn refresh_deadline(
     tx: &dyn DocWrite,
     now: Millis,
     doc_id: &str,
     d: &AutoCommit,
 ) -> Result<()> {
-    let Ok((_, _, place)) = doc::describe(d) else {
-        return Ok(());
+    let Some((incident, derived, dl)) = read_with_deadlines(tx, d)? else {
+        return tx.index_incident(doc_id, None);
     };
-    let next = match (deadlines_of(tx, d)?, doc::read_incident(d)) {
-        (Some((dl, _)), Ok((_, derived))) => {
-            if targets::due_escalation(&derived, &dl, now).is_some() {
-                Some(now)
-            } else {
-                targets::next_check(&derived, &dl)
-            }
+    let next = dl.and_then(|dl| {
+        if targets::due_escalation(&derived, &dl, now).is_some() {
+            Some(now)
+        } else {
+            targets::next_check(&derived, &dl)
         }
-        _ => None,
-    };
-    tx.set_deadline(doc_id, &place, next)
+    });
+    tx.set_deadline(doc_id, &place_of(&incident), next)?;
+    put_row(tx, doc_id, incident, &derived, dl.as_ref())
+}
+
+/// Puts the board row of a stored incident document (or removes it, if it does not read as
+/// one) without touching its deadline: building the index for documents stored before it.
+pub fn index_stored(tx: &dyn DocWrite, doc_id: &str, d: &AutoCommit) -> Result<()> {
+    match read_with_deadlines(tx, d)? {
+        Some((incident, derived, dl)) => put_row(tx, doc_id, incident, &derived, dl.as_ref()),
+        None => tx.index_incident(doc_id, None),
+    }
 }
 
 /// One escalation the sweep made.

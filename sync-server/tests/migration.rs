@@ -42,6 +42,8 @@ const STREET: &str = "street-fixture";
 const MICRO_GRID: &str = "micro-fixture-1";
 const MICRO_BUILDING: &str = "building-fixture-m1";
 const MICRO_HOUSEHOLD: &str = "hh-fixture-micro";
+/// From version 3: an incident, escalated to the community by a sweep.
+const INCIDENT: &str = "inc-fixture-1";
 
 fn schema_of(c: &Connection) -> Vec<(String, String, String, Option<String>)> {
     let mut stmt = c
@@ -174,8 +176,24 @@ fn check_served(s: &SqliteStorage, version: i64) {
     if version >= 3 {
         assert_eq!(t.response_ms, 10 * 60 * 1000, "the frozen targets");
         assert_eq!(s.notifications(&admin.scope, 0, 10).unwrap().len(), 1);
+        // Documents stored before version 6 are indexed when the server first opens them:
+        // the incident is on the board, at the level its escalation reached.
+        let row = s.incident_row(INCIDENT).unwrap().expect("indexed on open");
+        assert_eq!(row.level, linli_domain::Level::Community, "v{version}");
+        assert_eq!(row.level_rank, 1);
+        assert_eq!(row.grid_id, demo::GRID_1);
+        assert_eq!(row.status, linli_domain::IncidentStatus::Reported);
+        assert!(row.received_at.is_some() && row.respond_by.is_some());
+        let q = linli_sync_server::board::BoardQuery {
+            limit: 10,
+            ..Default::default()
+        };
+        let page = s.board(&admin.scope, &q).unwrap();
+        assert_eq!(page.total, 1, "v{version}");
+        assert_eq!(page.rows[0].doc_id, INCIDENT);
     } else {
         assert_eq!(t, linli_domain::targets::Targets::default());
+        assert!(s.incident_row(INCIDENT).unwrap().is_none());
     }
 
     // From version 5: places of every kind may be stored, and documents carry their
@@ -329,7 +347,7 @@ fn freeze() {
     pushes.push((HOUSEHOLD, d.save_after(&heads)));
     let mut incident = AutoCommit::new().with_actor(actor(LI_DEVICE));
     let i = linli_domain::Incident {
-        id: "inc-fixture-1".into(),
+        id: INCIDENT.into(),
         category: linli_domain::IncidentCategory::FlyingWireCharging,
         description: "楼道飞线充电".into(),
         community_id: demo::COMMUNITY.into(),
@@ -351,7 +369,7 @@ fn freeze() {
     };
     doc::init_incident(&mut incident, &i).unwrap();
     commit_as(&mut incident, demo::USER_LI_MEI);
-    pushes.push(("inc-fixture-1", incident.save_after(&[])));
+    pushes.push((INCIDENT, incident.save_after(&[])));
     let mut micro = AutoCommit::new().with_actor(actor(LI_DEVICE));
     let there = Address {
         micro_grid_id: Some(MICRO_GRID.into()),

@@ -2,19 +2,18 @@
 //! deadlines; one incident with its timeline; open disputes per grid (矛盾纠纷清零: every
 //! dispute not closed with an outcome); notifications; a community's targets.
 
-use std::collections::BTreeMap;
-
 use automerge::AutoCommit;
 use axum::Json;
 use axum::extract::{Path, State};
 use linli_domain::doc;
 use linli_domain::lifecycle::Derived;
 use linli_domain::targets::{self, CommunityTargets, Targets};
-use linli_domain::{Incident, IncidentCategory, IncidentStatus, LifecycleEvent, Millis};
+use linli_domain::{Incident, LifecycleEvent, Millis};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, Caller, Params, blocking};
 use crate::AppState;
+use crate::board::{BoardQuery, IncidentRow};
 use crate::storage::{Device, Storage};
 
 /// An incident as the console lists it.
@@ -126,41 +125,51 @@ fn incidents(storage: &dyn Storage, device: &Device) -> Result<Vec<(Incident, De
     Ok(out)
 }
 
-/// Targets per community, read once each.
-struct TargetCache(BTreeMap<String, CommunityTargets>);
-
-impl TargetCache {
-    /// The targets an incident of `category` in `community` runs against.
-    fn get(
-        &mut self,
-        storage: &dyn Storage,
-        community: &str,
-        category: IncidentCategory,
-    ) -> Result<Targets, ApiError> {
-        if let Some(t) = self.0.get(community) {
-            return Ok(t.for_category(category));
-        }
-        let t = storage.targets(community)?;
-        let for_category = t.for_category(category);
-        self.0.insert(community.to_owned(), t);
-        Ok(for_category)
+/// An incident as listed, from its board row (the same fields as read from its document).
+fn row_view(r: IncidentRow) -> IncidentView {
+    IncidentView {
+        id: r.doc_id,
+        category: r.category.code(),
+        description: r.description,
+        community_id: r.community_id,
+        grid_id: r.grid_id,
+        building_id: r.building_id,
+        unit_id: r.unit_id,
+        reporter: r.reporter,
+        priority: r.priority.code(),
+        status: r.status.code(),
+        level: r.level.code(),
+        handler: r.handler,
+        department: r.department.map(|x| x.code()),
+        reported_at: r.reported_at,
+        received_at: r.received_at,
+        accepted_at: r.accepted_at,
+        resolved_at: r.resolved_at,
+        respond_by: r.respond_by,
+        resolve_by: r.resolve_by,
+        returns: r.returns,
+        reopens: r.reopens,
+        rating: r.rating.map(|x| x.code()),
+        outcome: r.outcome.map(|x| x.code()),
+        timeline: None,
     }
 }
 
-/// `GET /api/v1/incidents`.
+/// `GET /api/v1/incidents`: every incident in the caller's scope, by id, from the board's
+/// rows (no document is loaded).
 pub async fn list_incidents(
     State(state): State<AppState>,
     Caller(device): Caller,
 ) -> Result<Json<Vec<IncidentView>>, ApiError> {
     let storage = state.storage().clone();
     blocking(move || {
-        let mut cache = TargetCache(BTreeMap::new());
-        let mut out = Vec::new();
-        for (i, d) in incidents(storage.as_ref(), &device)? {
-            let t = cache.get(storage.as_ref(), &i.community_id, i.category)?;
-            out.push(view(i, &d, &t, false));
-        }
-        Ok(Json(out))
+        let all = BoardQuery {
+            limit: u32::MAX,
+            ..BoardQuery::default()
+        };
+        let mut rows = storage.board(&device.scope, &all)?.rows;
+        rows.sort_by(|a, b| a.doc_id.cmp(&b.doc_id));
+        Ok(Json(rows.into_iter().map(row_view).collect()))
     })
     .await
 }
@@ -192,31 +201,20 @@ pub struct GridDisputes {
     pub open: u32,
 }
 
-/// Whether a dispute is still open: anything but closed with an outcome recorded.
-pub fn dispute_is_open(i: &Incident, d: &Derived) -> bool {
-    i.category == IncidentCategory::Dispute
-        && !(d.status == IncidentStatus::Closed && d.outcome.is_some())
-}
-
-/// `GET /api/v1/disputes/open`: per grid of the scope that has disputes, how many are open.
+/// `GET /api/v1/disputes/open`: per grid of the scope that has disputes, how many are open
+/// (anything but closed with an outcome recorded: `IncidentRow::is_open_dispute`), from the
+/// board's rows.
 pub async fn open_disputes(
     State(state): State<AppState>,
     Caller(device): Caller,
 ) -> Result<Json<Vec<GridDisputes>>, ApiError> {
     let storage = state.storage().clone();
     blocking(move || {
-        let mut per_grid: BTreeMap<String, u32> = BTreeMap::new();
-        for (i, d) in incidents(storage.as_ref(), &device)? {
-            if i.category != IncidentCategory::Dispute {
-                continue;
-            }
-            let open = u32::from(dispute_is_open(&i, &d));
-            *per_grid.entry(i.grid_id).or_default() += open;
-        }
+        let per_grid = storage.open_disputes_by_grid(&device.scope)?;
         Ok(Json(
             per_grid
                 .into_iter()
-                .map(|(grid_id, open)| GridDisputes { grid_id, open })
+                .map(|(grid_id, open, _)| GridDisputes { grid_id, open })
                 .collect(),
         ))
     })

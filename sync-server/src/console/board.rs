@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use linli_domain::{IncidentCategory, IncidentStatus, Millis, PlaceKind};
 use serde::Deserialize;
 
-use super::board_source as source;
 use super::session::Staff;
 use super::view::{self, Names};
 use super::{Page, blocking, render};
@@ -122,7 +121,7 @@ pub fn load(
             now,
         });
     }
-    let q = source::BoardQuery {
+    let q = crate::board::BoardQuery {
         category: IncidentCategory::from_code(&filter.category),
         status: IncidentStatus::from_code(&filter.status),
         grid_id: Some(filter.grid.clone()).filter(|g| !g.is_empty()),
@@ -133,7 +132,7 @@ pub fn load(
         offset: filter.page.unwrap_or(0).saturating_mul(PAGE_ROWS),
         limit: PAGE_ROWS,
     };
-    let page = source::board(storage, &staff.device.scope, &q)?;
+    let page = storage.board(&staff.device.scope, &q)?;
     let rows = page
         .rows
         .into_iter()

@@ -4,9 +4,8 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use linli_domain::{IncidentCategory, IncidentStatus};
+use linli_domain::IncidentCategory;
 
-use super::board_source as source;
 use super::session::Staff;
 use super::view::{self, Names};
 use super::{blocking, render};
@@ -41,14 +40,14 @@ struct DisputesPage {
 }
 
 /// At most this many disputes are listed (the counts cover all of them).
-const LISTED: usize = 500;
+const LISTED: u32 = 500;
 
 /// `GET /admin/disputes`.
 pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
     let storage = state.storage().clone();
     let shown = blocking(move || {
         let names = Names::of(storage.as_ref(), &staff.device)?;
-        let q = source::BoardQuery {
+        let q = crate::board::BoardQuery {
             category: Some(IncidentCategory::Dispute),
             status: None,
             grid_id: None,
@@ -57,41 +56,36 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
             open_only: false,
             now: storage.server().now(),
             offset: 0,
-            limit: u32::MAX,
+            limit: LISTED,
         };
-        let rows = source::board(storage.as_ref(), &staff.device.scope, &q)?.rows;
-        let mut grids: Vec<GridCount> = Vec::new();
-        let mut disputes = Vec::new();
-        for r in rows {
-            let open = !(r.status == IncidentStatus::Closed && r.outcome.is_some());
-            match grids.iter_mut().find(|g| g.grid_id == r.grid_id) {
-                Some(g) => {
-                    g.open += u32::from(open);
-                    g.total += 1;
-                }
-                None => grids.push(GridCount {
-                    grid: names.place(&r.grid_id),
-                    grid_id: r.grid_id.clone(),
-                    open: u32::from(open),
-                    total: 1,
-                }),
-            }
-            if disputes.len() < LISTED {
-                disputes.push(Dispute {
-                    location: names.location(
-                        &r.grid_id,
-                        r.building_id.as_deref(),
-                        r.unit_id.as_deref(),
-                    ),
-                    description: r.description.chars().take(60).collect(),
-                    status_label: r.status.label(),
-                    outcome: r.outcome.map(|o| o.label()).unwrap_or("—"),
-                    open,
-                    received: view::time_opt(r.received_at.or(Some(r.reported_at))),
-                    id: r.doc_id,
-                });
-            }
-        }
+        let mut grids: Vec<GridCount> = storage
+            .open_disputes_by_grid(&staff.device.scope)?
+            .into_iter()
+            .map(|(grid_id, open, total)| GridCount {
+                grid: names.place(&grid_id),
+                grid_id,
+                open,
+                total,
+            })
+            .collect();
+        let disputes = storage
+            .board(&staff.device.scope, &q)?
+            .rows
+            .into_iter()
+            .map(|r| Dispute {
+                open: r.is_open_dispute(),
+                location: names.location(
+                    &r.grid_id,
+                    r.building_id.as_deref(),
+                    r.unit_id.as_deref(),
+                ),
+                description: r.description.chars().take(60).collect(),
+                status_label: r.status.label(),
+                outcome: r.outcome.map(|o| o.label()).unwrap_or("—"),
+                received: view::time_opt(r.received_at.or(Some(r.reported_at))),
+                id: r.doc_id,
+            })
+            .collect();
         grids.sort_by(|a, b| a.grid.cmp(&b.grid));
         Ok(DisputesPage {
             staff_name: staff.account.user.name.clone(),

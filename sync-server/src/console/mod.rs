@@ -20,7 +20,6 @@
 
 mod auth;
 mod board;
-mod board_source;
 mod disputes;
 mod incident;
 pub mod password;

@@ -5,8 +5,6 @@
 //! after [`IDLE_MS`] without a request, and [`ABSOLUTE_MS`] after sign-in whatever happens.
 //! Each session has its own CSRF token, which every form carries and every POST checks.
 
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -106,8 +104,8 @@ pub fn start(user_id: &str, now: Millis) -> (String, SessionRow) {
 pub fn client_address(parts: &Parts) -> String {
     parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .get::<ConnectInfo<crate::ClientAddr>>()
+        .map(|c| c.0.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
 }
 

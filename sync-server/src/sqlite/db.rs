@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use super::schema;
+use super::{board, schema};
 use crate::error::Result;
 use crate::workflow::{Clock, ServerActor};
 
@@ -57,6 +57,12 @@ impl SqliteStorage {
             tx.commit()?;
         }
         writer.pragma_update(None, "foreign_keys", "ON")?;
+        {
+            // Documents stored before version 6 get their board rows, once.
+            let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            board::build_index(&tx)?;
+            tx.commit()?;
+        }
         let readers = (0..READERS)
             .map(|_| {
                 let r = Connection::open_with_flags(

@@ -12,6 +12,8 @@
 //!   sign-in throttling, invitations
 //! - `workflow.rs`: [`crate::storage::WorkflowStorage`]: targets, deadlines, notifications,
 //!   incident reads
+//! - `board.rs`: the response board's `incident_index`: its rows, building it once for
+//!   documents stored before version 6, and board pages
 //!
 //! The change log is `changes`, numbered by `seq` (`AUTOINCREMENT`, so a number is never
 //! reused, even after compaction deletes rows). Each row carries the document's place after
@@ -21,6 +23,7 @@
 
 mod accounts;
 mod admin;
+mod board;
 mod db;
 mod rows;
 mod schema;

@@ -12,12 +12,14 @@ use linli_domain::targets::CommunityTargets;
 use linli_domain::{Millis, Place};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::board;
 use super::db::SqliteStorage;
 use super::rows::{
     IN_SCOPE, json_ids, load_place, load_stored, max_seq, meta, place_kind, role, scope_params,
     to_i64, to_u64, user_scope,
 };
 use super::workflow;
+use crate::board::IncidentRow;
 use crate::error::Result;
 use crate::merge::{DocWrite, Notification, Staff, StoredDoc, Update};
 use crate::pull::{Flow, LogChange, LogRead, Page};
@@ -66,6 +68,10 @@ impl DocWrite for Docs<'_> {
 
     fn notify(&self, n: &Notification) -> Result<u64> {
         workflow::notify(self.0, n)
+    }
+
+    fn index_incident(&self, doc_id: &str, row: Option<&IncidentRow>) -> Result<()> {
+        board::put_row(self.0, doc_id, row)
     }
 }
 

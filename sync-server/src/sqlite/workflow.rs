@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::db::SqliteStorage;
 use super::rows::{IN_SCOPE, load_stored, role, scope_params, to_i64, to_u64};
 use super::sync::docs;
+use crate::board::{BoardPage, BoardQuery, IncidentRow};
 use crate::error::Result;
 use crate::merge::{DocWrite, Notification, Staff, StoredDoc};
 use crate::storage::WorkflowStorage;
@@ -204,6 +205,18 @@ impl WorkflowStorage for SqliteStorage {
 
     fn stored_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
         load_stored(&self.reader(), doc_id)
+    }
+
+    fn board(&self, scope: &Scope, q: &BoardQuery) -> Result<BoardPage> {
+        self.board_page(scope, q)
+    }
+
+    fn incident_row(&self, doc_id: &str) -> Result<Option<IncidentRow>> {
+        self.index_row(doc_id)
+    }
+
+    fn open_disputes_by_grid(&self, scope: &Scope) -> Result<Vec<(String, u32, u32)>> {
+        self.disputes_by_grid(scope)
     }
 
     fn notifications(&self, scope: &Scope, after: u64, limit: usize) -> Result<Vec<Notification>> {

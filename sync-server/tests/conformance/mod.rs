@@ -21,7 +21,9 @@ use linli_sync_server::storage::Compaction;
 use linli_sync_server::{Auth, Device, Error, Storage, User};
 use linli_testkit::{DemoDevice, demo};
 
+mod board;
 mod places;
+pub use board::*;
 pub use places::*;
 
 /// Generates one `#[test]` per conformance check, each on a fresh storage made by `$make`.
@@ -56,6 +58,11 @@ macro_rules! storage_conformance_tests {
             a_micro_grid_worker_has_exactly_their_micro_grid,
             a_street_admin_has_every_community_of_their_street,
             create_place_checks_the_new_levels,
+            board_rows_follow_pushes_moves_and_escalations,
+            the_board_honours_the_scope,
+            the_board_filters_orders_and_pages,
+            open_disputes_are_counted_per_grid,
+            a_micro_grid_workers_board_holds_their_micro_grid,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
