@@ -53,14 +53,17 @@ def test_feedback_unsatisfied_reopens_a_resolved_incident(signed_in, limei):
     values = {o.get_attribute("value") for o in rating.find_elements(By.TAG_NAME, "option")}
     assert {"satisfied", "basic", "unsatisfied"} <= values, values
 
-    made(console.move("feedback", note="居民说还在响", rating="unsatisfied"))
+    made(console.move("feedback", note="居民说还在响<img src=x onerror=window.pwned=1>",
+                      rating="unsatisfied"))
 
     assert console.path() == f"/admin/incidents/{iid}"
     assert console.status() == "in_progress"
     assert known_moves(console.timeline()) == ["accept", "start", "resolve", "feedback"]
     feedback = console.find('ol#timeline li.event[data-action="feedback"]')
     assert "不满意" in feedback.text, feedback.text
-    assert "居民说还在响" in feedback.text, feedback.text
+    assert "居民说还在响<img src=x onerror=window.pwned=1>" in feedback.text, feedback.text
+    assert feedback.find_elements(By.TAG_NAME, "img") == []
+    assert console.js("return typeof window.pwned") == "undefined"
     assert "resolve" in console.moves()
 
 
@@ -159,3 +162,8 @@ def test_an_admin_escalates_by_hand(signed_in, limei):
     assert "escalate" not in console.moves()
     console.board()
     assert console.row(iid)["level"] == "street"
+    # Escalated rows come first: only overdue or escalated rows may stand before it.
+    order = console.row_ids()
+    before = [console.row(i) for i in order[:order.index(iid)]]
+    assert all(r["overdue"] == "true" or r["level"] != "grid" for r in before), order
+    assert order.index(iid) < len(order) - 1, "no other row to compare with"
