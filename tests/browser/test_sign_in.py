@@ -82,3 +82,15 @@ def test_the_rows_are_not_served_without_a_session(server):
     # Followed to the login page, never the rows.
     assert final == "/admin/login", final
     assert 'class="incident' not in body
+
+
+def test_an_open_board_whose_session_ended_goes_to_the_login(signed_in):
+    console = signed_in("user-admin")
+    console.board()
+    console.driver.delete_cookie("linli_session")
+
+    # At its next refresh (every 10 s) the board finds the session gone.
+    console.wait(lambda d: console.path() == "/admin/login", timeout=15,
+                 message="the board stayed on after its session ended")
+    console.find("form#login")
+    assert not console.find_all("#board-rows")
