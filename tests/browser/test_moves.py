@@ -91,6 +91,10 @@ def test_a_department_handler_signs_for_an_order_and_returns_it(signed_in, wuye,
     wuye.board()
     assert wuye.row(ours) is not None, f"物业's board: {wuye.row_ids()}"
     assert wuye.row(not_ours) is None, f"物业's board: {wuye.row_ids()}"
+    # Nor does its address show it to him.
+    wuye.open(f"/admin/incidents/{not_ours}")
+    assert wuye.find_all("dl#incident") == [] and "邻里噪音" not in wuye.js(
+        "return document.body.innerText")
     wuye.incident(ours)
     assert "accept" in wuye.moves(), wuye.moves()
     made(wuye.move("accept", note="物业已签收"))
