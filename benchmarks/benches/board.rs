@@ -6,8 +6,9 @@
 //! incident index (`WorkflowStorage::board`, through `board_first_page`), and as the
 //! comparison the same page the old way (every incident document in scope loaded and parsed,
 //! as the API's reads did before the index, then sorted). Both must give the same rows.
-//! Target: p99 ≤ 100 ms (issue 9 sets it over HTTP with a signed-in session; the console's
-//! routes are not served yet, so this is the storage read an HTTP variant will wrap).
+//! Also measured: the whole page over HTTP as the console serves it (`GET /admin/board` with a
+//! street admin's session cookie, names and filters rendered). Target: that page's p99 ≤
+//! 100 ms.
 //!
 //! ```sh
 //! cargo bench -p linli-benchmarks --bench board
@@ -24,8 +25,12 @@ use std::time::Instant;
 
 use linli_benchmarks::board::{self, PAGE, board_first_page, board_first_page_from_documents};
 use linli_benchmarks::server::{self, ServerDb};
+use linli_benchmarks::session::Session;
 use linli_benchmarks::stats::{self, stats};
 use linli_benchmarks::{Options, Res, fail, machine, met};
+
+/// The street admin's console password in this scenario.
+const BENCH_PASSWORD: &str = "board-bench-password";
 
 fn main() -> Res<()> {
     let o = Options::parse(&[])?;
@@ -122,7 +127,40 @@ fn main() -> Res<()> {
         first.rows.first().map(|r| r.level.code()).unwrap_or("-")
     );
 
+    // Over HTTP, as the console serves it: a street admin signed in (a real session cookie),
+    // the whole page rendered (names, filters, the 50 rows), warmed once.
+    linli_sync_server::console::set_password(s, "street-admin", BENCH_PASSWORD)?;
+    let server = db.serve()?;
+    let rt = server::runtime()?;
+    let session = Session::sign_in(&rt, &server.url(), "street-admin", BENCH_PASSWORD)?;
+    let html = rt.block_on(session.get("/admin/board"))?;
+    let shown = html.matches("<tr class=\"incident").count();
+    if shown != first.rows.len() {
+        return fail(format!(
+            "the board page shows {shown} rows, the index gave {}",
+            first.rows.len()
+        ));
+    }
+    let mut http_samples = Vec::with_capacity(runs);
+    let window = machine::CpuWindow::start();
+    let started = Instant::now();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let page = rt.block_on(session.get("/admin/board"))?;
+        http_samples.push(t.elapsed());
+        if page.len() < 1000 {
+            return fail("a board page without its rows");
+        }
+    }
+    let http_cpu = window.report(started.elapsed().as_secs_f64());
+    drop(server);
+
     stats::table_header();
+    let http = stats(&http_samples);
+    stats::row(
+        "first page over HTTP, signed in (`GET /admin/board`, rendered)",
+        &http,
+    );
     let new = stats(&samples);
     stats::row("first page from the index (`board`)", &new);
     stats::row(
@@ -133,12 +171,12 @@ fn main() -> Res<()> {
         "the same page from the documents (load + parse all in scope)",
         &stats(&old_samples),
     );
-    println!("\nThe index's window: {index_cpu}. The old way's: {cpu}.");
+    println!("\nThe index's window: {index_cpu}. Over HTTP: {http_cpu}. The old way's: {cpu}.");
     println!(
-        "\nTarget: first page p99 ≤ 100 ms: {} (p99 {} ms, median {} ms, {runs} reads; the storage read, not yet over HTTP).",
-        met(new.p99.as_secs_f64() <= 0.100),
-        stats::ms(new.p99),
-        stats::ms(new.median)
+        "\nTarget: first page over HTTP with a signed-in session, p99 ≤ 100 ms: {} (p99 {} ms, median {} ms, {runs} requests).",
+        met(http.p99.as_secs_f64() <= 0.100),
+        stats::ms(http.p99),
+        stats::ms(http.median)
     );
     Ok(())
 }

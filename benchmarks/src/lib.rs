@@ -29,6 +29,7 @@ pub mod fake;
 pub mod grid;
 pub mod machine;
 pub mod server;
+pub mod session;
 pub mod stats;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;

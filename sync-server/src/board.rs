@@ -167,6 +167,8 @@ pub struct BoardQuery {
     /// The current handler (a user id).
     pub handler: Option<String>,
     pub department: Option<Department>,
+    /// A department handler's orders only (see [`OrdersOf`]).
+    pub orders_of: Option<OrdersOf>,
     /// Only rows not closed.
     pub open_only: bool,
     /// The time "overdue" is judged at.
@@ -186,7 +188,23 @@ impl BoardQuery {
                 .as_ref()
                 .is_none_or(|h| row.handler.as_ref() == Some(h))
             && self.department.is_none_or(|d| row.department == Some(d))
+            && self.orders_of.as_ref().is_none_or(|o| o.covers(row))
             && (!self.open_only || row.open)
+    }
+}
+
+/// Whose orders a department handler sees: those dispatched to their department, and those
+/// dispatched to them by name. Without a department, only the latter: never everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrdersOf {
+    pub department: Option<Department>,
+    pub user_id: String,
+}
+
+impl OrdersOf {
+    pub fn covers(&self, row: &IncidentRow) -> bool {
+        (self.department.is_some() && row.department == self.department)
+            || row.handler.as_deref() == Some(self.user_id.as_str())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The response board (响应看板): open incidents of the user's scope, overdue and escalated
 //! first, each with a live countdown to its pending deadline; filters by category, status,
 //! grid and handler; the rows refresh themselves (htmx, every 10 s). A department handler
-//! sees only the orders dispatched to their department.
+//! sees only the orders dispatched to their department or to them by name.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -109,24 +109,13 @@ pub fn load(
     filter: &Filter,
 ) -> crate::Result<Board> {
     let now = storage.server().now();
-    if staff.device.role == linli_domain::protocol::Role::DepartmentHandler
-        && staff.department().is_none()
-    {
-        // A department handler with no department sees nothing, never everything.
-        return Ok(Board {
-            rows: Vec::new(),
-            total: 0,
-            page: 0,
-            pages: 1,
-            now,
-        });
-    }
     let q = crate::board::BoardQuery {
         category: IncidentCategory::from_code(&filter.category),
         status: IncidentStatus::from_code(&filter.status),
         grid_id: Some(filter.grid.clone()).filter(|g| !g.is_empty()),
         handler: Some(filter.handler.clone()).filter(|h| !h.is_empty()),
-        department: staff.department(),
+        department: None,
+        orders_of: staff.orders_of(),
         open_only: filter.status != IncidentStatus::Closed.code(),
         now,
         offset: filter.page.unwrap_or(0).saturating_mul(PAGE_ROWS),
@@ -162,11 +151,14 @@ pub fn load(
         })
         .collect();
     let pages = u32::try_from(page.total.div_ceil(u64::from(PAGE_ROWS))).unwrap_or(u32::MAX);
+    let pages = pages.max(1);
     Ok(Board {
         rows,
         total: page.total,
-        page: filter.page.unwrap_or(0),
-        pages: pages.max(1),
+        // A page past the last one shows no rows; kept at most one past it, so the page
+        // links' arithmetic cannot overflow whatever number the query string holds.
+        page: filter.page.unwrap_or(0).min(pages),
+        pages,
         now,
     })
 }

@@ -52,14 +52,33 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
             status: None,
             grid_id: None,
             handler: None,
-            department: staff.department(),
+            department: None,
+            orders_of: staff.orders_of(),
             open_only: false,
             now: storage.server().now(),
             offset: 0,
             limit: LISTED,
         };
-        let mut grids: Vec<GridCount> = storage
-            .open_disputes_by_grid(&staff.device.scope)?
+        let rows = storage.board(&staff.device.scope, &q)?.rows;
+        let counts = match q.orders_of {
+            // A handler counts only the disputes they may see.
+            Some(_) => {
+                let mut by_grid: Vec<(String, u32, u32)> = Vec::new();
+                for r in &rows {
+                    let open = u32::from(r.is_open_dispute());
+                    match by_grid.iter_mut().find(|g| g.0 == r.grid_id) {
+                        Some(g) => {
+                            g.1 += open;
+                            g.2 += 1;
+                        }
+                        None => by_grid.push((r.grid_id.clone(), open, 1)),
+                    }
+                }
+                by_grid
+            }
+            None => storage.open_disputes_by_grid(&staff.device.scope)?,
+        };
+        let mut grids: Vec<GridCount> = counts
             .into_iter()
             .map(|(grid_id, open, total)| GridCount {
                 grid: names.place(&grid_id),
@@ -68,9 +87,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
                 total,
             })
             .collect();
-        let disputes = storage
-            .board(&staff.device.scope, &q)?
-            .rows
+        let disputes = rows
             .into_iter()
             .map(|r| Dispute {
                 open: r.is_open_dispute(),

@@ -53,6 +53,15 @@ impl Staff {
         }
     }
 
+    /// For a department handler, the orders they may see (their department's, and those
+    /// dispatched to them by name); `None` for admins, who see their whole scope.
+    pub fn orders_of(&self) -> Option<crate::board::OrdersOf> {
+        (self.device.role == Role::DepartmentHandler).then(|| crate::board::OrdersOf {
+            department: self.department(),
+            user_id: self.device.user_id.clone(),
+        })
+    }
+
     /// Whether the form's token is this session's.
     pub fn csrf_ok(&self, given: &str) -> bool {
         same_secret(&self.csrf, given)

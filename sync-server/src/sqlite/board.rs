@@ -48,10 +48,12 @@ fn in_scope(scope: &Scope) -> String {
 }
 
 /// The board's filters after the scope's ?1..?4: category ?5, status ?6, grid ?7, handler ?8,
-/// department ?9, open only ?10.
+/// department ?9, open only ?10; a department handler's orders (`BoardQuery::orders_of`):
+/// their user id ?14 and department ?15. (?11..?13 are the page's; both queries bind all.)
 const FILTERS: &str = "(?5 IS NULL OR category = ?5) AND (?6 IS NULL OR status = ?6) \
      AND (?7 IS NULL OR grid_id = ?7) AND (?8 IS NULL OR handler = ?8) \
-     AND (?9 IS NULL OR department = ?9) AND (?10 = 0 OR open = 1)";
+     AND (?9 IS NULL OR department = ?9) AND (?10 = 0 OR open = 1) \
+     AND (?14 IS NULL OR handler = ?14 OR department = ?15)";
 
 /// The board order (see `crate::board`), overdue judged at ?11.
 const ORDER: &str = "(next_due IS NOT NULL AND next_due < ?11) DESC, level_rank DESC, \
@@ -192,6 +194,12 @@ impl SqliteStorage {
         let category = q.category.map(IncidentCategory::code);
         let status = q.status.map(IncidentStatus::code);
         let department = q.department.map(Department::code);
+        let orders_user = q.orders_of.as_ref().map(|o| o.user_id.as_str());
+        let orders_department = q
+            .orders_of
+            .as_ref()
+            .and_then(|o| o.department)
+            .map(Department::code);
         self.read(|tx| {
             let rows = tx
                 .prepare_cached(&format!(
@@ -212,7 +220,9 @@ impl SqliteStorage {
                         q.open_only,
                         q.now,
                         q.limit,
-                        q.offset
+                        q.offset,
+                        orders_user,
+                        orders_department
                     ],
                     row,
                 )?
@@ -232,7 +242,12 @@ impl SqliteStorage {
                         q.grid_id,
                         q.handler,
                         department,
-                        q.open_only
+                        q.open_only,
+                        q.now,
+                        q.limit,
+                        q.offset,
+                        orders_user,
+                        orders_department
                     ],
                     |r| r.get(0),
                 )?;
