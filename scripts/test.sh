@@ -46,5 +46,8 @@ bash bindings/tests/kotlin/run.sh
 step "python bindings (pytest, real library, real server)"
 bash bindings/tests/python/run.sh -q
 
+step "browser (headless Chromium, real server)"
+bash tests/browser/run.sh -q
+
 step ""
 echo "== all tests passed in $((SECONDS - started)) s"
