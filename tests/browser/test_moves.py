@@ -116,11 +116,6 @@ def test_a_department_handler_signs_for_an_order_and_returns_it(signed_in, wuye,
     assert wuye.row(ours) is None, "a returned order stays on the department's board"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "console bug: after a department handler's return, make_move redirects him to "
-    "/admin/incidents/{id}?done=return, which he may no longer see (the order is no longer "
-    "his department's), so a move that was made shows 未找到 / 记录不存在 (404) instead of "
-    "p.notice"))
 def test_a_department_handler_is_told_his_return_was_made(signed_in, wuye, limei):
     iid = limei.report("井盖松动", place="b-2")
     dispatch_to_property(signed_in("user-admin"), iid)
@@ -130,6 +125,8 @@ def test_a_department_handler_is_told_his_return_was_made(signed_in, wuye, limei
 
     assert error is None and notice, (
         f"物业's return was made, but the page he was sent to after it says: {error!r}")
+    # The order has left his view: he is back on the board, told so.
+    assert wuye.driver.current_url.split("?")[0].endswith("/admin/board"), wuye.driver.current_url
 
 
 def test_a_move_without_the_forms_token_is_refused(signed_in, limei, server):
