@@ -15,7 +15,9 @@ use linli_domain::protocol::{Cursor, DocPush, PushOutcome};
 use linli_domain::{Address, CareTag, Housing, NewHousehold, NewMember, Relation, Residency};
 use linli_sync_server::sqlite::SCHEMA_VERSION;
 use linli_sync_server::storage::token_hash;
-use linli_sync_server::{AdminStorage, Auth, Device, SqliteStorage, SyncStorage, WorkflowStorage};
+use linli_sync_server::{
+    AccountStorage, AdminStorage, Auth, Device, SqliteStorage, SyncStorage, WorkflowStorage,
+};
 use linli_testkit::demo;
 use rusqlite::Connection;
 
@@ -44,6 +46,9 @@ const MICRO_BUILDING: &str = "building-fixture-m1";
 const MICRO_HOUSEHOLD: &str = "hh-fixture-micro";
 /// From version 3: an incident, escalated to the community by a sweep.
 const INCIDENT: &str = "inc-fixture-1";
+/// Version 6's console session and invitation tokens (stored hashed).
+const SESSION_TOKEN: &str = "fixture-session-token";
+const INVITATION_TOKEN: &str = "fixture-invitation-token";
 
 fn schema_of(c: &Connection) -> Vec<(String, String, String, Option<String>)> {
     let mut stmt = c
@@ -121,7 +126,9 @@ fn check_served(s: &SqliteStorage, version: i64) {
     assert_eq!(household.notes, "独居，女儿每周来一次");
 
     // The change rows are served to a device that has the first of them.
-    let first_seq = page.cursor.seq - 2;
+    // (Version 6's console handler was granted the community between them: a grant marks the
+    // log with a sequence number of its own.)
+    let first_seq = page.cursor.seq - if version >= 6 { 3 } else { 2 };
     let changes = s
         .pull(
             &admin,
@@ -195,6 +202,38 @@ fn check_served(s: &SqliteStorage, version: i64) {
         assert_eq!(t, linli_domain::targets::Targets::default());
         assert!(s.incident_row(INCIDENT).unwrap().is_none());
     }
+
+    // From version 6: console accounts, sessions, invitations and failed sign-ins. Before,
+    // users exist with no password (an invitation sets one).
+    let at = 1_764_547_200_000 + 60_000;
+    let admin_account = s.account(demo::USER_ADMIN).unwrap().unwrap();
+    if version >= 6 {
+        let phc = admin_account.password_hash.unwrap();
+        assert!(
+            linli_sync_server::console::password::verify(linli_testkit::DEMO_PASSWORD, &phc),
+            "v{version}"
+        );
+        let handler = s.account(demo::USER_HANDLER).unwrap().unwrap();
+        assert_eq!(handler.department, Some(linli_domain::Department::Property));
+        let session = s.session(&token_hash(SESSION_TOKEN)).unwrap().unwrap();
+        assert_eq!(session.user_id, demo::USER_ADMIN);
+        assert_eq!(
+            s.invitation(&token_hash(INVITATION_TOKEN), at)
+                .unwrap()
+                .as_deref(),
+            Some(demo::USER_HANDLER)
+        );
+        assert_eq!(
+            s.failures(Some(demo::USER_HANDLER), "192.0.2.1", at - 120_000)
+                .unwrap(),
+            1
+        );
+    } else {
+        assert_eq!(admin_account.password_hash, None, "v{version}");
+        assert!(s.session(&token_hash(SESSION_TOKEN)).unwrap().is_none());
+    }
+    // Any version takes a password once upgraded.
+    linli_sync_server::console::set_password(s, demo::USER_ADMIN, "upgraded password").unwrap();
 
     // From version 5: places of every kind may be stored, and documents carry their
     // micro-grid.
@@ -423,6 +462,32 @@ fn freeze() {
     };
     let targets = linli_domain::targets::CommunityTargets { base, by_category };
     s.set_targets(demo::COMMUNITY, &targets).unwrap();
+    // Version 6: console accounts (the admin and the property handler, with passwords), a
+    // session, an unused invitation and a failed sign-in.
+    if SCHEMA_VERSION >= 6 {
+        linli_testkit::seed_console(&s).unwrap();
+        s.create_session(
+            &token_hash(SESSION_TOKEN),
+            &linli_sync_server::storage::SessionRow {
+                user_id: demo::USER_ADMIN.into(),
+                csrf: "fixture-csrf".into(),
+                created_at: AT,
+                seen_at: AT,
+                expires_at: AT + 7_200_000,
+            },
+        )
+        .unwrap();
+        s.create_invitation(
+            &token_hash(INVITATION_TOKEN),
+            demo::USER_HANDLER,
+            demo::USER_ADMIN,
+            AT,
+            AT + 86_400_000,
+        )
+        .unwrap();
+        s.sign_in_failed(Some(demo::USER_HANDLER), "192.0.2.1", AT)
+            .unwrap();
+    }
     drop(s);
     let later = SqliteStorage::open(&path)
         .unwrap()

@@ -197,7 +197,9 @@ pub async fn login(
             &state,
             StatusCode::UNAUTHORIZED,
             kept_user,
-            Some("连续登录失败次数过多，账号在此处已暂时锁定，请15分钟后再试或联系上级管理员解锁。"),
+            Some(
+                "连续登录失败次数过多，账号在此处已暂时锁定，请15分钟后再试或联系上级管理员解锁。",
+            ),
         ),
         Ok(Outcome::Throttled) => login_form(
             &state,

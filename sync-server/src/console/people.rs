@@ -157,7 +157,10 @@ pub async fn change_password(
         if storage.failures(Some(&user_id), &address, since)? >= password::ACCOUNT_LIMIT {
             return Ok(Some("连续输入错误次数过多，请15分钟后再试。"));
         }
-        if phc.as_deref().is_some_and(|h| password::verify(&current, h)) {
+        if phc
+            .as_deref()
+            .is_some_and(|h| password::verify(&current, h))
+        {
             return Ok(None);
         }
         storage.sign_in_failed(Some(&user_id), &address, now)?;
@@ -236,7 +239,11 @@ fn people_page(
             department: a.department.map(|d| d.label()).unwrap_or(""),
             has_password: a.password_hash.as_deref().is_some_and(|h| h != NO_PASSWORD),
             locked: storage
-                .locked_addresses(&a.user.id, now - password::WINDOW_MS, password::ACCOUNT_LIMIT)
+                .locked_addresses(
+                    &a.user.id,
+                    now - password::WINDOW_MS,
+                    password::ACCOUNT_LIMIT,
+                )
                 .is_ok_and(|n| n > 0),
         })
         .collect();
