@@ -104,11 +104,23 @@ pub trait ChangeListener: Send + Sync {
     fn on_change(&self, change: DataChange);
 }
 
-/// Where to sync: the server's base URL and this device's token.
+/// Where to sync: the server's base URL and this device's token; for a server with its own
+/// CA (a street office's), that CA's PEM certificate.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct SyncSettings {
     pub server_url: String,
     pub token: String,
+    #[uniffi(default = None)]
+    pub trusted_certificates: Option<String>,
+}
+
+impl SyncSettings {
+    fn config(self) -> SyncConfig {
+        SyncConfig {
+            trusted_certificates: self.trusted_certificates,
+            ..SyncConfig::new(self.server_url, self.token)
+        }
+    }
 }
 
 /// The device's store: one per signed-in user, opened once.
@@ -309,7 +321,7 @@ impl LinliStore {
         settings: SyncSettings,
         listener: Option<Arc<dyn SyncListener>>,
     ) -> Result<SyncReport> {
-        let config = SyncConfig::new(settings.server_url, settings.token);
+        let config = settings.config();
         let on_progress = move |p: &SyncProgress| {
             if let Some(l) = &listener {
                 l.on_progress(p.clone())
@@ -328,7 +340,7 @@ impl LinliStore {
         settings: SyncSettings,
         wait_seconds: u32,
     ) -> Result<bool> {
-        let config = SyncConfig::new(settings.server_url, settings.token);
+        let config = settings.config();
         let wait = std::time::Duration::from_secs(u64::from(wait_seconds));
         let changed = self.store.wait_for_changes(&config, wait);
         Ok(changed.await?)

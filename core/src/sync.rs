@@ -27,6 +27,9 @@ pub struct SyncConfig {
     pub initial_backoff: Duration,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// PEM certificates to trust besides the bundled public roots: a street office that
+    /// serves HTTPS with its own CA gives its phones that CA's certificate.
+    pub trusted_certificates: Option<String>,
 }
 
 impl SyncConfig {
@@ -38,6 +41,7 @@ impl SyncConfig {
             max_attempts: 4,
             initial_backoff: Duration::from_millis(250),
             timeout: Duration::from_secs(30),
+            trusted_certificates: None,
         }
     }
 
@@ -49,6 +53,7 @@ impl SyncConfig {
             max_attempts: self.max_attempts,
             initial_backoff: self.initial_backoff,
             timeout: self.timeout,
+            trusted_certificates: self.trusted_certificates.clone(),
         }
     }
 }

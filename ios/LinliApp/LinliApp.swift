@@ -2,12 +2,49 @@
 // incidents with their 15-minute clock, and sync. Screens only: every decision is the core's,
 // every screen's state is a LinliKit class.
 
+import BackgroundTasks
 import LinliKit
 import SwiftUI
+import UserNotifications
+
+/// Background refresh (BGAppRefreshTask): iOS wakes the app from time to time (at the
+/// earliest 15 minutes after it was asked, at the system's discretion) for one
+/// `BackgroundSync`; a new assignment or an escalation becomes a local notification.
+enum BackgroundRefresh {
+    static let identifier = "cn.linli.app.sync"
+
+    static func schedule() {
+        let request = BGAppRefreshTaskRequest(identifier: identifier)
+        request.earliestBeginDate = Date(timeIntervalSinceNow: 15 * 60)
+        try? BGTaskScheduler.shared.submit(request)
+    }
+
+    static func run(store: LinliStore, settings: SyncSettings) async {
+        schedule()
+        if case .synced(_, let alerts) = await BackgroundSync(store: store, settings: settings).run() {
+            await notify(alerts)
+        }
+    }
+
+    static func notify(_ alerts: [Alert]) async {
+        let center = UNUserNotificationCenter.current()
+        for alert in alerts {
+            let content = UNMutableNotificationContent()
+            switch alert {
+            case .assigned: content.title = String(localized: "alert.assigned")
+            case .escalated: content.title = String(localized: "alert.escalated")
+            }
+            content.body = alert.incident.summary
+            let id = "\(alert.incident.id)-\(content.title)"
+            try? await center.add(UNNotificationRequest(identifier: id, content: content, trigger: nil))
+        }
+    }
+}
 
 @main
 struct LinliApp: App {
     @StateObject private var session = Session()
+    @Environment(\.scenePhase) private var phase
 
     var body: some Scene {
         WindowGroup {
@@ -22,7 +59,19 @@ struct LinliApp: App {
                     NavigationStack { EnrolView(session: session) }
                 }
             }
-            .task { await session.restore() }
+            .task {
+                await session.restore()
+                _ = try? await UNUserNotificationCenter.current().requestAuthorization(options: [.alert, .sound])
+            }
+        }
+        .onChange(of: phase) { _, now in
+            if now == .background { BackgroundRefresh.schedule() }
+        }
+        .backgroundTask(.appRefresh(BackgroundRefresh.identifier)) {
+            let (store, settings) = await session.syncing()
+            if let store, let settings {
+                await BackgroundRefresh.run(store: store, settings: settings)
+            }
         }
     }
 }
@@ -30,6 +79,7 @@ struct LinliApp: App {
 struct MainView: View {
     let store: LinliStore
     @StateObject private var sync: SyncScreenState
+    @Environment(\.scenePhase) private var phase
 
     init(store: LinliStore, settings: SyncSettings) {
         self.store = store
@@ -49,6 +99,14 @@ struct MainView: View {
             .tabItem { Label("tab.sync", systemImage: "arrow.triangle.2.circlepath") }
         }
         // Coming back into coverage is the moment to sync; offline, it says so and waits.
-        .task { sync.sync() }
+        // While in the foreground the phone holds the long poll, so a dispatch arrives within
+        // seconds.
+        .task {
+            sync.sync()
+            sync.listen()
+        }
+        .onChange(of: phase) { _, now in
+            if now == .active { sync.listen() } else { sync.stopListening() }
+        }
     }
 }

@@ -31,6 +31,14 @@ final class Session: ObservableObject {
         await open(saved, token: token)
     }
 
+    /// The store and sync settings for a background sync, restoring the session first when
+    /// iOS launched the app in the background for it; nils when the phone is not enrolled.
+    func syncing() async -> (LinliStore?, SyncSettings?) {
+        if store == nil { await restore() }
+        guard let store, let enrolment, let token else { return (nil, nil) }
+        return (store, SyncSettings(serverUrl: enrolment.serverUrl, token: token))
+    }
+
     /// Saves what the community office issued for this phone (device id and token) and opens
     /// the store. The first sync then brings the place tree and the building's households.
     func enrol(_ enrolment: Enrolment, token: String) async {

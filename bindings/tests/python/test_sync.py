@@ -217,3 +217,19 @@ def test_a_held_wait_hears_another_devices_change_and_times_out_quietly(server, 
     report = sync(limei, server.settings("user-limei"))
     assert report.progress.docs_down >= 1
     assert len(limei.households_in("b-1")) == before + 1
+
+
+def test_trusted_certificates_that_are_not_pem_are_refused_before_any_request(server, tmp_path):
+    limei = server.open_store(tmp_path / "limei.db", "user-limei")
+    plain = server.settings("user-limei")
+    assert plain.trusted_certificates is None
+    bad = linli.SyncSettings(
+        server_url=plain.server_url, token=plain.token, trusted_certificates="no certificate here"
+    )
+    with pytest.raises(linli.LinliError.InvalidInput) as refused:
+        sync(limei, bad)
+    assert refused.value.field == "trusted_certificates"
+    # Nothing was pulled: the store still knows no places; the plain settings then work.
+    assert limei.places_under(None) == []
+    sync(limei, plain)
+    assert [p.id for p in limei.places_under(None)] == ["c-xingfu"]

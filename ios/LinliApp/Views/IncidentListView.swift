@@ -15,6 +15,14 @@ struct IncidentListView: View {
     var body: some View {
         let ui = state.ui
         List {
+            // The views: all, assigned to me, escalated, waiting for feedback.
+            Picker("incidents.view", selection: Binding(get: { ui.view }, set: { state.setView($0) })) {
+                Text("incidents.view.all \(ui.counts[.all] ?? 0)").tag(IncidentView.all)
+                Text("incidents.view.mine \(ui.counts[.assignedToMe] ?? 0)").tag(IncidentView.assignedToMe)
+                Text("incidents.view.escalated \(ui.counts[.escalated] ?? 0)").tag(IncidentView.escalated)
+                Text("incidents.view.feedback \(ui.counts[.awaitingFeedback] ?? 0)").tag(IncidentView.awaitingFeedback)
+            }
+            .pickerStyle(.segmented)
             if let notice = ui.notice {
                 NoticeRow(notice: notice)
             }

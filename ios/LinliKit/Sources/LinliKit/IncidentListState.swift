@@ -26,10 +26,31 @@ public struct IncidentRow: Hashable, Sendable, Identifiable {
     public var id: String { incident.id }
 }
 
+/// The list's views (its tabs): everything the filter lets through; what this user handles
+/// now (派给我的); what was escalated above the grid (已督办); what is resolved and waits for
+/// the resident's feedback (待回访).
+public enum IncidentView: CaseIterable, Hashable, Sendable {
+    case all, assignedToMe, escalated, awaitingFeedback
+
+    /// Whether `incident` belongs in this view for the user `me`.
+    public func holds(_ incident: IncidentSummary, me: String) -> Bool {
+        switch self {
+        case .all: return true
+        case .assignedToMe: return incident.handler == me && incident.status != .closed
+        case .escalated: return incident.level != .grid && incident.status != .closed
+        case .awaitingFeedback: return incident.status == .resolved
+        }
+    }
+}
+
 public struct IncidentListUI: Equatable, Sendable {
     public var loading = true
     public var filter = IncidentFilter(statuses: [], assignee: nil, placeId: nil)
+    public var view: IncidentView = .all
+    /// The rows of `view`.
     public var rows: [IncidentRow] = []
+    /// How many incidents each view holds (the tabs' badges).
+    public var counts: [IncidentView: Int] = [:]
     public var overdueCount = 0
     public var notice: Notice?
 
@@ -42,6 +63,8 @@ public struct IncidentListUI: Equatable, Sendable {
 @MainActor
 public final class IncidentListState: StoreScreen<IncidentListUI> {
     private let clock: @Sendable () -> Int64
+    /// Everything the filter let through, before the view picks its rows.
+    private var all: [IncidentSummary] = []
 
     public init(
         store: LinliStore,
@@ -58,11 +81,23 @@ public final class IncidentListState: StoreScreen<IncidentListUI> {
         reload()
     }
 
+    /// Shows another view (tab); no store read.
+    public func setView(_ view: IncidentView) {
+        let now = clock()
+        let incidents = all
+        let me = store.userId()
+        update {
+            $0.view = view
+            Self.withClocks(&$0, incidents, now, me)
+        }
+    }
+
     /// Recomputes the response clocks for the time now, without reading the store.
     public func tick() {
         let now = clock()
-        let incidents = ui.rows.map(\.incident)
-        update { Self.withClocks(&$0, incidents, now) }
+        let incidents = all
+        let me = store.userId()
+        update { Self.withClocks(&$0, incidents, now, me) }
     }
 
     /// The moves this user may make on the incident now (the action menu), from the core.
@@ -105,11 +140,14 @@ public final class IncidentListState: StoreScreen<IncidentListUI> {
         let store = self.store
         let incidents = try await worker.run { try store.incidents(filter: filter) }
         let now = clock()
+        let me = store.userId()
+        guard ui.filter == filter else { return }
+        all = incidents
         update { ui in
             // The filter moved on while loading: a reload for it is already marked.
             guard ui.filter == filter else { return }
             ui.loading = false
-            Self.withClocks(&ui, incidents, now)
+            Self.withClocks(&ui, incidents, now, me)
         }
     }
 
@@ -120,8 +158,18 @@ public final class IncidentListState: StoreScreen<IncidentListUI> {
         }
     }
 
-    private static func withClocks(_ ui: inout IncidentListUI, _ incidents: [IncidentSummary], _ now: Int64) {
-        ui.rows = incidents.map { IncidentRow(incident: $0, clock: responseClock($0, now)) }
+    private static func withClocks(
+        _ ui: inout IncidentListUI, _ incidents: [IncidentSummary], _ now: Int64, _ me: String
+    ) {
+        let view = ui.view
+        ui.rows = incidents
+            .filter { view.holds($0, me: me) }
+            .map { IncidentRow(incident: $0, clock: responseClock($0, now)) }
+        var counts: [IncidentView: Int] = [:]
+        for v in IncidentView.allCases {
+            counts[v] = incidents.filter { v.holds($0, me: me) }.count
+        }
+        ui.counts = counts
         ui.overdueCount = ui.rows.filter { $0.clock.isOverdue }.count
     }
 }

@@ -21,6 +21,8 @@ public struct SyncUI: Equatable, Sendable {
     public var pendingChanges = 0
     /// Why the last sync did not finish cleanly; nil after a clean sync.
     public var notice: Notice?
+    /// The phone holds the server's long poll and syncs when told (`listen()`).
+    public var listening = false
 
     public init() {}
 }
@@ -49,10 +51,49 @@ public final class SyncScreenState: StoreScreen<SyncUI> {
         start()
     }
 
+    private var listener: Task<Void, Never>?
+
     /// Starts a sync, unless one is running.
     public func sync() {
         guard task == nil else { return }
         task = Task { await self.run() }
+    }
+
+    /// Sync when told: holds the long poll for up to `waitSeconds`, and syncs whenever the
+    /// server says something in the user's area changed; on a network error waits
+    /// `retrySeconds` and asks again. Stops on `stopListening()` (at the end of the wait under
+    /// way: Swift cancellation does not reach Rust), and on a refusal the user must act on
+    /// (sign in again, revoked, update), which it shows.
+    public func listen(waitSeconds: UInt32 = 25, retrySeconds: UInt64 = 5) {
+        guard listener == nil else { return }
+        let store = self.store
+        let settings = self.settings
+        update { $0.listening = true }
+        listener = Task { [weak self] in
+            while !Task.isCancelled {
+                do {
+                    let changed = try await store.waitForChanges(settings: settings, waitSeconds: waitSeconds)
+                    if Task.isCancelled { break }
+                    if changed, let self {
+                        self.sync()
+                        await self.task?.value
+                    }
+                } catch LinliError.Network {
+                    try? await Task.sleep(nanoseconds: retrySeconds * 1_000_000_000)
+                } catch LinliError.Server {
+                    try? await Task.sleep(nanoseconds: retrySeconds * 1_000_000_000)
+                } catch {
+                    self?.update { $0.notice = Notice(error) }
+                    break
+                }
+            }
+            self?.update { $0.listening = false }
+            self?.listener = nil
+        }
+    }
+
+    public func stopListening() {
+        listener?.cancel()
     }
 
     private func run() async {

@@ -1,7 +1,11 @@
 package cn.linli.app
 
+import android.Manifest
+import android.content.pm.PackageManager
+import android.os.Build
 import android.os.Bundle
 import androidx.activity.ComponentActivity
+import androidx.activity.result.contract.ActivityResultContracts
 import androidx.activity.compose.setContent
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.runtime.getValue
@@ -18,15 +22,27 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
 class MainActivity : ComponentActivity() {
+    // A refusal is fine: background syncs still run, only without notifications.
+    private val askNotifications = registerForActivityResult(ActivityResultContracts.RequestPermission()) {}
+
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         val app = application as LinliApplication
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU &&
+            checkSelfPermission(Manifest.permission.POST_NOTIFICATIONS) != PackageManager.PERMISSION_GRANTED
+        ) {
+            askNotifications.launch(Manifest.permission.POST_NOTIFICATIONS)
+        }
         setContent {
             MaterialTheme {
                 var account by remember { mutableStateOf(app.accounts.load()) }
                 val signedIn = account
                 if (signedIn == null) {
-                    SignInScreen(onSignedIn = { app.accounts.save(it); account = it })
+                    SignInScreen(onSignedIn = {
+                        app.accounts.save(it)
+                        SyncWorker.schedule(app)
+                        account = it
+                    })
                 } else {
                     val store by produceState<Result<uniffi.linli.LinliStore>?>(null, signedIn) {
                         value = withContext(Dispatchers.IO) { runCatching { app.store(signedIn) } }

@@ -7,7 +7,9 @@ import kotlinx.coroutines.withContext
 import uniffi.linli.DataChange
 import uniffi.linli.IncidentAction
 import uniffi.linli.IncidentFilter
+import uniffi.linli.IncidentStatus
 import uniffi.linli.IncidentSummary
+import uniffi.linli.Level
 import uniffi.linli.LinliStore
 import uniffi.linli.responseDeadline
 import uniffi.linli.responseOverdue
@@ -33,10 +35,30 @@ sealed interface ResponseClock {
 /** One incident of the list, with its response clock. */
 data class IncidentRow(val incident: IncidentSummary, val clock: ResponseClock)
 
+/**
+ * The list's views (its tabs): everything the filter lets through; what this user handles
+ * now (派给我的); what was escalated above the grid (已督办); what is resolved and waits for
+ * the resident's feedback (待回访).
+ */
+enum class IncidentView { ALL, ASSIGNED_TO_ME, ESCALATED, AWAITING_FEEDBACK }
+
+/** Whether [incident] belongs in [view] for the user [me]. */
+fun IncidentView.holds(incident: IncidentSummary, me: String): Boolean = when (this) {
+    IncidentView.ALL -> true
+    IncidentView.ASSIGNED_TO_ME ->
+        incident.handler == me && incident.status != IncidentStatus.CLOSED
+    IncidentView.ESCALATED -> incident.level != Level.GRID && incident.status != IncidentStatus.CLOSED
+    IncidentView.AWAITING_FEEDBACK -> incident.status == IncidentStatus.RESOLVED
+}
+
 data class IncidentListUi(
     val loading: Boolean = true,
     val filter: IncidentFilter = IncidentFilter(statuses = emptyList(), assignee = null, placeId = null),
+    val view: IncidentView = IncidentView.ALL,
+    /** The rows of [view]. */
     val rows: List<IncidentRow> = emptyList(),
+    /** How many incidents each view holds (the tabs' badges). */
+    val counts: Map<IncidentView, Int> = emptyMap(),
     val overdueCount: Int = 0,
     val notice: Notice? = null,
 )
@@ -58,15 +80,24 @@ class IncidentListState(
         start()
     }
 
+    /** Everything the filter let through, before the view picks its rows. */
+    private var all: List<IncidentSummary> = emptyList()
+
     fun setFilter(filter: IncidentFilter) {
         update { it.copy(filter = filter) }
         reload()
     }
 
+    /** Shows another view (tab); no store read. */
+    fun setView(view: IncidentView) {
+        val now = clock()
+        update { withClocks(it.copy(view = view), all, now) }
+    }
+
     /** Recomputes the response clocks for the time now, without reading the store. */
     fun tick() {
         val now = clock()
-        update { ui -> withClocks(ui, ui.rows.map { it.incident }, now) }
+        update { ui -> withClocks(ui, all, now) }
     }
 
     /** The moves this user may make on the incident now (the action menu), from the core. */
@@ -107,15 +138,26 @@ class IncidentListState(
         val now = clock()
         update {
             // The filter moved on while loading: a reload for it is already queued.
-            if (it.filter != filter) it else withClocks(it.copy(loading = false), incidents, now)
+            if (it.filter != filter) {
+                it
+            } else {
+                all = incidents
+                withClocks(it.copy(loading = false), incidents, now)
+            }
         }
     }
 
     override fun failed(notice: Notice) = update { it.copy(loading = false, notice = notice) }
 
     private fun withClocks(ui: IncidentListUi, incidents: List<IncidentSummary>, now: Long): IncidentListUi {
-        val rows = incidents.map { IncidentRow(it, responseClock(it, now)) }
-        return ui.copy(rows = rows, overdueCount = rows.count { it.clock is ResponseClock.Overdue })
+        val me = store.userId()
+        val rows = incidents.filter { ui.view.holds(it, me) }.map { IncidentRow(it, responseClock(it, now)) }
+        val counts = IncidentView.entries.associateWith { v -> incidents.count { v.holds(it, me) } }
+        return ui.copy(
+            rows = rows,
+            counts = counts,
+            overdueCount = rows.count { it.clock is ResponseClock.Overdue },
+        )
     }
 }
 

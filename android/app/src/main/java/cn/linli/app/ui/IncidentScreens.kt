@@ -14,9 +14,9 @@ import androidx.compose.foundation.lazy.items
 import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
+import androidx.compose.material3.FilterChip
 import androidx.compose.material3.DropdownMenu
 import androidx.compose.material3.DropdownMenuItem
-import androidx.compose.material3.FilterChip
 import androidx.compose.material3.ListItem
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
@@ -37,6 +37,7 @@ import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.linli.app.R
 import cn.linli.app.state.IncidentField
 import cn.linli.app.state.IncidentListState
+import cn.linli.app.state.IncidentView
 import cn.linli.app.state.IncidentReportState
 import cn.linli.app.state.IncidentRow
 import cn.linli.app.state.ResponseClock
@@ -47,6 +48,15 @@ import uniffi.linli.IncidentAction
 import uniffi.linli.IncidentCategory
 import uniffi.linli.LinliStore
 import uniffi.linli.Priority
+
+/** The label of a view of the incident list, with its count (`%d`). */
+private val IncidentView.label: Int
+    get() = when (this) {
+        IncidentView.ALL -> R.string.view_all
+        IncidentView.ASSIGNED_TO_ME -> R.string.view_assigned_to_me
+        IncidentView.ESCALATED -> R.string.view_escalated
+        IncidentView.AWAITING_FEEDBACK -> R.string.view_awaiting_feedback
+    }
 
 @Composable
 fun IncidentsScreen(store: LinliStore) {
@@ -74,6 +84,16 @@ fun IncidentsScreen(store: LinliStore) {
                     stringResource(R.string.overdue_count, ui.overdueCount),
                     color = MaterialTheme.colorScheme.error,
                     modifier = Modifier.padding(top = 12.dp),
+                )
+            }
+        }
+        // The views: all, assigned to me, escalated, waiting for feedback, with their counts.
+        Row(Modifier.padding(horizontal = 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            IncidentView.entries.forEach { view ->
+                FilterChip(
+                    selected = ui.view == view,
+                    onClick = { state.setView(view) },
+                    label = { Text(stringResource(view.label, ui.counts[view] ?: 0)) },
                 )
             }
         }

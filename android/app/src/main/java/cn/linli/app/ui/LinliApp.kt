@@ -13,6 +13,7 @@ import androidx.compose.material3.NavigationBarItem
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.DisposableEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.saveable.rememberSaveable
@@ -20,7 +21,12 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.vector.ImageVector
 import androidx.compose.ui.res.stringResource
+import androidx.lifecycle.Lifecycle
+import androidx.lifecycle.LifecycleEventObserver
+import androidx.lifecycle.compose.LocalLifecycleOwner
 import cn.linli.app.R
+import cn.linli.app.state.SyncScreenState
+import kotlinx.coroutines.Dispatchers
 import uniffi.linli.LinliStore
 import uniffi.linli.SyncSettings
 
@@ -30,9 +36,29 @@ private enum class Tab(@StringRes val label: Int, val icon: ImageVector) {
     SYNC(R.string.tab_sync, Icons.Filled.Refresh),
 }
 
-/** The signed-in app: households, incidents and sync, one tab each. */
+/**
+ * The signed-in app: households, incidents and sync, one tab each. While the app is in the
+ * foreground it holds the server's long poll and syncs when told, so a dispatch arrives within
+ * seconds; in the background WorkManager syncs ([cn.linli.app.SyncWorker]).
+ */
 @Composable
 fun LinliApp(store: LinliStore, settings: SyncSettings) {
+    val live = rememberScreenState("live-sync") { SyncScreenState(store, settings, it, Dispatchers.IO) }
+    val lifecycle = LocalLifecycleOwner.current.lifecycle
+    DisposableEffect(lifecycle, live) {
+        val observer = LifecycleEventObserver { _, event ->
+            when (event) {
+                Lifecycle.Event.ON_START -> live.listen()
+                Lifecycle.Event.ON_STOP -> live.stopListening()
+                else -> {}
+            }
+        }
+        lifecycle.addObserver(observer)
+        onDispose {
+            lifecycle.removeObserver(observer)
+            live.stopListening()
+        }
+    }
     var tab by rememberSaveable { mutableStateOf(Tab.HOUSEHOLDS) }
     var household by rememberSaveable { mutableStateOf<String?>(null) }
     Scaffold(
