@@ -1,0 +1,113 @@
+package cn.linli.app.state
+
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import uniffi.linli.LinliStore
+import uniffi.linli.Member
+import uniffi.linli.NewMember
+import uniffi.linli.Relation
+
+data class MemberFormUi(
+    val name: String = "",
+    val relation: Relation = Relation.HEAD,
+    /** As typed; a year of four digits, or empty. */
+    val birthYear: String = "",
+    val phone: String = "",
+    val idNumber: String = "",
+    val saving: Boolean = false,
+    val errors: Map<HouseholdField, FieldError<HouseholdField>> = emptyMap(),
+    val notice: Notice? = null,
+    /** Set once saved or removed: the screen closes. */
+    val done: Boolean = false,
+)
+
+/**
+ * Adding, editing or removing one member of a household (户内成员). Editing starts from the
+ * member's current values ([member]); the core checks the ID number's check character, the
+ * phone number and the lengths, and a refused value comes back on its field with nothing
+ * written. Fields the user's role may not see (after the privacy work) can be left out by the
+ * screen: blank means "none".
+ */
+class MemberFormState(
+    private val store: LinliStore,
+    val householdId: String,
+    private val member: Member?,
+    private val io: CoroutineDispatcher,
+) {
+    private val mutableUi = MutableStateFlow(
+        member?.let {
+            MemberFormUi(
+                name = it.name,
+                relation = it.relation,
+                birthYear = it.birthYear?.toString() ?: "",
+                phone = it.phone ?: "",
+                idNumber = it.idNumber ?: "",
+            )
+        } ?: MemberFormUi(),
+    )
+    val ui: StateFlow<MemberFormUi> = mutableUi.asStateFlow()
+
+    fun setName(name: String) = mutableUi.update { it.copy(name = name, errors = it.errors - HouseholdField.MEMBER_NAME) }
+
+    fun setRelation(relation: Relation) = mutableUi.update { it.copy(relation = relation) }
+
+    fun setBirthYear(year: String) = mutableUi.update { it.copy(birthYear = year, errors = it.errors - HouseholdField.BIRTH_YEAR) }
+
+    fun setPhone(phone: String) = mutableUi.update { it.copy(phone = phone, errors = it.errors - HouseholdField.PHONE) }
+
+    fun setIdNumber(id: String) = mutableUi.update { it.copy(idNumber = id, errors = it.errors - HouseholdField.ID_NUMBER) }
+
+    /** Saves (adds or edits) the member; true when written. */
+    suspend fun submit(): Boolean {
+        val form = ui.value
+        if (form.saving || form.done) return false
+        val year = form.birthYear.trim()
+        val birthYear = if (year.isEmpty()) null else year.toIntOrNull()
+        if (year.isNotEmpty() && birthYear == null) {
+            mutableUi.update {
+                it.copy(errors = mapOf(HouseholdField.BIRTH_YEAR to FieldError(HouseholdField.BIRTH_YEAR, "not a year")))
+            }
+            return false
+        }
+        mutableUi.update { it.copy(saving = true, errors = emptyMap(), notice = null) }
+        val fields = NewMember(
+            name = form.name.trim(),
+            relation = form.relation,
+            birthYear = birthYear,
+            phone = form.phone.trim().ifEmpty { null },
+            idNumber = form.idNumber.trim().ifEmpty { null },
+        )
+        val result = trySave(io) {
+            when (member) {
+                null -> store.addMember(householdId, fields)
+                else -> store.editMember(householdId, member.id, fields)
+            }
+        }
+        finish(result)
+        return result is Submission.Saved
+    }
+
+    /** Removes the member (moved out, deceased, entered by mistake); true when written. */
+    suspend fun remove(): Boolean {
+        val id = member?.id ?: return false
+        if (ui.value.saving || ui.value.done) return false
+        mutableUi.update { it.copy(saving = true, notice = null) }
+        val result = trySave(io) { store.removeMember(householdId, id) }
+        finish(result)
+        return result is Submission.Saved
+    }
+
+    private fun <T> finish(result: Submission<T>) = mutableUi.update {
+        when (result) {
+            is Submission.Saved -> it.copy(saving = false, done = true)
+            is Submission.Refused -> when (val errors = refusedOn(HouseholdField.of(result.field), result)) {
+                null -> it.copy(saving = false, notice = Notice(Message.CHECK_FORM))
+                else -> it.copy(saving = false, errors = errors)
+            }
+            is Submission.Failed -> it.copy(saving = false, notice = result.notice)
+        }
+    }
+}

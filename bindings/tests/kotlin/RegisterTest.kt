@@ -1,0 +1,117 @@
+package cn.linli.tests
+
+import cn.linli.app.state.HouseholdField
+import cn.linli.app.state.HouseholdFormState
+import cn.linli.app.state.MemberFormState
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runBlocking
+import org.junit.Rule
+import org.junit.Test
+import uniffi.linli.CareTag
+import uniffi.linli.Housing
+import uniffi.linli.NewMember
+import uniffi.linli.Relation
+import uniffi.linli.Residency
+
+/** A mainland ID number with its check character (GB 11643), from its first 17 digits. */
+fun idNumber(first17: String): String {
+    val weights = intArrayOf(7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    val sum = first17.mapIndexed { i, c -> (c - '0') * weights[i] }.sum()
+    return first17 + "10X98765432"[sum % 11]
+}
+
+/**
+ * Keeping the register current from the phone (issue 10, item 1): a grid worker registers a
+ * household with its members, is warned of a household already at that door, edits and
+ * removes members; the core refuses a wrong ID check character on its field and writes
+ * nothing; the household syncs and the building leader sees it.
+ */
+class RegisterTest {
+    @get:Rule
+    val stores = TempStores()
+
+    private val io = Dispatchers.IO
+
+    @Test
+    fun aNewHouseholdIsCheckedWarnedSyncedAndSeenByTheLeader() = runBlocking {
+        DemoServer.start(stores.dir).use { server ->
+            val limei = stores.open(LI_MEI, server.device(LI_MEI).deviceId, places = false)
+            val zhao = stores.open(ZHAO, server.device(ZHAO).deviceId, places = false)
+            limei.sync(server.settings(LI_MEI), null)
+
+            val form = HouseholdFormState(limei, io)
+            form.loadPlaces()
+            val places = form.ui.value.places.map { it.id }
+            assertTrue("b-1" in places && "u-1-1" in places, "$places")
+            assertFalse("g-1" in places, "a household lives in a building or unit")
+
+            // No place yet: refused on the place field before the core is asked.
+            assertFalse(form.submit())
+            assertNotNull(form.ui.value.errors[HouseholdField.PLACE])
+
+            form.setPlace("u-1-1")
+            form.setRoom("301")
+            form.setResidency(Residency.RESIDENT)
+            form.setHousing(Housing.RESETTLEMENT)
+            form.setTag(CareTag.ELDERLY_ALONE, true)
+            val id = idNumber("11010519491231002")
+            // A wrong check character: the core refuses it on its field, nothing is written.
+            val wrong = id.dropLast(1) + if (id.last() == '0') '1' else '0'
+            form.addMember(NewMember("王秀兰", Relation.HEAD, 1949, "13800138000", wrong))
+            assertFalse(form.submit())
+            assertNotNull(form.ui.value.errors[HouseholdField.ID_NUMBER])
+            assertTrue(limei.householdsIn("b-1").isEmpty())
+            form.removeMember(0)
+            form.addMember(NewMember("王秀兰", Relation.HEAD, 1949, "13800138000", id))
+            assertTrue(form.submit())
+            val household = assertNotNull(form.ui.value.savedHouseholdId)
+
+            // The same door again: warned first, saved on the second try (tenants share doors).
+            val again = HouseholdFormState(limei, io)
+            again.setPlace("u-1-1")
+            again.setRoom("301")
+            assertFalse(again.submit())
+            assertEquals(1, again.ui.value.duplicates.size)
+            assertEquals(1, limei.householdsIn("b-1").size)
+            assertTrue(again.submit())
+            assertEquals(2, limei.householdsIn("b-1").size)
+
+            // A member added, edited, then one removed.
+            val add = MemberFormState(limei, household, null, io)
+            add.setName("李建国")
+            add.setRelation(Relation.CHILD)
+            add.setBirthYear("19x5")
+            assertFalse(add.submit())
+            assertNotNull(add.ui.value.errors[HouseholdField.BIRTH_YEAR])
+            add.setBirthYear("1975")
+            assertTrue(add.submit())
+            val son = limei.household(household).members.single { it.name == "李建国" }
+            val edit = MemberFormState(limei, household, son, io)
+            assertEquals("1975", edit.ui.value.birthYear)
+            edit.setPhone("12345")
+            assertFalse(edit.submit())
+            assertNotNull(edit.ui.value.errors[HouseholdField.PHONE])
+            edit.setPhone("13912345678")
+            assertTrue(edit.submit())
+            assertEquals("13912345678", limei.household(household).members.single { it.id == son.id }.phone)
+            val head = limei.household(household).members.single { it.relation == Relation.HEAD }
+            assertTrue(MemberFormState(limei, household, head, io).remove())
+            assertEquals(listOf("李建国"), limei.household(household).members.map { it.name })
+
+            // Synced, the building leader of b-1 sees both households.
+            limei.sync(server.settings(LI_MEI), null)
+            zhao.sync(server.settings(ZHAO), null)
+            val seen = zhao.householdsIn("b-1")
+            assertEquals(2, seen.size)
+            val mine = zhao.household(household)
+            assertEquals(listOf(CareTag.ELDERLY_ALONE), mine.tags)
+            assertEquals("13912345678", mine.members.single().phone)
+            assertNull(mine.members.single().idNumber)
+        }
+    }
+}
