@@ -155,7 +155,16 @@ impl Session {
         // The server answered somewhere between sending and receiving.
         self.clock_offset = response.server_time - (exchange.sent_at + exchange.received_at) / 2;
 
+        // Records refused now are listed as refused: screens showing them refresh.
+        let mut newly_refused = Vec::new();
         for refusal in store.transaction(|tx| apply_acks(tx, &out.pushed, &response.acks))? {
+            if matches!(
+                refusal.outcome,
+                PushOutcome::OutOfScope | PushOutcome::Invalid
+            ) && let Ok(kind) = store.kind_of(&refusal.doc_id)
+            {
+                newly_refused.push((kind, refusal.doc_id.clone()));
+            }
             if refusal.outcome == PushOutcome::MissingDependencies
                 && !self.resent.contains(&refusal.doc_id)
             {
@@ -182,6 +191,9 @@ impl Session {
             }
             Err(e) => return Err(e),
         };
+        for (kind, doc_id) in &newly_refused {
+            change.add(*kind, doc_id);
+        }
         for doc_id in &response.gone {
             if let Some(kind) = store.forget(doc_id)? {
                 change.add(kind, doc_id);
@@ -227,10 +239,17 @@ fn apply_acks(
         match ack.outcome {
             // The server holds everything up to the heads we shipped. Writes made since
             // have a higher local_seq and stay pending.
-            PushOutcome::Stored => sync_state::mark_synced(tx, &p.doc_id, &p.heads, p.local_seq)?,
+            PushOutcome::Stored => {
+                sync_state::mark_synced(tx, &p.doc_id, &p.heads, p.local_seq)?;
+                sync_state::clear_refused(tx, &p.doc_id)?;
+            }
             // The server lost track of our history: ship the whole document next time.
             PushOutcome::MissingDependencies => sync_state::forget(tx, &p.doc_id)?,
-            PushOutcome::OutOfScope | PushOutcome::Invalid => {}
+            // Kept with its reason, and not pushed again until the user changes it (a fix)
+            // or discards the local changes (`Store::discard_local_changes`).
+            PushOutcome::OutOfScope | PushOutcome::Invalid => {
+                sync_state::set_refused(tx, &p.doc_id, ack.outcome, p.local_seq)?
+            }
         }
         if ack.outcome != PushOutcome::Stored {
             refused.push(RefusedDoc {
@@ -242,7 +261,8 @@ fn apply_acks(
     Ok(refused)
 }
 
-/// Replaces the place tree and the people, and records their version, in one transaction.
+/// Replaces the place tree, the people and the user's grants, and records their version, in
+/// one transaction.
 fn apply_reference(store: &Store, reference: &ReferenceData) -> Result<()> {
     for p in &reference.places {
         check_short("place.id", &p.id, true)?;
@@ -251,6 +271,7 @@ fn apply_reference(store: &Store, reference: &ReferenceData) -> Result<()> {
     store.transaction(|tx| {
         places::put_places(tx, &reference.places)?;
         people::replace(tx, &reference.people)?;
+        sync_state::set_grants(tx, &reference.grants)?;
         sync_state::set_reference_version(tx, reference.version)
     })
 }
@@ -517,6 +538,7 @@ mod tests {
                 name: "李梅".into(),
                 role: Role::GridWorker,
             }],
+            grants: vec![],
         });
         // What prepare offered is not what this test acknowledges: push nothing.
         let out = Outgoing {
