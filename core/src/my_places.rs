@@ -211,11 +211,11 @@ impl Store {
             sync_state::mark_synced(&tx, doc_id, &heads, seq)?;
             Discarded::Reverted
         };
-        sync_state::clear_refused(&tx, doc_id)?;
+        let was_refused = sync_state::clear_refused(&tx, doc_id)?;
         tx.commit()?;
         self.cache.remove(doc_id);
         drop(conn);
-        if outcome != Discarded::Nothing {
+        if outcome != Discarded::Nothing || was_refused {
             self.notify(&DataChange::of(kind, doc_id, false));
         }
         Ok(outcome)

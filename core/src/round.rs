@@ -155,15 +155,23 @@ impl Session {
         // The server answered somewhere between sending and receiving.
         self.clock_offset = response.server_time - (exchange.sent_at + exchange.received_at) / 2;
 
-        // Records refused now are listed as refused: screens showing them refresh.
-        let mut newly_refused = Vec::new();
-        for refusal in store.transaction(|tx| apply_acks(tx, &out.pushed, &response.acks))? {
+        // Records refused or accepted after a refusal change the refused list: screens refresh.
+        let mut refusal_changes = Vec::new();
+        let (refusals, accepted) =
+            store.transaction(|tx| apply_acks(tx, &out.pushed, &response.acks))?;
+        // And records refused before that the server took now (after a fix).
+        for doc_id in accepted {
+            if let Ok(kind) = store.kind_of(&doc_id) {
+                refusal_changes.push((kind, doc_id));
+            }
+        }
+        for refusal in refusals {
             if matches!(
                 refusal.outcome,
                 PushOutcome::OutOfScope | PushOutcome::Invalid
             ) && let Ok(kind) = store.kind_of(&refusal.doc_id)
             {
-                newly_refused.push((kind, refusal.doc_id.clone()));
+                refusal_changes.push((kind, refusal.doc_id.clone()));
             }
             if refusal.outcome == PushOutcome::MissingDependencies
                 && !self.resent.contains(&refusal.doc_id)
@@ -191,7 +199,7 @@ impl Session {
             }
             Err(e) => return Err(e),
         };
-        for (kind, doc_id) in &newly_refused {
+        for (kind, doc_id) in &refusal_changes {
             change.add(*kind, doc_id);
         }
         for doc_id in &response.gone {
@@ -223,13 +231,15 @@ impl Session {
     }
 }
 
-/// Records what the server stored; returns what it refused.
+/// Records what the server stored; returns what it refused, and the documents refused in an
+/// earlier sync that it stored now.
 fn apply_acks(
     tx: &rusqlite::Transaction<'_>,
     pushed: &[PendingDoc],
     acks: &[PushAck],
-) -> Result<Vec<RefusedDoc>> {
+) -> Result<(Vec<RefusedDoc>, Vec<String>)> {
     let mut refused = Vec::new();
+    let mut accepted = Vec::new();
     for p in pushed {
         let Some(ack) = acks.iter().find(|a| a.doc_id == p.doc_id) else {
             return Err(Error::Server(
@@ -241,7 +251,9 @@ fn apply_acks(
             // have a higher local_seq and stay pending.
             PushOutcome::Stored => {
                 sync_state::mark_synced(tx, &p.doc_id, &p.heads, p.local_seq)?;
-                sync_state::clear_refused(tx, &p.doc_id)?;
+                if sync_state::clear_refused(tx, &p.doc_id)? {
+                    accepted.push(p.doc_id.clone());
+                }
             }
             // The server lost track of our history: ship the whole document next time.
             PushOutcome::MissingDependencies => sync_state::forget(tx, &p.doc_id)?,
@@ -258,7 +270,7 @@ fn apply_acks(
             });
         }
     }
-    Ok(refused)
+    Ok((refused, accepted))
 }
 
 /// Replaces the place tree, the people and the user's grants, and records their version, in

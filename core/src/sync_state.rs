@@ -236,11 +236,13 @@ pub(crate) fn set_refused(
     meta_set(tx, &format!("{REFUSED_PREFIX}{doc_id}"), &text)
 }
 
-/// Forgets a refusal (the server stored the document, or its local changes were dropped).
-pub(crate) fn clear_refused(tx: &Transaction<'_>, doc_id: &str) -> Result<()> {
-    tx.prepare_cached("DELETE FROM sync_meta WHERE key = ?1")?
+/// Forgets a refusal (the server stored the document, or its local changes were dropped);
+/// true if there was one.
+pub(crate) fn clear_refused(tx: &Transaction<'_>, doc_id: &str) -> Result<bool> {
+    let n = tx
+        .prepare_cached("DELETE FROM sync_meta WHERE key = ?1")?
         .execute([format!("{REFUSED_PREFIX}{doc_id}")])?;
-    Ok(())
+    Ok(n > 0)
 }
 
 /// Every refused document still held, with its refusal and current write counter, by id.

@@ -296,8 +296,21 @@ async fn a_refused_record_waits_for_its_fix_and_is_then_accepted() {
         ))
         .unwrap();
     let server = FakeServer::start(&grid_1());
+    // Screens listing refused records hear of each refusal and acceptance.
+    let heard = Arc::new(Mutex::new(Vec::<DataChange>::new()));
+    let sink = heard.clone();
+    s.subscribe(move |c| sink.lock().unwrap().push(c.clone()));
+    let heard_of = |id: &str| {
+        let mut seen = heard.lock().unwrap();
+        let found = seen
+            .iter()
+            .any(|c| c.from_sync && c.households && c.doc_ids.iter().any(|d| d == id));
+        seen.clear();
+        found
+    };
 
     let report = sync(s, &server).await;
+    assert!(heard_of(&id));
     assert_eq!(
         report.refused,
         vec![RefusedDoc {
@@ -336,7 +349,9 @@ async fn a_refused_record_waits_for_its_fix_and_is_then_accepted() {
     )
     .unwrap();
     assert!(s.refused_documents().unwrap()[0].changed_since);
+    heard.lock().unwrap().clear();
     let report = sync(s, &server).await;
+    assert!(heard_of(&id), "accepted: no longer refused");
     assert_eq!(server.last_push(), vec![id.clone()]);
     assert!(report.refused.is_empty());
     assert!(s.refused_documents().unwrap().is_empty());
@@ -450,7 +465,9 @@ fn write(s: &Store, id: &str, i: u32) {
                 },
             )
             .unwrap(),
-        _ => s.set_tag(id, CareTag::Veteran, i.is_multiple_of(2)).unwrap(),
+        _ => s
+            .set_tag(id, CareTag::Veteran, i.is_multiple_of(2))
+            .unwrap(),
     }
 }
 
