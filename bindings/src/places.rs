@@ -1,7 +1,8 @@
 //! The user's places and the records the server refused (issue 10): pickers start from
 //! [`LinliStore::my_places`]; a write outside them fails with `LinliError::OutsideMyPlaces`;
-//! refused records are listed with why, and leave by a fix (any write, e.g. a new address in
-//! the user's places) or [`LinliStore::discard_local_changes`].
+//! refused records are listed with why, and leave by a fix (any write: a household's new
+//! address, an incident's new place, in the user's places) or
+//! [`LinliStore::discard_local_changes`].
 
 use linli_core::doc::DocKind;
 use linli_core::protocol::{Grant, PushOutcome};
@@ -48,6 +49,12 @@ impl LinliStore {
     /// The user's grants (`None` before the first sync brought any).
     pub fn my_grants(&self) -> Result<Option<Vec<Grant>>> {
         Ok(self.store.my_grants()?)
+    }
+
+    /// Moves an incident to another place (the fix for one refused as outside the user's
+    /// places); it no longer names a household.
+    pub fn set_incident_place(&self, id: String, place_id: String) -> Result<()> {
+        Ok(self.store.set_incident_place(&id, &place_id)?)
     }
 
     /// Records the server refused, kept on the device, with why.

@@ -181,9 +181,11 @@ impl Session {
                 self.refused.push(refusal);
             }
         }
-        let retry = out.pushed.iter().any(|p| self.resent.contains(&p.doc_id));
+        let mut retry = out.pushed.iter().any(|p| self.resent.contains(&p.doc_id));
         if let Some(reference) = &response.reference {
-            apply_reference(store, reference)?;
+            // Changed grants may take records refused earlier: they go again, once.
+            let refused_now: Vec<&str> = self.refused.iter().map(|r| r.doc_id.as_str()).collect();
+            retry |= apply_reference(store, reference, &refused_now)?;
         }
         let mut change = match apply_pulled(store, response) {
             Ok(change) => change,
@@ -274,17 +276,26 @@ fn apply_acks(
 }
 
 /// Replaces the place tree, the people and the user's grants, and records their version, in
-/// one transaction.
-fn apply_reference(store: &Store, reference: &ReferenceData) -> Result<()> {
+/// one transaction. When the grants changed (not the first ones), records refused as out of
+/// scope before this sync (`refused_now` left out) may be in scope now: their refusals are
+/// forgotten so they are pushed again; returns whether there were any.
+fn apply_reference(store: &Store, reference: &ReferenceData, refused_now: &[&str]) -> Result<bool> {
     for p in &reference.places {
         check_short("place.id", &p.id, true)?;
         check_short("place.name", &p.name, true)?;
     }
     store.transaction(|tx| {
+        let before = sync_state::grants(tx)?;
         places::put_places(tx, &reference.places)?;
         people::replace(tx, &reference.people)?;
         sync_state::set_grants(tx, &reference.grants)?;
-        sync_state::set_reference_version(tx, reference.version)
+        sync_state::set_reference_version(tx, reference.version)?;
+        match before {
+            Some(before) if before != reference.grants => {
+                sync_state::clear_out_of_scope(tx, refused_now)
+            }
+            _ => Ok(false),
+        }
     })
 }
 

@@ -245,6 +245,28 @@ pub(crate) fn clear_refused(tx: &Transaction<'_>, doc_id: &str) -> Result<bool> 
     Ok(n > 0)
 }
 
+/// Forgets the refusals as out of scope but those of `keep`; true if there were any.
+pub(crate) fn clear_out_of_scope(tx: &Transaction<'_>, keep: &[&str]) -> Result<bool> {
+    let keep: Vec<String> = keep
+        .iter()
+        .map(|id| format!("{REFUSED_PREFIX}{id}"))
+        .collect();
+    let keep = serde_json::to_string(&keep).map_err(|_| Error::Server("bad ids".into()))?;
+    let n = tx
+        .prepare_cached(
+            "DELETE FROM sync_meta WHERE key >= ?1 AND key < ?2 \
+             AND json_extract(value, '$.outcome') = ?3 \
+             AND key NOT IN (SELECT value FROM json_each(?4))",
+        )?
+        .execute(params![
+            REFUSED_PREFIX,
+            "refused;",
+            outcome_code(PushOutcome::OutOfScope),
+            keep
+        ])?;
+    Ok(n > 0)
+}
+
 /// Every refused document still held, with its refusal and current write counter, by id.
 pub(crate) fn refusals(conn: &Connection) -> Result<Vec<(String, Refusal, i64)>> {
     let mut stmt = conn.prepare_cached(

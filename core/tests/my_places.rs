@@ -480,3 +480,52 @@ fn server_heads(server: &FakeServer, id: &str) -> Vec<String> {
     let mut d = server.doc(id).unwrap();
     sorted(d.get_heads().iter().map(|h| h.to_string()).collect())
 }
+
+#[tokio::test]
+async fn a_grant_that_takes_a_refused_record_sends_it_again_once() {
+    let t = open(1, USER_LI_MEI);
+    let s = &t.store;
+    let id = s
+        .create_household(household(BUILDING_9, "101", vec![]))
+        .unwrap();
+    let server = FakeServer::start(&grid_1());
+    assert_eq!(sync(s, &server).await.refused.len(), 1);
+    // Grants changed, but not to take it: pushed again once, refused once more, then waits.
+    server.set_grants(&[(GRID_1, PlaceKind::Grid), (UNIT_1_1, PlaceKind::Unit)]);
+    assert_eq!(sync(s, &server).await.refused.len(), 1);
+    assert_eq!(server.last_push(), vec![id.clone()]);
+    sync(s, &server).await;
+    assert!(server.last_push().is_empty());
+    // An admin grants its building: the same sync sends it again and the server takes it.
+    server.set_grants(&[(GRID_1, PlaceKind::Grid), (BUILDING_9, PlaceKind::Building)]);
+    let report = sync(s, &server).await;
+    assert!(report.refused.is_empty());
+    assert!(server.doc(&id).is_some());
+    assert!(s.refused_documents().unwrap().is_empty());
+    assert_eq!(s.sync_state().unwrap().pending_docs, 0);
+}
+
+#[tokio::test]
+async fn a_refused_incident_is_fixed_by_its_place() {
+    let t = open(1, USER_LI_MEI);
+    let s = &t.store;
+    let id = s.report_incident(incident_at(GRID_2)).unwrap();
+    let server = FakeServer::start(&grid_1());
+    sync(s, &server).await;
+    let refused = s.refused_documents().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].kind, doc::DocKind::Incident);
+
+    let before = fingerprint(s);
+    refused_outside(s.set_incident_place(&id, BUILDING_9));
+    assert_eq!(fingerprint(s), before);
+    s.set_incident_place(&id, UNIT_1_2).unwrap();
+    let moved = s.incident(&id).unwrap();
+    assert_eq!(moved.grid_id, GRID_1);
+    assert_eq!(moved.building_id.as_deref(), Some(BUILDING_1));
+    assert_eq!(moved.unit_id.as_deref(), Some(UNIT_1_2));
+    let report = sync(s, &server).await;
+    assert!(report.refused.is_empty());
+    assert_eq!(server.last_push(), vec![id.clone()]);
+    assert!(s.refused_documents().unwrap().is_empty());
+}

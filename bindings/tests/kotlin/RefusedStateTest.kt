@@ -57,18 +57,19 @@ class RefusedStateTest {
             val noise = limei.reportIncident(
                 NewIncident(IncidentCategory.NOISE, "深夜装修", "b-9", null, Priority.NORMAL, null, null),
             )
+            val parking = limei.reportIncident(
+                NewIncident(IncidentCategory.PARKING, "消防通道停车", "b-9", null, Priority.HIGH, null, null),
+            )
             val refused = RefusedState(limei, stores.scope, io)
             assertTrue(refused.ui.await { !it.loading }.rows.isEmpty())
 
             val first = limei.sync(server.settings(LI_MEI), null)
-            assertEquals(setOf(stray, noise), first.refused.map { it.docId }.toSet())
-            val listed = refused.ui.await { it.rows.size == 2 }
+            assertEquals(setOf(stray, noise, parking), first.refused.map { it.docId }.toSet())
+            val listed = refused.ui.await { it.rows.size == 3 }
             assertTrue(listed.rows.all { it.outcome == PushOutcome.OUT_OF_SCOPE })
             val row = listed.rows.single { it.docId == stray }
             assertEquals(DocKind.HOUSEHOLD, row.kind)
             assertTrue("101" in row.label)
-            assertTrue(refused.canFix(row))
-            assertFalse(refused.canFix(listed.rows.single { it.docId == noise }))
             assertEquals(setOf("b-1", "b-2", "u-1-1", "u-1-2", "u-2-1", "u-2-2"), listed.fixPlaces.map { it.id }.toSet())
 
             // Not sent again unchanged: no repeated refusal.
@@ -77,15 +78,17 @@ class RefusedStateTest {
             assertEquals(0u, second.progress.docsUp)
 
             // A fix outside her places is refused on the phone; inside, it is written...
-            assertFalse(refused.moveHousehold(stray, "u-9-1"))
+            assertFalse(refused.moveTo(row, "u-9-1"))
             assertEquals(Message.OUTSIDE_MY_PLACES, refused.ui.value.notice?.message)
-            assertTrue(refused.moveHousehold(stray, "u-1-1"))
+            assertTrue(refused.moveTo(row, "u-1-1"))
             assertNull(refused.ui.value.notice)
-            // ...and the next sync takes it.
+            // An incident is fixed by its place.
+            assertTrue(refused.moveTo(listed.rows.single { it.docId == parking }, "b-2"))
+            // ...and the next sync takes them.
             val third = limei.sync(server.settings(LI_MEI), null)
             assertTrue(third.refused.isEmpty())
-            assertEquals(1u, third.progress.docsUp)
-            refused.ui.await { ui -> ui.rows.none { it.docId == stray } }
+            assertEquals(2u, third.progress.docsUp)
+            refused.ui.await { ui -> ui.rows.map { it.docId } == listOf(noise) }
 
             // The incident is discarded: the server never had it, so it is gone.
             assertEquals(Discarded.DELETED, refused.discard(noise))

@@ -67,12 +67,13 @@ def test_a_refused_record_is_listed_fixed_and_accepted(server, tmp_path):
     # Written offline before the first sync brought her grants: the phone allowed it.
     limei.put_places(demo_places())
     stray = limei.create_household(new_household("b-9", "101", [member("王建国")]))
+    noise = limei.report_incident(incident_at("b-9"))
 
     report = sync(limei, settings)
-    assert [(r.doc_id, r.outcome) for r in report.refused] == [
-        (stray, linli.PushOutcome.OUT_OF_SCOPE)
-    ]
-    [listed] = limei.refused_documents()
+    assert sorted((r.doc_id, r.outcome) for r in report.refused) == sorted([
+        (stray, linli.PushOutcome.OUT_OF_SCOPE), (noise, linli.PushOutcome.OUT_OF_SCOPE)
+    ])
+    [listed] = [r for r in limei.refused_documents() if r.doc_id == stray]
     assert listed.doc_id == stray
     assert listed.kind == linli.DocKind.HOUSEHOLD
     assert listed.outcome == linli.PushOutcome.OUT_OF_SCOPE
@@ -83,14 +84,18 @@ def test_a_refused_record_is_listed_fixed_and_accepted(server, tmp_path):
     report = sync(limei, settings)
     assert report.refused == []
     assert report.progress.docs_up == 0
-    assert len(limei.refused_documents()) == 1
+    assert len(limei.refused_documents()) == 2
 
-    # Fixed: moved into her places. The next sync pushes it and the server takes it.
+    # Fixed: moved into her places (the incident by its place, refused on the phone
+    # outside them). The next sync pushes them and the server takes them.
     limei.update_household(stray, patch(place_id="u-1-2"))
-    assert limei.refused_documents()[0].changed_since
+    with pytest.raises(linli.LinliError.OutsideMyPlaces):
+        limei.set_incident_place(noise, "u-9-1")
+    limei.set_incident_place(noise, "b-2")
+    assert all(r.changed_since for r in limei.refused_documents())
     report = sync(limei, settings)
     assert report.refused == []
-    assert report.progress.docs_up == 1
+    assert report.progress.docs_up == 2
     assert limei.refused_documents() == []
     assert limei.sync_state().pending_docs == 0
 

@@ -1,11 +1,11 @@
 // "未同步的记录": the records the server refused, with why, and the two ways out. Mirrors
 // android's RefusedState.kt method for method.
 //
-// A fix is a new write (a household moved to a building of the user's places); the next sync
-// pushes it and the server takes it. A refused record is not sent again until it changes, so
+// A fix is a new write (a household or an incident moved to a building of the user's places);
+// the next sync pushes it and the server takes it. A refused record is not sent again until it changes, so
 // the server refuses nothing twice. `discard` drops the phone's own changes the server never
 // acknowledged: the record goes back to the server's version, or is deleted if the server
-// never had it. An incident has no place to change here: discard it (and report it again).
+// never had it.
 
 import Foundation
 
@@ -13,7 +13,7 @@ public struct RefusedUI: Equatable, Sendable {
     public var loading = true
     /// Records the server refused, kept on the phone; each shows its reason (`outcome`).
     public var rows: [RefusedDocument] = []
-    /// Where a household may be moved to fix it: buildings and units of the user's places.
+    /// Where a record may be moved to fix it: buildings and units of the user's places.
     public var fixPlaces: [Place] = []
     /// The record an action is under way for.
     public var busy: String?
@@ -57,18 +57,21 @@ public final class RefusedState: StoreScreen<RefusedUI> {
         }
     }
 
-    /// Whether `row` can be fixed on this screen (a household, by a new address).
-    public func canFix(_ row: RefusedDocument) -> Bool { row.kind == .household }
-
-    /// Fixes a refused household by moving it to `placeId` (a building or unit of
-    /// `fixPlaces`); true when written. A place outside the user's places is refused on the
-    /// phone.
+    /// Fixes a refused record by moving it to `placeId` (a building or unit of `fixPlaces`):
+    /// a household's address, an incident's place. True when written; a place outside the
+    /// user's places is refused on the phone.
     @discardableResult
-    public func moveHousehold(docId: String, placeId: String) async -> Bool {
+    public func moveTo(_ row: RefusedDocument, placeId: String) async -> Bool {
         let store = self.store
-        let patch = HouseholdPatch(
-            placeId: placeId, room: nil, residency: nil, housing: nil, notes: nil)
-        return await act(docId) { try store.updateHousehold(id: docId, patch: patch) }
+        let docId = row.docId
+        switch row.kind {
+        case .household:
+            let patch = HouseholdPatch(
+                placeId: placeId, room: nil, residency: nil, housing: nil, notes: nil)
+            return await act(docId) { try store.updateHousehold(id: docId, patch: patch) }
+        case .incident:
+            return await act(docId) { try store.setIncidentPlace(id: docId, placeId: placeId) }
+        }
     }
 
     /// Drops the phone's unacknowledged changes to `docId`; what is left, or nil if it failed.

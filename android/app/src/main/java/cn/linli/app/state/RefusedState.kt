@@ -18,7 +18,7 @@ data class RefusedUi(
     val loading: Boolean = true,
     /** Records the server refused, kept on the phone; each shows its reason (`outcome`). */
     val rows: List<RefusedDocument> = emptyList(),
-    /** Where a household may be moved to fix it: buildings and units of the user's places. */
+    /** Where a record may be moved to fix it: buildings and units of the user's places. */
     val fixPlaces: List<Place> = emptyList(),
     /** The record an action is under way for. */
     val busy: String? = null,
@@ -27,11 +27,11 @@ data class RefusedUi(
 
 /**
  * "未同步的记录": the records the server refused, with why, and the two ways out. A fix is a
- * new write (a household moved to a building of the user's places); the next sync pushes it
- * and the server takes it. A refused record is not sent again until it changes, so the server
+ * new write (a household or an incident moved to a building of the user's places); the next
+ * sync pushes it and the server takes it. A refused record is not sent again until it changes, so the server
  * refuses nothing twice. [discard] drops the phone's own changes the server never
  * acknowledged: the record goes back to the server's version, or is deleted if the server
- * never had it. An incident has no place to change here: discard it (and report it again).
+ * never had it.
  */
 class RefusedState(
     store: LinliStore,
@@ -56,15 +56,19 @@ class RefusedState(
 
     override fun failed(notice: Notice) = update { it.copy(loading = false, busy = null, notice = notice) }
 
-    /** Whether [row] can be fixed on this screen (a household, by a new address). */
-    fun canFix(row: RefusedDocument) = row.kind == DocKind.HOUSEHOLD
-
     /**
-     * Fixes a refused household by moving it to [placeId] (a building or unit of [RefusedUi.fixPlaces]);
-     * true when written. A place outside the user's places is refused on the phone.
+     * Fixes a refused record by moving it to [placeId] (a building or unit of
+     * [RefusedUi.fixPlaces]): a household's address, an incident's place. True when written; a
+     * place outside the user's places is refused on the phone.
      */
-    suspend fun moveHousehold(docId: String, placeId: String): Boolean = act(docId) {
-        store.updateHousehold(docId, HouseholdPatch(placeId = placeId, room = null, residency = null, housing = null, notes = null))
+    suspend fun moveTo(row: RefusedDocument, placeId: String): Boolean = act(row.docId) {
+        when (row.kind) {
+            DocKind.HOUSEHOLD -> store.updateHousehold(
+                row.docId,
+                HouseholdPatch(placeId = placeId, room = null, residency = null, housing = null, notes = null),
+            )
+            DocKind.INCIDENT -> store.setIncidentPlace(row.docId, placeId)
+        }
     }
 
     /** Drops the phone's unacknowledged changes to [docId]; what is left, or null if it failed. */
