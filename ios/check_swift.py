@@ -27,9 +27,6 @@ NOT_MIRRORED = {"Forms"}
 SKIPPED_METHODS = {
     # Swift async calls cannot be cancelled into Rust (see SyncScreenState.swift).
     ("SyncScreenState", "cancel"),
-    # Known gap: the Swift report form takes its place from the screen that opens it; the
-    # picker's place list is android's only (ios/README.md).
-    ("IncidentReportState", "loadPlaces"),
 }
 # Kotlin extension functions whose Swift form is an initializer (a regex on the Swift file).
 ALIASES = {

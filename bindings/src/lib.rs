@@ -8,6 +8,7 @@
 //! `wait_for_changes`, which are async (Kotlin `suspend`, Swift `async`) and stop when
 //! their coroutine / task is cancelled.
 
+mod places;
 mod types;
 
 use std::sync::Arc;
@@ -42,6 +43,10 @@ pub enum LinliError {
     },
     #[error("network: {reason}")]
     Network { reason: String },
+    /// The record would be outside the user's places (their grants): pick a place of
+    /// theirs. Nothing written.
+    #[error("outside my places: {field}")]
+    OutsideMyPlaces { field: String },
     /// The server does not accept this device: sign in / enrol again.
     #[error("not authorised")]
     Unauthorized,
@@ -76,6 +81,9 @@ impl From<Error> for LinliError {
                 reason_code: reason.code().into(),
             },
             Error::Network(reason) => LinliError::Network { reason },
+            Error::OutsideMyPlaces { field } => LinliError::OutsideMyPlaces {
+                field: field.into(),
+            },
             Error::Unauthorized => LinliError::Unauthorized,
             Error::Revoked => LinliError::Revoked,
             Error::UnsupportedVersion => LinliError::UnsupportedVersion,
@@ -126,7 +134,7 @@ impl SyncSettings {
 /// The device's store: one per signed-in user, opened once.
 #[derive(uniffi::Object)]
 pub struct LinliStore {
-    store: Store,
+    pub(crate) store: Store,
 }
 
 #[uniffi::export(async_runtime = "tokio")]

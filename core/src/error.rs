@@ -31,6 +31,12 @@ pub enum Error {
         reason: crate::roles::Denied,
     },
 
+    /// The record would be outside the user's places (the grants the server sent with the
+    /// reference data): the server would refuse it. Nothing was written. Not raised before
+    /// the first sync has brought the grants.
+    #[error("{field} is outside the user's places")]
+    OutsideMyPlaces { field: &'static str },
+
     /// Bytes offered for import are not valid Automerge data; nothing was written.
     #[error("corrupt change data: {0}")]
     CorruptChanges(&'static str),

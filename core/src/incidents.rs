@@ -199,6 +199,33 @@ impl Store {
         )
     }
 
+    /// Moves an incident to another place (a grid, micro-grid, building or unit): the fix for
+    /// one the server refused as outside the user's places. It no longer names a household.
+    /// A place outside the user's places is refused like any write (`OutsideMyPlaces`).
+    pub fn set_incident_place(&self, id: &str, place_id: &str) -> Result<()> {
+        self.write(
+            id,
+            DocKind::Incident,
+            false,
+            "incident.place",
+            |d, tx| {
+                let at = places::place_scope(tx, place_id)?;
+                doc::put_incident_place(
+                    d,
+                    &doc::DocPlace {
+                        community_id: at.community_id,
+                        grid_id: at.grid_id,
+                        micro_grid_id: at.micro_grid_id,
+                        building_id: at.building_id,
+                        unit_id: at.unit_id,
+                    },
+                )?;
+                Ok(((), vec!["place"]))
+            },
+            |tx, d, _| projection::incident_doc(tx, d),
+        )
+    }
+
     pub fn incident(&self, id: &str) -> Result<Incident> {
         self.read_doc(id, DocKind::Incident, |d| Ok(doc::read_incident(d)?.0))
     }

@@ -13,6 +13,7 @@
 //! - `sync.rs`: `SyncConfig` and the sync driver; `round.rs`: one round, prepared and
 //!   applied without the network; `http.rs`: the transport
 //! - `query.rs`: list, search and history queries; `people.rs`: the people of the scope
+//! - `my_places.rs`: the user's places (grants) and the documents the server refused
 //! - `households.rs`, `visits.rs`, `incidents.rs`, `places.rs`: each record kind's calls;
 //!   `merge.rs`: changes in and out, forgetting, compaction
 //! - `judge.rs`: the role table applied to the signed-in user, with the people it knows
@@ -30,6 +31,7 @@ mod http;
 mod incidents;
 mod judge;
 mod merge;
+mod my_places;
 mod people;
 mod places;
 mod projection;
@@ -55,6 +57,7 @@ pub(crate) mod model {
     pub use linli_domain::model::*;
 }
 pub use merge::ImportOutcome;
+pub use my_places::{Discarded, RefusedDocument};
 pub use query::{
     GridDisputes, HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy,
     VisitSummary, incident_deadlines,

@@ -155,7 +155,24 @@ impl Session {
         // The server answered somewhere between sending and receiving.
         self.clock_offset = response.server_time - (exchange.sent_at + exchange.received_at) / 2;
 
-        for refusal in store.transaction(|tx| apply_acks(tx, &out.pushed, &response.acks))? {
+        // Records refused or accepted after a refusal change the refused list: screens refresh.
+        let mut refusal_changes = Vec::new();
+        let (refusals, accepted) =
+            store.transaction(|tx| apply_acks(tx, &out.pushed, &response.acks))?;
+        // And records refused before that the server took now (after a fix).
+        for doc_id in accepted {
+            if let Ok(kind) = store.kind_of(&doc_id) {
+                refusal_changes.push((kind, doc_id));
+            }
+        }
+        for refusal in refusals {
+            if matches!(
+                refusal.outcome,
+                PushOutcome::OutOfScope | PushOutcome::Invalid
+            ) && let Ok(kind) = store.kind_of(&refusal.doc_id)
+            {
+                refusal_changes.push((kind, refusal.doc_id.clone()));
+            }
             if refusal.outcome == PushOutcome::MissingDependencies
                 && !self.resent.contains(&refusal.doc_id)
             {
@@ -164,9 +181,11 @@ impl Session {
                 self.refused.push(refusal);
             }
         }
-        let retry = out.pushed.iter().any(|p| self.resent.contains(&p.doc_id));
+        let mut retry = out.pushed.iter().any(|p| self.resent.contains(&p.doc_id));
         if let Some(reference) = &response.reference {
-            apply_reference(store, reference)?;
+            // Changed grants may take records refused earlier: they go again, once.
+            let refused_now: Vec<&str> = self.refused.iter().map(|r| r.doc_id.as_str()).collect();
+            retry |= apply_reference(store, reference, &refused_now)?;
         }
         let mut change = match apply_pulled(store, response) {
             Ok(change) => change,
@@ -182,6 +201,9 @@ impl Session {
             }
             Err(e) => return Err(e),
         };
+        for (kind, doc_id) in &refusal_changes {
+            change.add(*kind, doc_id);
+        }
         for doc_id in &response.gone {
             if let Some(kind) = store.forget(doc_id)? {
                 change.add(kind, doc_id);
@@ -211,13 +233,15 @@ impl Session {
     }
 }
 
-/// Records what the server stored; returns what it refused.
+/// Records what the server stored; returns what it refused, and the documents refused in an
+/// earlier sync that it stored now.
 fn apply_acks(
     tx: &rusqlite::Transaction<'_>,
     pushed: &[PendingDoc],
     acks: &[PushAck],
-) -> Result<Vec<RefusedDoc>> {
+) -> Result<(Vec<RefusedDoc>, Vec<String>)> {
     let mut refused = Vec::new();
+    let mut accepted = Vec::new();
     for p in pushed {
         let Some(ack) = acks.iter().find(|a| a.doc_id == p.doc_id) else {
             return Err(Error::Server(
@@ -227,10 +251,19 @@ fn apply_acks(
         match ack.outcome {
             // The server holds everything up to the heads we shipped. Writes made since
             // have a higher local_seq and stay pending.
-            PushOutcome::Stored => sync_state::mark_synced(tx, &p.doc_id, &p.heads, p.local_seq)?,
+            PushOutcome::Stored => {
+                sync_state::mark_synced(tx, &p.doc_id, &p.heads, p.local_seq)?;
+                if sync_state::clear_refused(tx, &p.doc_id)? {
+                    accepted.push(p.doc_id.clone());
+                }
+            }
             // The server lost track of our history: ship the whole document next time.
             PushOutcome::MissingDependencies => sync_state::forget(tx, &p.doc_id)?,
-            PushOutcome::OutOfScope | PushOutcome::Invalid => {}
+            // Kept with its reason, and not pushed again until the user changes it (a fix)
+            // or discards the local changes (`Store::discard_local_changes`).
+            PushOutcome::OutOfScope | PushOutcome::Invalid => {
+                sync_state::set_refused(tx, &p.doc_id, ack.outcome, p.local_seq)?
+            }
         }
         if ack.outcome != PushOutcome::Stored {
             refused.push(RefusedDoc {
@@ -239,19 +272,30 @@ fn apply_acks(
             });
         }
     }
-    Ok(refused)
+    Ok((refused, accepted))
 }
 
-/// Replaces the place tree and the people, and records their version, in one transaction.
-fn apply_reference(store: &Store, reference: &ReferenceData) -> Result<()> {
+/// Replaces the place tree, the people and the user's grants, and records their version, in
+/// one transaction. When the grants changed (not the first ones), records refused as out of
+/// scope before this sync (`refused_now` left out) may be in scope now: their refusals are
+/// forgotten so they are pushed again; returns whether there were any.
+fn apply_reference(store: &Store, reference: &ReferenceData, refused_now: &[&str]) -> Result<bool> {
     for p in &reference.places {
         check_short("place.id", &p.id, true)?;
         check_short("place.name", &p.name, true)?;
     }
     store.transaction(|tx| {
+        let before = sync_state::grants(tx)?;
         places::put_places(tx, &reference.places)?;
         people::replace(tx, &reference.people)?;
-        sync_state::set_reference_version(tx, reference.version)
+        sync_state::set_grants(tx, &reference.grants)?;
+        sync_state::set_reference_version(tx, reference.version)?;
+        match before {
+            Some(before) if before != reference.grants => {
+                sync_state::clear_out_of_scope(tx, refused_now)
+            }
+            _ => Ok(false),
+        }
     })
 }
 
@@ -517,6 +561,7 @@ mod tests {
                 name: "李梅".into(),
                 role: Role::GridWorker,
             }],
+            grants: vec![],
         });
         // What prepare offered is not what this test acknowledges: push nothing.
         let out = Outgoing {

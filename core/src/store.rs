@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::cache::DocCache;
 use crate::db::{self, lock};
@@ -186,6 +186,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let old_heads = d.get_heads();
         let (result, fields) = edit(&mut d, &tx)?;
+        check_my_places(&tx, &d)?;
         let note = ChangeNote {
             user: self.identity.user_id.clone(),
             op: op.to_owned(),
@@ -276,6 +277,36 @@ impl Store {
     #[doc(hidden)]
     pub fn set_before_commit_hook(&self, hook: Option<Box<dyn Fn() + Send + Sync>>) {
         *lock(&self.before_commit) = hook.map(Arc::from);
+    }
+}
+
+/// Refuses a record left outside the user's places (the grants the last reference data
+/// brought): the server would refuse it too. Before the first sync brought grants, nothing
+/// is refused here; the server judges every push anyway.
+fn check_my_places(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
+    let Some(scope) = sync_state::scope(tx)? else {
+        return Ok(());
+    };
+    // A record this app cannot describe is judged by the writes' own validation.
+    let Ok((_, _, mut place)) = doc::describe(d) else {
+        return Ok(());
+    };
+    if place.micro_grid_id.is_none()
+        && let Some(building) = &place.building_id
+    {
+        // The server scopes a record naming no micro-grid by its building's micro-grid.
+        place.micro_grid_id = tx
+            .prepare_cached(
+                "SELECT p.id FROM places b JOIN places p ON p.id = b.parent_id \
+                 WHERE b.id = ?1 AND p.kind = 'micro_grid'",
+            )?
+            .query_row([building], |r| r.get(0))
+            .optional()?;
+    }
+    if scope.covers(&place) {
+        Ok(())
+    } else {
+        Err(Error::OutsideMyPlaces { field: "place" })
     }
 }
 

@@ -8,9 +8,12 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::model::Millis;
-use crate::protocol::Cursor;
+use crate::protocol::{Cursor, Grant, PushOutcome, scope_of};
+use crate::scope::Scope;
 
 /// How sync stands on this device, for the sync screen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,12 +78,16 @@ pub(crate) fn forget(tx: &Transaction<'_>, doc_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Every document with changes the server lacks, oldest write first.
+/// Every document with changes the server lacks, oldest write first, but those the server
+/// refused with nothing written since (they wait for the user's fix, see [`set_refused`]).
 pub(crate) fn pending(conn: &Connection) -> Result<Vec<PendingDoc>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, s.server_heads, d.local_seq, d.heads FROM documents d \
          LEFT JOIN sync_docs s ON s.doc_id = d.id \
-         WHERE s.synced_seq IS NULL OR d.local_seq > s.synced_seq ORDER BY d.local_seq",
+         WHERE (s.synced_seq IS NULL OR d.local_seq > s.synced_seq) \
+           AND NOT EXISTS (SELECT 1 FROM sync_meta m WHERE m.key = 'refused:' || d.id \
+                 AND json_extract(m.value, '$.seq') >= d.local_seq) \
+         ORDER BY d.local_seq",
     )?;
     let rows = stmt.query_map([], |row| {
         Ok(PendingDoc {
@@ -159,4 +166,127 @@ pub(crate) fn set_clock_offset(tx: &Transaction<'_>, offset: Millis) -> Result<(
 
 pub(crate) fn set_last_sync_at(tx: &Transaction<'_>, at: Millis) -> Result<()> {
     meta_set(tx, LAST_SYNC, &at.to_string())
+}
+
+// ---- the user's grants --------------------------------------------------------------------
+
+const GRANTS: &str = "grants";
+const REFUSED_PREFIX: &str = "refused:";
+
+/// The user's grants as the last reference data brought them; `None` before the first sync
+/// brought any (a device that does not know them yet refuses nothing itself).
+pub(crate) fn grants(conn: &Connection) -> Result<Option<Vec<Grant>>> {
+    Ok(meta_get(conn, GRANTS)?.and_then(|v| serde_json::from_str(&v).ok()))
+}
+
+pub(crate) fn set_grants(tx: &Transaction<'_>, grants: &[Grant]) -> Result<()> {
+    let text = serde_json::to_string(grants).map_err(|_| Error::Server("bad grants".into()))?;
+    meta_set(tx, GRANTS, &text)
+}
+
+/// The user's scope, from the grants (`None`: not known yet).
+pub(crate) fn scope(conn: &Connection) -> Result<Option<Scope>> {
+    Ok(grants(conn)?.map(|g| scope_of(&g)))
+}
+
+// ---- refused documents --------------------------------------------------------------------
+
+/// Why the server refused a document, as kept in `sync_meta` (`refused:<doc id>`): the
+/// outcome and the document's write counter when it was pushed. It is not pushed again until
+/// a later write (a fix) moves the counter past it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Refusal {
+    pub outcome: String,
+    pub seq: i64,
+}
+
+/// The stable code of a push's outcome.
+pub(crate) fn outcome_code(outcome: PushOutcome) -> &'static str {
+    match outcome {
+        PushOutcome::Stored => "stored",
+        PushOutcome::OutOfScope => "out_of_scope",
+        PushOutcome::MissingDependencies => "missing_dependencies",
+        PushOutcome::Invalid => "invalid",
+    }
+}
+
+pub(crate) fn outcome_from_code(code: &str) -> Option<PushOutcome> {
+    [
+        PushOutcome::Stored,
+        PushOutcome::OutOfScope,
+        PushOutcome::MissingDependencies,
+        PushOutcome::Invalid,
+    ]
+    .into_iter()
+    .find(|o| outcome_code(*o) == code)
+}
+
+/// Records that the server refused the document as it was at write counter `seq`.
+pub(crate) fn set_refused(
+    tx: &Transaction<'_>,
+    doc_id: &str,
+    outcome: PushOutcome,
+    seq: i64,
+) -> Result<()> {
+    let text = serde_json::to_string(&Refusal {
+        outcome: outcome_code(outcome).to_owned(),
+        seq,
+    })
+    .map_err(|_| Error::Server("bad refusal".into()))?;
+    meta_set(tx, &format!("{REFUSED_PREFIX}{doc_id}"), &text)
+}
+
+/// Forgets a refusal (the server stored the document, or its local changes were dropped);
+/// true if there was one.
+pub(crate) fn clear_refused(tx: &Transaction<'_>, doc_id: &str) -> Result<bool> {
+    let n = tx
+        .prepare_cached("DELETE FROM sync_meta WHERE key = ?1")?
+        .execute([format!("{REFUSED_PREFIX}{doc_id}")])?;
+    Ok(n > 0)
+}
+
+/// Forgets the refusals as out of scope but those of `keep`; true if there were any.
+pub(crate) fn clear_out_of_scope(tx: &Transaction<'_>, keep: &[&str]) -> Result<bool> {
+    let keep: Vec<String> = keep
+        .iter()
+        .map(|id| format!("{REFUSED_PREFIX}{id}"))
+        .collect();
+    let keep = serde_json::to_string(&keep).map_err(|_| Error::Server("bad ids".into()))?;
+    let n = tx
+        .prepare_cached(
+            "DELETE FROM sync_meta WHERE key >= ?1 AND key < ?2 \
+             AND json_extract(value, '$.outcome') = ?3 \
+             AND key NOT IN (SELECT value FROM json_each(?4))",
+        )?
+        .execute(params![
+            REFUSED_PREFIX,
+            "refused;",
+            outcome_code(PushOutcome::OutOfScope),
+            keep
+        ])?;
+    Ok(n > 0)
+}
+
+/// Every refused document still held, with its refusal and current write counter, by id.
+pub(crate) fn refusals(conn: &Connection) -> Result<Vec<(String, Refusal, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.id, m.value, d.local_seq FROM sync_meta m \
+         JOIN documents d ON d.id = substr(m.key, length(?1) + 1) \
+         WHERE m.key >= ?1 AND m.key < ?2 ORDER BY d.id",
+    )?;
+    let rows = stmt.query_map([REFUSED_PREFIX, "refused;"], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, value, seq) = row?;
+        if let Ok(refusal) = serde_json::from_str::<Refusal>(&value) {
+            out.push((id, refusal, seq));
+        }
+    }
+    Ok(out)
 }

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::model::{Millis, Place, PlaceKind};
+use crate::scope::Scope;
 // Roles travel in the reference data; the type lives with the permission table.
 pub use crate::roles::Role;
 
@@ -31,7 +32,8 @@ pub use crate::roles::Role;
 /// |---|---|
 /// | 1 | first release |
 /// | 2 | people in the reference data may have the roles added with the incident workflow (street admin, department handler, micro-grid worker); places may be streets and micro-grids |
-pub const PROTOCOL_VERSION: u16 = 2;
+/// | 3 | the reference data carries the user's grants (`ReferenceData::grants`), so the phone refuses writes outside them; older versions are answered without them ([`encode_response`]) |
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The oldest version the server still answers.
 pub const OLDEST_PROTOCOL_VERSION: u16 = 1;
 pub const CONTENT_TYPE: &str = "application/x-linli-sync";
@@ -138,6 +140,53 @@ pub struct ReferenceData {
     pub version: u64,
     pub places: Vec<Place>,
     pub people: Vec<Person>,
+    /// The places the user was granted (protocol 3), a street grant expanded to the
+    /// communities under it as the server scopes it: the phone refuses writes outside them.
+    /// Last in the message, and left out for older versions by [`encode_response`].
+    pub grants: Vec<Grant>,
+}
+
+/// A place granted to the user, with its kind (what `Scope::grant` takes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub place_id: String,
+    pub kind: PlaceKind,
+}
+
+impl ReferenceData {
+    /// The grants as a [`Scope`] (what the server judges pushes by).
+    pub fn scope(&self) -> Scope {
+        scope_of(&self.grants)
+    }
+}
+
+/// The grants as a [`Scope`].
+pub fn scope_of(grants: &[Grant]) -> Scope {
+    let mut scope = Scope::default();
+    for g in grants {
+        scope.grant(g.kind, g.place_id.clone());
+    }
+    scope
+}
+
+/// A scope as grants, in a stable order (communities, grids, micro-grids, buildings, units).
+pub fn grants_of(scope: &Scope) -> Vec<Grant> {
+    let each = |set: &std::collections::BTreeSet<String>, kind: PlaceKind| {
+        set.iter()
+            .map(|id| Grant {
+                place_id: id.clone(),
+                kind,
+            })
+            .collect::<Vec<_>>()
+    };
+    [
+        each(&scope.communities, PlaceKind::Community),
+        each(&scope.grids, PlaceKind::Grid),
+        each(&scope.micro_grids, PlaceKind::MicroGrid),
+        each(&scope.buildings, PlaceKind::Building),
+        each(&scope.units, PlaceKind::Unit),
+    ]
+    .concat()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +235,8 @@ pub fn for_version(version: u16, mut reference: ReferenceData) -> ReferenceData 
             })
             .collect();
         reference.places.retain(|p| v1(p.kind));
+        // A micro-grid grant cannot be named to a version 1 app (nor are grants sent below 3).
+        reference.grants.retain(|g| v1(g.kind));
         for p in &mut reference.places {
             if let Some(to) = p.parent_id.as_ref().and_then(|id| dropped.get(id)) {
                 p.parent_id = to.clone();
@@ -193,6 +244,64 @@ pub fn for_version(version: u16, mut reference: ReferenceData) -> ReferenceData 
         }
     }
     reference
+}
+
+/// Encodes a response in the terms of its `protocol`: from version 3 as [`SyncResponse`];
+/// below it without the grants in the reference data (versions 1 and 2 declare
+/// `ReferenceData` as version, places, people, and postcard is not self-describing: one more
+/// field would fail the whole response, or leave bytes after it, which they refuse).
+pub fn encode_response(response: &SyncResponse) -> Result<Vec<u8>, CodecError> {
+    if response.protocol >= 3 {
+        return encode(response);
+    }
+    encode(&v2::SyncResponse::from(response))
+}
+
+/// The messages as versions 1 and 2 declare them, where they differ from today's: only to
+/// encode (borrowing today's), see [`encode_response`].
+mod v2 {
+    use serde::Serialize;
+
+    use super::{Cursor, DocChanges, Person, Place, PushAck};
+    use crate::model::Millis;
+
+    #[derive(Serialize)]
+    pub(super) struct ReferenceData<'a> {
+        version: u64,
+        places: &'a [Place],
+        people: &'a [Person],
+    }
+
+    #[derive(Serialize)]
+    pub(super) struct SyncResponse<'a> {
+        protocol: u16,
+        server_time: Millis,
+        acks: &'a [PushAck],
+        docs: &'a [DocChanges],
+        cursor: &'a Cursor,
+        more: bool,
+        reference: Option<ReferenceData<'a>>,
+        gone: &'a [String],
+    }
+
+    impl<'a> From<&'a super::SyncResponse> for SyncResponse<'a> {
+        fn from(r: &'a super::SyncResponse) -> Self {
+            SyncResponse {
+                protocol: r.protocol,
+                server_time: r.server_time,
+                acks: &r.acks,
+                docs: &r.docs,
+                cursor: &r.cursor,
+                more: r.more,
+                reference: r.reference.as_ref().map(|x| ReferenceData {
+                    version: x.version,
+                    places: &x.places,
+                    people: &x.people,
+                }),
+                gone: &r.gone,
+            }
+        }
+    }
 }
 
 /// Machine-readable reasons the server refuses a whole request (body of a 4xx).
@@ -330,6 +439,7 @@ mod tests {
                 place("u", PlaceKind::Unit, Some("b1")),
             ],
             people: vec![],
+            grants: vec![],
         };
         assert_eq!(for_version(2, reference.clone()), reference);
         let v1 = for_version(1, reference);
@@ -346,6 +456,39 @@ mod tests {
         assert_eq!(parent("b1"), Some(Some("g".into())));
         assert_eq!(parent("b2"), Some(Some("g".into())));
         assert_eq!(parent("u"), Some(Some("b1".into())));
+    }
+
+    #[test]
+    fn grants_travel_from_version_three_only() {
+        let response = |protocol| SyncResponse {
+            protocol,
+            server_time: 5,
+            acks: vec![],
+            docs: vec![],
+            cursor: Cursor::default(),
+            more: false,
+            reference: Some(ReferenceData {
+                version: 4,
+                places: vec![place("g", PlaceKind::Grid, None)],
+                people: vec![],
+                grants: vec![Grant {
+                    place_id: "g".into(),
+                    kind: PlaceKind::Grid,
+                }],
+            }),
+            gone: vec!["x".into()],
+        };
+        let now = response(3);
+        let bytes = encode_response(&now).unwrap();
+        assert_eq!(decode::<SyncResponse>(&bytes).unwrap(), now);
+        assert!(now.reference.as_ref().unwrap().scope().grids.contains("g"));
+        // A version 2 answer has no grants: today's decoder sees the message end early.
+        let old = encode_response(&response(2)).unwrap();
+        assert!(decode::<SyncResponse>(&old).is_err());
+        let mut scope = Scope::default();
+        scope.grant(PlaceKind::Unit, "u");
+        scope.grant(PlaceKind::Community, "c");
+        assert_eq!(scope_of(&grants_of(&scope)), scope);
     }
 
     #[test]

@@ -340,7 +340,7 @@ async fn sync(
             more: page.more,
             reference,
         };
-        let encoded = protocol::encode(&response).map_err(|_| Error::Encode)?;
+        let encoded = protocol::encode_response(&response).map_err(|_| Error::Encode)?;
         Ok((req.protocol, encoded, !req.push.is_empty()))
     })
     .await?;

@@ -267,6 +267,17 @@ pub fn put_dispute(doc: &mut AutoCommit, d: &DisputeInfo) -> Result<()> {
     Ok(())
 }
 
+/// Moves an incident to another place (a fix for one its author placed outside their places).
+/// It no longer names a household: the household stays where it was.
+pub fn put_incident_place(doc: &mut AutoCommit, place: &super::DocPlace) -> Result<()> {
+    doc.put(&ROOT, "community_id", place.community_id.as_str())?;
+    doc.put(&ROOT, "grid_id", place.grid_id.as_str())?;
+    put_opt_str(doc, &ROOT, "micro_grid_id", place.micro_grid_id.as_deref())?;
+    put_opt_str(doc, &ROOT, "building_id", place.building_id.as_deref())?;
+    put_opt_str(doc, &ROOT, "unit_id", place.unit_id.as_deref())?;
+    put_opt_str(doc, &ROOT, "household_id", None)
+}
+
 pub fn put_assignee(doc: &mut AutoCommit, assignee: Option<&str>) -> Result<()> {
     put_opt_str(doc, &ROOT, "assignee", assignee)
 }

@@ -159,6 +159,7 @@ extension Notice {
         case .deviceRevoked: return "notice.device_revoked"
         case .updateApp: return "notice.update_app"
         case .outsideArea: return "notice.outside_area \(count)"
+        case .outsideMyPlaces: return "notice.outside_my_places"
         case .notAccepted: return "notice.not_accepted \(count)"
         case .serverTrouble: return "notice.server_trouble"
         case .storageFailed: return "notice.storage_failed"
@@ -214,5 +215,17 @@ struct DueMarker: View {
         Label("households.due", systemImage: "clock.badge.exclamationmark")
             .font(.caption)
             .foregroundStyle(.orange)
+    }
+}
+
+extension PushOutcome {
+    /// Why the server refused a record (the refused records' list).
+    var refusalReason: LocalizedStringKey {
+        switch self {
+        case .stored: return "refused.stored"
+        case .outOfScope: return "refused.out_of_scope"
+        case .missingDependencies: return "refused.missing_dependencies"
+        case .invalid: return "refused.invalid"
+        }
     }
 }

@@ -6,7 +6,7 @@
 use std::ops::ControlFlow;
 
 use linli_domain::doc::DocPlace;
-use linli_domain::protocol::{Person, PushAck, ReferenceData};
+use linli_domain::protocol::{self, Person, PushAck, ReferenceData};
 use linli_domain::scope::Scope;
 use linli_domain::targets::CommunityTargets;
 use linli_domain::{Millis, Place};
@@ -331,6 +331,8 @@ impl SyncStorage for SqliteStorage {
             version,
             places,
             people,
+            // The scope `authenticate` built: a street grant is already its communities.
+            grants: protocol::grants_of(&device.scope),
         }))
     }
 }

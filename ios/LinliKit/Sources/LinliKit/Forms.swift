@@ -25,6 +25,9 @@ func submit<T: Sendable>(
         return .saved(try await worker.run(write))
     } catch LinliError.InvalidInput(let field, let reason) {
         return .refused(field: field, reason: reason)
+    } catch LinliError.OutsideMyPlaces(let field) {
+        // On the form's place field: the picker offers only the user's places.
+        return .refused(field: field, reason: "outside my places")
     } catch {
         return .failed(Notice(error))
     }

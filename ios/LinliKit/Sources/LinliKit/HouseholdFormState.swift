@@ -51,19 +51,11 @@ public final class HouseholdFormState: ObservableObject {
         self.worker = worker
     }
 
-    /// Reads the buildings and units to pick from.
+    /// Reads the buildings and units to pick from: those of the user's places (`myPlaces`).
     public func loadPlaces() async {
         let store = self.store
-        let places = (try? await worker.run { () -> [Place] in
-            var out: [Place] = []
-            func walk(_ parent: String?) throws {
-                for place in try store.placesUnder(parentId: parent) {
-                    if place.kind == .building || place.kind == .unit { out.append(place) }
-                    try walk(place.id)
-                }
-            }
-            try walk(nil)
-            return out
+        let places = (try? await worker.run {
+            try store.myPlaces().filter { $0.kind == .building || $0.kind == .unit }
         }) ?? []
         ui.places = places
     }

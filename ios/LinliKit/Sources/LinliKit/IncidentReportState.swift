@@ -16,6 +16,8 @@ public struct IncidentReportUI: Equatable, Sendable {
     /// A grid, building or unit; may be left out when `householdId` is set.
     public var placeId: String?
     public var householdId: String?
+    /// Grids and buildings of the user's places, to pick `placeId` from.
+    public var places: [Place] = []
     public var saving = false
     public var errors: [IncidentField: FieldError<IncidentField>] = [:]
     public var notice: Notice?
@@ -42,6 +44,32 @@ public final class IncidentReportState: ObservableObject {
         self.store = store
         self.worker = worker
         self.ui = IncidentReportUI(placeId: placeId, householdId: householdId)
+    }
+
+    /// Reads the places to pick from: the user's places (`myPlaces`: their grants and what is
+    /// under them; every place before the first sync brought grants), from the top down to
+    /// buildings. A place outside them would be refused on the phone.
+    public func loadPlaces() async {
+        let store = self.store
+        let places = (try? await worker.run { () -> [Place] in
+            let mine = try store.myPlaces()
+            let ids = Set(mine.map(\.id))
+            // The top of each granted subtree has no parent among them.
+            let children = Dictionary(grouping: mine) { place in
+                place.parentId.flatMap { ids.contains($0) ? $0 : nil }
+            }
+            var out: [Place] = []
+            func walk(_ parentId: String?) {
+                for place in children[parentId] ?? [] {
+                    // An incident happens at or below a grid (a micro-grid included).
+                    if place.kind != .community && place.kind != .street { out.append(place) }
+                    if place.kind != .building { walk(place.id) }
+                }
+            }
+            walk(nil)
+            return out
+        }) ?? []
+        ui.places = places
     }
 
     public func setCategory(_ category: IncidentCategory) { ui.category = category }

@@ -12,6 +12,8 @@ public enum Message: Hashable, Sendable {
     case updateApp
     /// `Notice.count` records are outside the user's area; they stay on the phone.
     case outsideArea
+    /// The place is not one of the user's places (their grants): pick one of theirs.
+    case outsideMyPlaces
     /// `Notice.count` records the server refused for another reason; they stay on the phone.
     case notAccepted
     case serverTrouble
@@ -60,6 +62,7 @@ extension Notice {
         case .Storage: self.init(.storageFailed)
         case .NotFound: self.init(.notOnDevice)
         case .InvalidInput: self.init(.checkForm)
+        case .OutsideMyPlaces: self.init(.outsideMyPlaces)
         case .IllegalTransition: self.init(.moveNotAllowed)
         // The reason is a stable code from the core's role table, never free text.
         case .NotAllowed(_, let reasonCode):

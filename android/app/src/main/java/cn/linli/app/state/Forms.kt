@@ -27,6 +27,9 @@ internal suspend fun <T> trySave(io: CoroutineDispatcher, write: () -> T): Submi
         Submission.Saved(withContext(io) { write() })
     } catch (e: LinliException.InvalidInput) {
         Submission.Refused(e.field, e.reason)
+    } catch (e: LinliException.OutsideMyPlaces) {
+        // On the form's place field: the picker offers only the user's places.
+        Submission.Refused(e.field, "outside my places")
     } catch (e: CancellationException) {
         throw e
     } catch (e: Exception) {

@@ -68,18 +68,10 @@ class HouseholdFormState(
     val ui: StateFlow<HouseholdFormUi> = mutableUi.asStateFlow()
     private var warned: Pair<String?, String>? = null
 
-    /** Reads the buildings and units to pick from. */
+    /** Reads the buildings and units to pick from: those of the user's places (`myPlaces`). */
     suspend fun loadPlaces() {
         val places = withContext(io) {
-            buildList {
-                fun walk(parentId: String?) {
-                    for (place in store.placesUnder(parentId)) {
-                        if (place.kind == PlaceKind.BUILDING || place.kind == PlaceKind.UNIT) add(place)
-                        walk(place.id)
-                    }
-                }
-                walk(null)
-            }
+            store.myPlaces().filter { it.kind == PlaceKind.BUILDING || it.kind == PlaceKind.UNIT }
         }
         mutableUi.update { it.copy(places = places) }
     }

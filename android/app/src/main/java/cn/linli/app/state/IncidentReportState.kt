@@ -31,7 +31,7 @@ data class IncidentReportUi(
     /** A grid, building or unit; may be left out when [householdId] is set. */
     val placeId: String? = null,
     val householdId: String? = null,
-    /** Grids and buildings on this phone, to pick [placeId] from. */
+    /** Grids and buildings of the user's places, to pick [placeId] from. */
     val places: List<Place> = emptyList(),
     val saving: Boolean = false,
     val errors: Map<IncidentField, FieldError<IncidentField>> = emptyMap(),
@@ -49,12 +49,20 @@ class IncidentReportState(
     private val mutableUi = MutableStateFlow(IncidentReportUi(placeId = placeId, householdId = householdId))
     val ui: StateFlow<IncidentReportUi> = mutableUi.asStateFlow()
 
-    /** Reads the places to pick from: the tree from the top down to buildings. */
+    /**
+     * Reads the places to pick from: the user's places (`my_places`: their grants and what is
+     * under them; every place before the first sync brought grants), from the top down to
+     * buildings. A place outside them would be refused on the phone.
+     */
     suspend fun loadPlaces() {
         val places = withContext(io) {
+            val mine = store.myPlaces()
+            val ids = mine.mapTo(HashSet()) { it.id }
+            // The top of each granted subtree has no parent among them.
+            val children = mine.groupBy { place -> place.parentId?.takeIf { it in ids } }
             buildList {
                 fun walk(parentId: String?) {
-                    for (place in store.placesUnder(parentId)) {
+                    for (place in children[parentId].orEmpty()) {
                         // An incident happens at or below a grid (a micro-grid included).
                         if (place.kind != PlaceKind.COMMUNITY && place.kind != PlaceKind.STREET) add(place)
                         if (place.kind != PlaceKind.BUILDING) walk(place.id)

@@ -18,6 +18,9 @@ enum class Message {
     /** [Notice.count] records are outside the user's area; they stay on the phone. */
     OUTSIDE_AREA,
 
+    /** The place is not one of the user's places (their grants): pick one of theirs. */
+    OUTSIDE_MY_PLACES,
+
     /** [Notice.count] records the server refused for another reason; they stay on the phone. */
     NOT_ACCEPTED,
     SERVER_TROUBLE,
@@ -59,6 +62,7 @@ fun Throwable.toNotice(): Notice = when (this) {
         is LinliException.Storage -> Notice(Message.STORAGE_FAILED)
         is LinliException.NotFound -> Notice(Message.NOT_ON_DEVICE)
         is LinliException.InvalidInput -> Notice(Message.CHECK_FORM)
+        is LinliException.OutsideMyPlaces -> Notice(Message.OUTSIDE_MY_PLACES)
         is LinliException.IllegalTransition -> Notice(Message.MOVE_NOT_ALLOWED)
         // The reason is a stable code from the core's role table, never free text.
         is LinliException.NotAllowed -> when (reasonCode) {

@@ -9,6 +9,7 @@ import uniffi.linli.IncidentCategory
 import uniffi.linli.IncidentStatus
 import uniffi.linli.NeedCategory
 import uniffi.linli.Priority
+import uniffi.linli.PushOutcome
 import uniffi.linli.Relation
 import uniffi.linli.VisitPurpose
 
@@ -23,6 +24,7 @@ val Message.label: Int
         Message.DEVICE_REVOKED -> R.string.msg_device_revoked
         Message.UPDATE_APP -> R.string.msg_update_app
         Message.OUTSIDE_AREA -> R.string.msg_outside_area
+        Message.OUTSIDE_MY_PLACES -> R.string.msg_outside_my_places
         Message.NOT_ACCEPTED -> R.string.msg_not_accepted
         Message.SERVER_TROUBLE -> R.string.msg_server_trouble
         Message.STORAGE_FAILED -> R.string.msg_storage_failed
@@ -132,4 +134,14 @@ val IncidentAction.label: Int
         IncidentAction.FEEDBACK -> R.string.action_feedback
         IncidentAction.ESCALATE -> R.string.action_escalate
         IncidentAction.OTHER -> R.string.action_other
+    }
+
+/** Why the server refused a record (the refused records' list). */
+@get:StringRes
+val PushOutcome.refusalReason: Int
+    get() = when (this) {
+        PushOutcome.STORED -> R.string.refused_stored
+        PushOutcome.OUT_OF_SCOPE -> R.string.refused_out_of_scope
+        PushOutcome.MISSING_DEPENDENCIES -> R.string.refused_missing_dependencies
+        PushOutcome.INVALID -> R.string.refused_invalid
     }
