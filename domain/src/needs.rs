@@ -75,10 +75,10 @@ pub struct RaisedNeed {
 
 /// A need to raise on a visit. `owner` defaults to the visit's author, `due_at` to the
 /// category's default after the visit.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNeed {
     pub visit_id: String,
-    pub category: Option<NeedCategory>,
+    pub category: NeedCategory,
     pub text: String,
     pub owner: Option<String>,
     pub due_at: Option<Millis>,
