@@ -7,7 +7,9 @@ import uniffi.linli.CareTag
 import uniffi.linli.IncidentAction
 import uniffi.linli.IncidentCategory
 import uniffi.linli.IncidentStatus
+import uniffi.linli.NeedAction
 import uniffi.linli.NeedCategory
+import uniffi.linli.NeedStatus
 import uniffi.linli.Priority
 import uniffi.linli.Relation
 import uniffi.linli.VisitPurpose
@@ -29,6 +31,7 @@ val Message.label: Int
         Message.NOT_ON_DEVICE -> R.string.msg_not_on_device
         Message.CHECK_FORM -> R.string.msg_check_form
         Message.MOVE_NOT_ALLOWED -> R.string.msg_move_not_allowed
+        Message.NEED_MOVED_ON -> R.string.msg_need_moved_on
         Message.NOT_YOUR_ROLE -> R.string.msg_not_your_role
         Message.NOT_THE_HANDLER -> R.string.msg_not_the_handler
         Message.DISPATCH_TARGET_REFUSED -> R.string.msg_dispatch_target_refused
@@ -132,4 +135,25 @@ val IncidentAction.label: Int
         IncidentAction.FEEDBACK -> R.string.action_feedback
         IncidentAction.ESCALATE -> R.string.action_escalate
         IncidentAction.OTHER -> R.string.action_other
+    }
+
+@get:StringRes
+val NeedStatus.label: Int
+    get() = when (this) {
+        NeedStatus.OPEN -> R.string.need_status_open
+        NeedStatus.IN_HAND -> R.string.need_status_in_hand
+        NeedStatus.DONE -> R.string.need_status_done
+        NeedStatus.REFERRED -> R.string.need_status_referred
+    }
+
+@get:StringRes
+val NeedAction.label: Int
+    get() = when (this) {
+        NeedAction.TAKE -> R.string.need_action_take
+        NeedAction.DONE -> R.string.need_action_done
+        NeedAction.REFER -> R.string.need_action_refer
+        NeedAction.REOPEN -> R.string.need_action_reopen
+        NeedAction.ASSIGN -> R.string.need_action_assign
+        NeedAction.RESCHEDULE -> R.string.need_action_reschedule
+        NeedAction.OTHER -> R.string.need_action_other
     }
