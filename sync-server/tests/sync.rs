@@ -946,6 +946,30 @@ async fn needs_and_their_moves_travel_and_are_attributed() {
     assert_eq!(n.status, NeedStatus::InHand);
     assert_eq!(n.owner, demo::USER_ADMIN);
 
+    // 转事件 on Li's phone: the incident (naming the need) and the referral both stored.
+    let incident = li
+        .store
+        .need_to_incident(
+            &need,
+            NewNeedIncident {
+                category: IncidentCategory::LeakRepair,
+                priority: Priority::High,
+                description: String::new(),
+            },
+        )
+        .unwrap();
+    let resp = li.sync(&server, &[&hh, &incident]).await;
+    assert!(resp.acks.iter().all(|a| a.outcome == PushOutcome::Stored));
+    admin.sync_all(&server).await;
+    assert_eq!(
+        admin.store.need(&need).unwrap().status,
+        NeedStatus::Referred
+    );
+    assert_eq!(
+        admin.store.incident_need(&incident).unwrap().as_deref(),
+        Some(need.as_str())
+    );
+
     // Li's device writes a need event in the admin's name: refused.
     let bytes = li.store.changes_since(&hh, &[]).unwrap();
     let device = uuid::Uuid::parse_str(&li.device.device_id).unwrap();
