@@ -8,6 +8,7 @@
 //! `wait_for_changes`, which are async (Kotlin `suspend`, Swift `async`) and stop when
 //! their coroutine / task is cancelled.
 
+mod needs;
 mod places;
 mod types;
 
@@ -33,7 +34,12 @@ pub enum LinliError {
         from: IncidentStatus,
         action: IncidentAction,
     },
-    /// No connection to the server; everything is kept and will sync later.
+    /// The need cannot make this move now; refresh it. Nothing written.
+    #[error("a need that is {from:?} cannot be {action:?}")]
+    IllegalNeedTransition {
+        from: NeedStatus,
+        action: NeedAction,
+    },
     /// The signed-in user's role may not make this move (`action`; `None` = reporting):
     /// `reason_code` is the role table's `role`, `not_handler` or `target`. Nothing written.
     #[error("not allowed: {reason_code}")]
@@ -41,6 +47,7 @@ pub enum LinliError {
         action: Option<IncidentAction>,
         reason_code: String,
     },
+    /// No connection to the server; everything is kept and will sync later.
     #[error("network: {reason}")]
     Network { reason: String },
     /// The record would be outside the user's places (their grants): pick a place of
@@ -75,6 +82,9 @@ impl From<Error> for LinliError {
             Error::NotFound { kind } => LinliError::NotFound { kind: kind.into() },
             Error::IllegalTransition { from, action } => {
                 LinliError::IllegalTransition { from, action }
+            }
+            Error::IllegalNeedTransition { from, action } => {
+                LinliError::IllegalNeedTransition { from, action }
             }
             Error::NotAllowed { action, reason } => LinliError::NotAllowed {
                 action,

@@ -489,3 +489,100 @@ pub struct Person {
     pub name: String,
     pub role: Role,
 }
+
+// ---- needs raised on visits, followed up ----
+
+#[uniffi::remote(Enum)]
+pub enum NeedStatus {
+    Open,
+    InHand,
+    Done,
+    Referred,
+}
+
+#[uniffi::remote(Enum)]
+pub enum NeedAction {
+    Take,
+    Done,
+    Refer,
+    Reopen,
+    Assign,
+    Reschedule,
+    Other,
+}
+
+#[uniffi::remote(Record)]
+pub struct NeedEvent {
+    pub id: String,
+    pub action: NeedAction,
+    pub by: String,
+    pub at: i64,
+    pub note: String,
+    pub owner: Option<String>,
+    pub due_at: Option<i64>,
+    pub incident_id: Option<String>,
+}
+
+#[uniffi::remote(Record)]
+pub struct NeedItem {
+    pub id: String,
+    pub household_id: String,
+    pub visit_id: String,
+    pub category: NeedCategory,
+    pub text: String,
+    pub raised_by: String,
+    pub raised_at: i64,
+    pub status: NeedStatus,
+    pub owner: String,
+    pub due_at: i64,
+    pub incident_id: Option<String>,
+    pub done_at: Option<i64>,
+    pub events: Vec<NeedEvent>,
+}
+
+#[uniffi::remote(Record)]
+pub struct NewNeed {
+    pub visit_id: String,
+    pub category: NeedCategory,
+    pub text: String,
+    #[uniffi(default = None)]
+    pub owner: Option<String>,
+    #[uniffi(default = None)]
+    pub due_at: Option<i64>,
+}
+
+#[uniffi::remote(Record)]
+pub struct NeedMoveDetail {
+    #[uniffi(default = "")]
+    pub note: String,
+    #[uniffi(default = None)]
+    pub owner: Option<String>,
+    #[uniffi(default = None)]
+    pub due_at: Option<i64>,
+    #[uniffi(default = None)]
+    pub incident_id: Option<String>,
+}
+
+#[uniffi::remote(Record)]
+pub struct NeedSummary {
+    pub id: String,
+    pub household_id: String,
+    pub address: String,
+    pub visit_id: String,
+    pub category: NeedCategory,
+    pub summary: String,
+    pub status: NeedStatus,
+    pub owner: String,
+    pub raised_by: String,
+    pub raised_at: i64,
+    pub due_at: i64,
+    pub incident_id: Option<String>,
+}
+
+#[uniffi::remote(Record)]
+pub struct NewNeedIncident {
+    pub category: IncidentCategory,
+    pub priority: Priority,
+    #[uniffi(default = "")]
+    pub description: String,
+}

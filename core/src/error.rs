@@ -23,6 +23,13 @@ pub enum Error {
         action: crate::IncidentAction,
     },
 
+    /// The need cannot make this move from its current status; nothing was written.
+    #[error("a need that is {from} cannot be {action}")]
+    IllegalNeedTransition {
+        from: crate::NeedStatus,
+        action: crate::NeedAction,
+    },
+
     /// The signed-in user's role may not make this move (or report, when `action` is
     /// `None`), by the role table (`roles.rs`); nothing was written.
     #[error("not allowed to {}: {}", action.map_or("report", |a| a.code()), reason.code())]
@@ -90,6 +97,9 @@ impl From<linli_domain::Error> for Error {
             D::InvalidInput { field, reason } => Error::InvalidInput { field, reason },
             D::NotFound { kind } => Error::NotFound { kind },
             D::IllegalTransition { from, action } => Error::IllegalTransition { from, action },
+            D::IllegalNeedTransition { from, action } => {
+                Error::IllegalNeedTransition { from, action }
+            }
             D::Corrupt(what) => Error::CorruptChanges(what),
             D::UnsupportedLayout { .. } => Error::UnsupportedVersion,
             D::Document(e) => Error::Document(e),

@@ -12,6 +12,15 @@ use crate::{judge, places, projection};
 
 impl Store {
     pub fn report_incident(&self, new: NewIncident) -> Result<String> {
+        self.report_incident_from(new, None)
+    }
+
+    /// Reports an incident, naming the need it was converted from (转事件), if any.
+    pub(crate) fn report_incident_from(
+        &self,
+        new: NewIncident,
+        need_id: Option<&str>,
+    ) -> Result<String> {
         new.validate()?;
         let now = self.now();
         let id = new_id();
@@ -73,6 +82,9 @@ impl Store {
                     events: vec![],
                 };
                 doc::init_incident(d, &incident)?;
+                if let Some(need) = need_id {
+                    doc::put_incident_need(d, need)?;
+                }
                 Ok(((), vec![]))
             },
             |tx, d, _| projection::incident_doc(tx, d),
@@ -224,6 +236,11 @@ impl Store {
             },
             |tx, d, _| projection::incident_doc(tx, d),
         )
+    }
+
+    /// The need the incident was converted from (转事件), if any.
+    pub fn incident_need(&self, id: &str) -> Result<Option<String>> {
+        self.read_doc(id, DocKind::Incident, |d| Ok(doc::read_incident_need(d)?))
     }
 
     pub fn incident(&self, id: &str) -> Result<Incident> {

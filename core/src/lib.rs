@@ -14,6 +14,7 @@
 //!   applied without the network; `http.rs`: the transport
 //! - `query.rs`: list, search and history queries; `people.rs`: the people of the scope
 //! - `my_places.rs`: the user's places (grants) and the documents the server refused
+//! - `needs.rs`: needs raised on visits as follow-ups: raising, moves, lists, 转事件
 //! - `households.rs`, `visits.rs`, `incidents.rs`, `places.rs`: each record kind's calls;
 //!   `merge.rs`: changes in and out, forgetting, compaction
 //! - `judge.rs`: the role table applied to the signed-in user, with the people it knows
@@ -32,6 +33,7 @@ mod incidents;
 mod judge;
 mod merge;
 mod my_places;
+mod needs;
 mod people;
 mod places;
 mod projection;
@@ -48,6 +50,9 @@ pub use error::{Error, Result};
 pub use linli_domain::doc::heads_to_text;
 pub use linli_domain::incident::*;
 pub use linli_domain::model::*;
+pub use linli_domain::needs::{
+    NeedAction, NeedEvent, NeedItem, NeedMoveDetail, NeedStatus, NewNeed, default_due,
+};
 pub use linli_domain::{Role, doc, lifecycle, protocol, roles, scope, targets};
 
 /// The domain's records, as the core's modules use them.
@@ -55,9 +60,11 @@ pub(crate) mod model {
     pub use linli_domain::RESPONSE_TARGET_MS;
     pub use linli_domain::incident::*;
     pub use linli_domain::model::*;
+    pub use linli_domain::needs::*;
 }
 pub use merge::ImportOutcome;
 pub use my_places::{Discarded, RefusedDocument};
+pub use needs::{NeedSummary, NewNeedIncident};
 pub use query::{
     GridDisputes, HistoryEntry, HouseholdSummary, IncidentFilter, IncidentSummary, VisitPolicy,
     VisitSummary, incident_deadlines,

@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::doc;
 use crate::error::Result;
-use crate::model::{CareTag, Household, Member, Relation, Visit};
+use crate::model::{CareTag, Household, Member, NeedItem, Relation, Visit};
 
 /// Text that search looks in: address, members' names and phones.
 fn search_text(address: &str, members: &[Member]) -> String {
@@ -141,13 +141,48 @@ pub fn visit(tx: &Transaction<'_>, v: &Visit) -> Result<()> {
     Ok(())
 }
 
+/// The rows of a household's needs (all of them: a need's events may change any column).
+pub fn needs(tx: &Transaction<'_>, household_id: &str, items: &[NeedItem]) -> Result<()> {
+    tx.prepare_cached("DELETE FROM needs WHERE household_id = ?1")?
+        .execute([household_id])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR REPLACE INTO needs (id, household_id, visit_id, category, summary, status, \
+         owner, raised_by, raised_at, due_at, incident_id, done_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for n in items {
+        let summary: String = n.text.chars().take(80).collect();
+        insert.execute(params![
+            n.id,
+            household_id,
+            n.visit_id,
+            n.category.code(),
+            summary,
+            n.status.code(),
+            n.owner,
+            n.raised_by,
+            n.raised_at,
+            n.due_at,
+            n.incident_id,
+            n.done_at,
+        ])?;
+    }
+    Ok(())
+}
+
+/// The needs rows of a household document.
+pub fn needs_doc(tx: &Transaction<'_>, household_id: &str, d: &AutoCommit) -> Result<()> {
+    needs(tx, household_id, &doc::read_needs(d, household_id)?)
+}
+
 /// Everything of a household document: used after imports, where anything may have changed.
 pub fn household_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
     let h = doc::read_household(d)?;
     for v in &h.visits {
         visit(tx, v)?;
     }
-    household(tx, &h)
+    household(tx, &h)?;
+    needs_doc(tx, &h.id, d)
 }
 
 pub fn incident_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
@@ -196,6 +231,7 @@ pub fn remove(tx: &Transaction<'_>, doc_id: &str) -> Result<()> {
          (SELECT rowid FROM households WHERE id = ?1)",
         "DELETE FROM household_tags WHERE household_id = ?1",
         "DELETE FROM visits WHERE household_id = ?1",
+        "DELETE FROM needs WHERE household_id = ?1",
         "DELETE FROM households WHERE id = ?1",
         "DELETE FROM incidents WHERE id = ?1",
     ] {

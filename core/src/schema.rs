@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Version 1: the records and their query tables.
 const CREATE_V1: &str = r#"
@@ -185,6 +185,34 @@ INSERT OR IGNORE INTO unread_docs (doc_id, layout)
     SELECT id, 1 FROM documents WHERE kind = 'incident';
 "#;
 
+/// Version 5: needs raised on visits, followed up (issue 10). One row per need, kept by the
+/// projection of its household. Households written by an older app may already hold needs
+/// (pulled from a newer phone): every household is listed as unread, and opening the store
+/// projects it again (`documents::project_unread`).
+const V5: &str = r#"
+CREATE TABLE needs (
+    id           TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    visit_id     TEXT NOT NULL,
+    category     TEXT NOT NULL,
+    summary      TEXT NOT NULL,
+    -- open / in_hand / done / referred, folded from the need's events.
+    status       TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    raised_by    TEXT NOT NULL,
+    raised_at    INTEGER NOT NULL,
+    due_at       INTEGER NOT NULL,
+    -- The incident it became (转事件).
+    incident_id  TEXT,
+    done_at      INTEGER
+) STRICT;
+CREATE INDEX needs_by_status_due ON needs (status, due_at);
+CREATE INDEX needs_by_household ON needs (household_id);
+CREATE INDEX needs_by_owner ON needs (owner, status, due_at);
+INSERT OR IGNORE INTO unread_docs (doc_id, layout)
+    SELECT id, 2 FROM documents WHERE kind = 'household';
+"#;
+
 /// Brings a database to `VERSION`: creates it if empty, upgrades it if older.
 pub fn init(tx: &Transaction<'_>) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -214,6 +242,7 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
         1 => tx.execute_batch(V2)?,
         2 => tx.execute_batch(V3)?,
         3 => tx.execute_batch(V4)?,
+        4 => tx.execute_batch(V5)?,
         _ => {
             return Err(Error::IncompatibleSchema {
                 found: from,

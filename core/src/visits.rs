@@ -1,5 +1,6 @@
 //! Door-knock visits (走访): recording one. A visit is written once, into its household's
-//! document; lists of visits are queries (`query.rs`).
+//! document, with its needs as follow-ups (`needs.rs`); lists of visits are queries
+//! (`query.rs`).
 
 use crate::doc::{self, DocKind};
 use crate::error::Result;
@@ -28,9 +29,29 @@ impl Store {
             "visit.record",
             |d, _| {
                 doc::put_visit(d, &visit)?;
+                // Each need raised becomes a follow-up, owned by the visitor, due by its
+                // category's default (`needs.rs`).
+                for n in &visit.needs {
+                    let raised = RaisedNeed {
+                        visit_id: visit.id.clone(),
+                        category: n.category,
+                        text: n.text.trim().to_owned(),
+                        by: visit.visitor.clone(),
+                        at: visit.at,
+                        owner: visit.visitor.clone(),
+                        due_at: default_due(n.category, visit.at),
+                    };
+                    doc::put_need(d, &new_id(), &raised)?;
+                }
                 Ok(((), vec![]))
             },
-            |tx, _, _| projection::visit(tx, &visit),
+            |tx, d, _| {
+                projection::visit(tx, &visit)?;
+                if !visit.needs.is_empty() {
+                    projection::needs_doc(tx, &visit.household_id, d)?;
+                }
+                Ok(())
+            },
         )?;
         Ok(visit.id)
     }

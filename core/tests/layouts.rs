@@ -72,9 +72,63 @@ fn check_household(name: &str) {
     assert_eq!(t.store.households_in(BUILDING_1).unwrap()[0].id, id);
     assert_eq!(t.store.search_households("张三", 5).unwrap().len(), 1);
     assert_eq!(t.store.visits_of(&id).unwrap().len(), 1);
-    // And it takes new writes.
+    // Written before needs were followed up: no needs map, no follow-ups.
+    assert!(t.store.needs_of(&id).unwrap().is_empty(), "{name}");
+    // And it takes new writes, a visit's need becoming its first follow-up.
     t.store.record_visit(visit(&id)).unwrap();
     assert_eq!(t.store.household(&id).unwrap().visits.len(), 2);
+    assert_eq!(t.store.needs_of(&id).unwrap().len(), 1, "{name}");
+    assert_eq!(t.store.open_needs(None).unwrap().len(), 1, "{name}");
+}
+
+/// A household without a needs map gets one from two phones at once: both maps are kept
+/// (an Automerge conflict) and both phones' needs are read on both.
+#[test]
+fn two_phones_giving_an_old_household_its_first_needs_both_keep_theirs() {
+    let bytes = fixture("household_v2");
+    let (a, id) = imported("household_v2");
+    let b = open(2, "leader-zhao");
+    b.store.import_changes(&id, &bytes).unwrap();
+    let visit_id = a.store.household(&id).unwrap().visits[0].id.clone();
+    let raise = |s: &Store, text: &str| {
+        s.raise_need(NewNeed {
+            visit_id: visit_id.clone(),
+            category: NeedCategory::Repair,
+            text: text.into(),
+            owner: None,
+            due_at: None,
+        })
+        .unwrap()
+    };
+    let na = raise(&a.store, "卫生间漏水");
+    let nb = raise(&b.store, "想申请助餐");
+    let ab = a
+        .store
+        .changes_since(&id, &b.store.heads(&id).unwrap())
+        .unwrap();
+    let ba = b
+        .store
+        .changes_since(&id, &a.store.heads(&id).unwrap())
+        .unwrap();
+    b.store.import_changes(&id, &ab).unwrap();
+    a.store.import_changes(&id, &ba).unwrap();
+    for s in [&a.store, &b.store] {
+        let ids: Vec<String> = s.needs_of(&id).unwrap().into_iter().map(|n| n.id).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&na) && ids.contains(&nb));
+        // The need in the losing map still takes moves.
+        for n in [&na, &nb] {
+            assert_eq!(s.need(n).unwrap().owner, "worker-li");
+        }
+    }
+    b.store
+        .move_need(&na, NeedAction::Take, NeedMoveDetail::default())
+        .unwrap();
+    a.store
+        .move_need(&nb, NeedAction::Done, NeedMoveDetail::default())
+        .unwrap();
+    assert_eq!(b.store.need(&na).unwrap().status, NeedStatus::InHand);
+    assert_eq!(a.store.need(&nb).unwrap().status, NeedStatus::Done);
 }
 
 #[test]

@@ -35,6 +35,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (2, include_str!("fixtures/schema_v2.sql")),
     (3, include_str!("fixtures/schema_v3.sql")),
     (4, include_str!("fixtures/schema_v4.sql")),
+    (5, include_str!("fixtures/schema_v5.sql")),
 ];
 
 #[test]
@@ -114,9 +115,20 @@ fn check_fixture(version: i64, sql: &str) {
     }
     let moves = store.incident_moves(&leaks[0].id).unwrap();
     assert!(moves.contains(&IncidentAction::Resolve));
+    // Needs (v5): the v5 fixture's visit raised one, taken in hand; before v5 a visit's
+    // needs stayed in the visit only.
+    let needs = store.open_needs(None).unwrap();
+    if version < 5 {
+        assert!(needs.is_empty(), "v{version}");
+    } else {
+        assert_eq!(needs.len(), 1);
+        assert_eq!(needs[0].status, NeedStatus::InHand);
+        assert_eq!(needs[0].household_id, *hh);
+    }
     // And it takes new writes.
     store.record_visit(visit(hh)).unwrap();
     assert_eq!(store.visits_of(hh).unwrap().len(), 2);
+    assert_eq!(store.open_needs(None).unwrap().len(), needs.len() + 1);
 }
 
 #[test]
@@ -160,6 +172,9 @@ fn freeze() {
         .unwrap();
     s.set_tag(&hh, CareTag::ElderlyAlone, true).unwrap();
     s.record_visit(visit(&hh)).unwrap();
+    let need = s.needs_of(&hh).unwrap()[0].id.clone();
+    s.move_need(&need, NeedAction::Take, NeedMoveDetail::default())
+        .unwrap();
     let inc = s
         .report_incident(NewIncident {
             category: IncidentCategory::LeakRepair,

@@ -123,6 +123,45 @@ code_enum!(
     }
 );
 
+impl NeedCategory {
+    /// How many days a need of this category waits for its follow-up by default (editable
+    /// per need): elder care and health within a day or two, repairs within three days,
+    /// questions and jobs within a week, micro-wishes within two weeks.
+    pub fn default_due_days(self) -> i64 {
+        match self {
+            NeedCategory::ElderCare | NeedCategory::Dispute => 1,
+            NeedCategory::Health => 2,
+            NeedCategory::Repair => 3,
+            NeedCategory::Policy | NeedCategory::Employment | NeedCategory::Other => 7,
+            NeedCategory::MicroWish => 14,
+        }
+    }
+}
+
+code_enum!(
+    /// Where a need raised on a visit stands: 待跟进 → 跟进中 → 已办结 / 已转事件.
+    NeedStatus {
+        Open = "open", "待跟进";
+        InHand = "in_hand", "跟进中";
+        Done = "done", "已办结";
+        Referred = "referred", "已转事件";
+    }
+);
+
+code_enum!(
+    /// A change to a need, kept as an event. `other` is a code this app does not know
+    /// (written by a newer one): kept, skipped by the fold.
+    NeedAction {
+        Take = "take", "接手跟进";
+        Done = "done", "办结";
+        Refer = "refer", "转为事件";
+        Reopen = "reopen", "重新打开";
+        Assign = "assign", "转交";
+        Reschedule = "reschedule", "改期";
+        Other = "other", "其他";
+    }
+);
+
 impl CareTag {
     /// Whether the tag marks a household that needs visits more often than others.
     /// Party membership is a register fact, not a care need.

@@ -23,6 +23,15 @@
 //! | household | 2 | a visit is one value (its JSON); set by the first such visit |
 //! | incident | 1 | first layout |
 //!
+//! Needs (`needs`, issue 10) came without a layout bump either: a household without the map
+//! has no needs to follow up and reads as before, and an older reader ignores the map (the
+//! needs stay inside its visits, as they always were). Each need is written once (the visit
+//! it came from, category, text, first owner and due date); its status, owner and due date
+//! are events in its own keyed map (`needs.rs` folds them). Households get the map when
+//! created; an older one gets it with its first need, and if two phones do that at once both
+//! maps are kept as an Automerge conflict and both are read. An incident converted from a
+//! need names it in `need_id`, an optional field older readers ignore.
+//!
 //! `micro_grid_id` (the micro-grid, 微网格, of the record's building) came without a layout
 //! bump: it is written only when the building has a micro-grid, and every reader treats it
 //! as optional. A document without it reads exactly as before; an older reader ignores it
@@ -33,9 +42,12 @@
 //!              address: { community_id, grid_id, micro_grid_id?, building_id?, unit_id?, room },
 //!              members: { <id>: { name, relation, birth_year?, phone?, id_number?, removed } },
 //!              tags:    { <tag code>: true },
-//!              visits:  { <id>: "<JSON of the visit>" } }
+//!              visits:  { <id>: "<JSON of the visit>" },
+//!              needs?:  { <id>: { visit_id, category, text, by, at, owner, due_at,
+//!                                 events: { <id>: { action, by, at, note, owner?, due_at?,
+//!                                                   incident_id? } } } } }
 //! incident:  { type, v, id, category, description, community_id, grid_id, micro_grid_id?,
-//!              building_id?, unit_id?, household_id?, reporter, priority, assignee?, reported_at,
+//!              building_id?, unit_id?, household_id?, need_id?, reporter, priority, assignee?, reported_at,
 //!              received_at? (the server's receipt), parties?, mediator? (disputes),
 //!              events: { <id>: { action, by, at, note, to?, department?, reason?, rating?,
 //!                                level?, outcome? } } }

@@ -3,7 +3,7 @@
 //! Error text never carries personal data: a field is named, its value is not. The device
 //! core and the server each wrap this error in their own.
 
-use crate::codes::{IncidentAction, IncidentStatus};
+use crate::codes::{IncidentAction, IncidentStatus, NeedAction, NeedStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -23,6 +23,13 @@ pub enum Error {
     IllegalTransition {
         from: IncidentStatus,
         action: IncidentAction,
+    },
+
+    /// The need cannot make this move from its current status.
+    #[error("a need that is {from} cannot be {action}")]
+    IllegalNeedTransition {
+        from: NeedStatus,
+        action: NeedAction,
     },
 
     /// A document does not have the shape of a household or an incident.

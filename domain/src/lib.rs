@@ -8,6 +8,7 @@
 //!   status, derived from its events; `roles.rs`: who may make which move; `targets.rs`:
 //!   the response and resolution clocks and escalation; `moves.rs`: writing a move into
 //!   an incident's document (phone and server alike)
+//! - `needs.rs`: needs raised on visits as follow-ups, their status folded from events
 //! - `doc.rs`: the Automerge layout of each record, its versions, and heads as text
 //! - `scope.rs`: which places a user may see and write
 //! - `protocol.rs`: the sync wire protocol (messages and their encoding)
@@ -21,6 +22,7 @@ pub mod incident;
 pub mod lifecycle;
 pub mod model;
 pub mod moves;
+pub mod needs;
 pub mod protocol;
 pub mod roles;
 pub mod scope;

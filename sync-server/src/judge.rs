@@ -1,6 +1,8 @@
 //! Who wrote a push, and whether they may: the attribution of every new change (its actor is
-//! the pushing device, its message names the device's user) and, for incidents, the role
-//! table (`linli_domain::roles`) applied to every new lifecycle event. Pure: called by
+//! the pushing device, its message names the device's user), for incidents the role
+//! table (`linli_domain::roles`) applied to every new lifecycle event, and for households
+//! the authors of new needs and need events (each must be the pusher, as for incident
+//! events). Pure: called by
 //! [`crate::merge::merge_push`] on the merged document, people looked up through a closure.
 
 use std::collections::BTreeSet;
@@ -63,6 +65,9 @@ pub struct Before {
     pub event_ids: BTreeSet<String>,
     /// The server's receipt time, if it wrote one.
     pub received_at: Option<Millis>,
+    /// Of a household: ids of the needs, and of their events, the server holds.
+    pub need_ids: BTreeSet<String>,
+    pub need_event_ids: BTreeSet<String>,
 }
 
 impl Before {
@@ -73,8 +78,52 @@ impl Before {
         Ok(Before {
             event_ids: derived.applied.into_iter().map(|(e, _)| e.id).collect(),
             received_at: incident.received_at,
+            ..Before::default()
         })
     }
+
+    /// What a stored household holds of needs.
+    pub fn of_household(d: &AutoCommit) -> Result<Before> {
+        let Ok((_, id, _)) = doc::describe(d) else {
+            return Ok(Before::default());
+        };
+        let needs = doc::read_needs(d, &id).unwrap_or_default();
+        Ok(Before {
+            need_event_ids: needs
+                .iter()
+                .flat_map(|n| n.events.iter().map(|e| e.id.clone()))
+                .collect(),
+            need_ids: needs.into_iter().map(|n| n.id).collect(),
+            ..Before::default()
+        })
+    }
+}
+
+/// Judges the needs of a pushed household: `None` if they read and every need and need
+/// event new to the server is the pusher's own, else the refusal. Which moves a need allows
+/// is the fold's business (an illegal one is kept and skipped, as on the phones).
+pub fn household_needs(
+    who: &Pusher<'_>,
+    before: &Before,
+    merged: &AutoCommit,
+) -> Option<PushOutcome> {
+    let Ok((_, id, _)) = doc::describe(merged) else {
+        return Some(PushOutcome::Invalid);
+    };
+    let Ok(needs) = doc::read_needs(merged, &id) else {
+        return Some(PushOutcome::Invalid);
+    };
+    for n in &needs {
+        if !before.need_ids.contains(&n.id) && n.raised_by != who.user_id {
+            return Some(PushOutcome::Invalid);
+        }
+        for e in &n.events {
+            if !before.need_event_ids.contains(&e.id) && e.by != who.user_id {
+                return Some(PushOutcome::Invalid);
+            }
+        }
+    }
+    None
 }
 
 /// Judges the incident moves of a push: `None` if every new event is the pusher's own and

@@ -148,6 +148,7 @@ pub fn merge_push(
     let old_heads = d.get_heads();
     let before = match stored {
         Some(s) if s.kind == DocKind::Incident => Before::of(&d)?,
+        Some(s) if s.kind == DocKind::Household => Before::of_household(&d)?,
         _ => Before::default(),
     };
     // Changes already held are skipped (a replay); those whose dependencies are missing
@@ -241,6 +242,8 @@ pub fn merge_push(
         {
             return Ok(Refused(refused));
         }
+    } else if let Some(refused) = judge::household_needs(who, &before, &d) {
+        return Ok(Refused(refused));
     }
     let left = stored.filter(|s| s.place != place).map(|s| s.place.clone());
     let moved = left.is_some();

@@ -913,3 +913,91 @@ async fn a_micro_grid_worker_syncs_exactly_their_micro_grid() {
     );
     assert_eq!(li.sync_all(&server).await, vec![mine]);
 }
+
+/// Needs raised on a visit travel with their household; moves on them made elsewhere come
+/// back; a need event claiming another author is refused (as an incident event would be).
+#[tokio::test]
+async fn needs_and_their_moves_travel_and_are_attributed() {
+    use automerge::transaction::CommitOptions;
+    let server = Server::new();
+    let mut li = Phone::new(server.device(demo::USER_LI_MEI));
+    let mut admin = Phone::new(server.device(demo::USER_ADMIN));
+
+    let hh = li.create(demo::UNIT_1_1, "301");
+    li.visit(&hh);
+    let need = li.store.needs_of(&hh).unwrap()[0].id.clone();
+    let resp = li.sync(&server, &[&hh]).await;
+    assert_eq!(resp.acks[0].outcome, PushOutcome::Stored);
+
+    admin.sync_all(&server).await;
+    let far = admin.store.now() + 30 * 24 * 3600 * 1000;
+    let due = admin.store.needs_due(far).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].id, need);
+    assert_eq!(due[0].owner, demo::USER_LI_MEI);
+    admin
+        .store
+        .move_need(&need, NeedAction::Take, NeedMoveDetail::default())
+        .unwrap();
+    let resp = admin.sync(&server, &[&hh]).await;
+    assert_eq!(resp.acks[0].outcome, PushOutcome::Stored);
+    li.sync_all(&server).await;
+    let n = li.store.need(&need).unwrap();
+    assert_eq!(n.status, NeedStatus::InHand);
+    assert_eq!(n.owner, demo::USER_ADMIN);
+
+    // 转事件 on Li's phone: the incident (naming the need) and the referral both stored.
+    let incident = li
+        .store
+        .need_to_incident(
+            &need,
+            NewNeedIncident {
+                category: IncidentCategory::LeakRepair,
+                priority: Priority::High,
+                description: String::new(),
+            },
+        )
+        .unwrap();
+    let resp = li.sync(&server, &[&hh, &incident]).await;
+    assert!(resp.acks.iter().all(|a| a.outcome == PushOutcome::Stored));
+    admin.sync_all(&server).await;
+    assert_eq!(
+        admin.store.need(&need).unwrap().status,
+        NeedStatus::Referred
+    );
+    assert_eq!(
+        admin.store.incident_need(&incident).unwrap().as_deref(),
+        Some(need.as_str())
+    );
+
+    // Li's device writes a need event in the admin's name: refused.
+    let bytes = li.store.changes_since(&hh, &[]).unwrap();
+    let device = uuid::Uuid::parse_str(&li.device.device_id).unwrap();
+    let mut d = automerge::AutoCommit::load(&bytes)
+        .unwrap()
+        .with_actor(automerge::ActorId::from(device.as_bytes().as_slice()));
+    let heads = d.get_heads();
+    let forged = NeedEvent {
+        id: "forged-event".into(),
+        action: NeedAction::Done,
+        by: demo::USER_ADMIN.into(),
+        at: li.store.now(),
+        note: String::new(),
+        owner: None,
+        due_at: None,
+        incident_id: None,
+    };
+    linli_core::doc::put_need_event(&mut d, &need, &forged).unwrap();
+    d.commit_with(CommitOptions::default().with_message(format!(
+        r#"{{"u":"{}","op":"need.done","f":[]}}"#,
+        demo::USER_LI_MEI
+    )));
+    let push = DocPush {
+        doc_id: hh.clone(),
+        changes: d.save_after(&heads),
+    };
+    let resp = server
+        .sync(&li.device.token, &request(li.cursor.clone(), vec![push]))
+        .await;
+    assert_eq!(resp.acks[0].outcome, PushOutcome::Invalid);
+}

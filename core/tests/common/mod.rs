@@ -44,6 +44,7 @@ pub fn fingerprint(store: &Store) -> Vec<(String, i64)> {
             "household_search",
             "visits",
             "incidents",
+            "needs",
         ];
         let mut out = Vec::new();
         for t in tables {

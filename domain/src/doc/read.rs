@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::incident::*;
 use crate::lifecycle;
 use crate::model::*;
+use crate::needs::{NeedAction, NeedEvent, NeedItem, RaisedNeed};
 
 const SHAPE: Error = Error::Corrupt("document does not have the expected shape");
 
@@ -369,4 +370,98 @@ pub fn read_incident(doc: &AutoCommit) -> Result<(Incident, lifecycle::Derived)>
         events: derived.applied.iter().map(|(e, _)| e.clone()).collect(),
     };
     Ok((incident, derived))
+}
+
+/// Every `needs` map of the household: usually one, but a household that had none may get
+/// one from two phones at once, and then both are kept (as a conflict) and both are read.
+pub(super) fn need_maps(doc: &AutoCommit) -> Result<Vec<ObjId>> {
+    doc.get_all(&ROOT, "needs")?
+        .into_iter()
+        .map(|(v, id)| match v {
+            Value::Object(ObjType::Map) => Ok(id),
+            _ => Err(SHAPE),
+        })
+        .collect()
+}
+
+/// The need's map, in whichever `needs` map holds it.
+pub(super) fn find_need(doc: &AutoCommit, need_id: &str) -> Result<Option<ObjId>> {
+    for needs in need_maps(doc)? {
+        if doc.get(&needs, need_id)?.is_some() {
+            return map(doc, &needs, need_id).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn read_need_events(doc: &AutoCommit, need: &ObjId) -> Result<Vec<NeedEvent>> {
+    let events = map(doc, need, "events")?;
+    entries(doc, &events)?
+        .into_iter()
+        .map(|(id, e)| {
+            Ok(NeedEvent {
+                id,
+                action: code_or(doc, &e, "action", NeedAction::from_code, NeedAction::Other)?,
+                by: req_str(doc, &e, "by")?,
+                at: req_int(doc, &e, "at")?,
+                note: opt_str(doc, &e, "note")?.unwrap_or_default(),
+                owner: opt_str(doc, &e, "owner")?,
+                due_at: opt_int(doc, &e, "due_at")?,
+                incident_id: opt_str(doc, &e, "incident_id")?,
+            })
+        })
+        .collect()
+}
+
+fn read_need(doc: &AutoCommit, id: String, need: &ObjId, household_id: &str) -> Result<NeedItem> {
+    let raised = RaisedNeed {
+        visit_id: req_str(doc, need, "visit_id")?,
+        category: code_or(
+            doc,
+            need,
+            "category",
+            NeedCategory::from_code,
+            NeedCategory::Other,
+        )?,
+        text: req_str(doc, need, "text")?,
+        by: req_str(doc, need, "by")?,
+        at: req_int(doc, need, "at")?,
+        owner: req_str(doc, need, "owner")?,
+        due_at: req_int(doc, need, "due_at")?,
+    };
+    let events = read_need_events(doc, need)?;
+    Ok(crate::needs::item(
+        id,
+        household_id.to_owned(),
+        raised,
+        &events,
+    ))
+}
+
+/// The household's needs raised on visits, oldest raised first. A household without a
+/// `needs` map (written before needs were followed up) has none.
+pub fn read_needs(doc: &AutoCommit, household_id: &str) -> Result<Vec<NeedItem>> {
+    let mut out = Vec::new();
+    for needs in need_maps(doc)? {
+        for (id, n) in entries(doc, &needs)? {
+            if out.iter().any(|x: &NeedItem| x.id == id) {
+                continue;
+            }
+            out.push(read_need(doc, id, &n, household_id)?);
+        }
+    }
+    out.sort_by(|a, b| (a.raised_at, &a.id).cmp(&(b.raised_at, &b.id)));
+    Ok(out)
+}
+
+/// One need of the household.
+pub fn read_need_item(doc: &AutoCommit, household_id: &str, need_id: &str) -> Result<NeedItem> {
+    let need = find_need(doc, need_id)?.ok_or(Error::NotFound { kind: "need" })?;
+    read_need(doc, need_id.to_owned(), &need, household_id)
+}
+
+/// The need an incident was converted from (转事件), if any.
+pub fn read_incident_need(doc: &AutoCommit) -> Result<Option<String>> {
+    expect_kind(doc, DocKind::Incident)?;
+    opt_str(doc, &ROOT, "need_id")
 }

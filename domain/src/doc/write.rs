@@ -4,11 +4,12 @@
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
-use super::read::{StoredNeed, StoredVisit, map, opt_bool, read_address};
+use super::read::{StoredNeed, StoredVisit, find_need, map, opt_bool, read_address};
 use super::{DocKind, HOUSEHOLD_LAYOUT, INCIDENT_LAYOUT};
 use crate::error::{Error, Result};
 use crate::incident::*;
 use crate::model::*;
+use crate::needs::{NeedEvent, RaisedNeed};
 
 fn put_opt_str(doc: &mut AutoCommit, obj: &ObjId, key: &str, v: Option<&str>) -> Result<()> {
     match v {
@@ -87,6 +88,7 @@ pub fn init_household(
     doc.put_object(&ROOT, "members", ObjType::Map)?;
     doc.put_object(&ROOT, "tags", ObjType::Map)?;
     doc.put_object(&ROOT, "visits", ObjType::Map)?;
+    doc.put_object(&ROOT, "needs", ObjType::Map)?;
     for tag in &new.tags {
         set_tag(doc, *tag, true)?;
     }
@@ -284,5 +286,50 @@ pub fn put_assignee(doc: &mut AutoCommit, assignee: Option<&str>) -> Result<()> 
 
 pub fn put_priority(doc: &mut AutoCommit, p: Priority) -> Result<()> {
     doc.put(&ROOT, "priority", p.code())?;
+    Ok(())
+}
+
+/// Raises a need in the household: written once, with an empty map of its events. Creates
+/// the household's `needs` map if it has none (see `read::need_maps` for two phones doing
+/// that at once).
+pub fn put_need(doc: &mut AutoCommit, need_id: &str, n: &RaisedNeed) -> Result<()> {
+    let needs = match doc.get(&ROOT, "needs")? {
+        Some((Value::Object(ObjType::Map), id)) => id,
+        None => doc.put_object(&ROOT, "needs", ObjType::Map)?,
+        Some(_) => return Err(Error::Corrupt("document does not have the expected shape")),
+    };
+    let obj = doc.put_object(&needs, need_id, ObjType::Map)?;
+    doc.put(&obj, "visit_id", n.visit_id.as_str())?;
+    doc.put(&obj, "category", n.category.code())?;
+    doc.put(&obj, "text", n.text.trim())?;
+    doc.put(&obj, "by", n.by.as_str())?;
+    doc.put(&obj, "at", n.at)?;
+    doc.put(&obj, "owner", n.owner.as_str())?;
+    doc.put(&obj, "due_at", n.due_at)?;
+    doc.put_object(&obj, "events", ObjType::Map)?;
+    Ok(())
+}
+
+/// Records a change to a need as an event.
+pub fn put_need_event(doc: &mut AutoCommit, need_id: &str, e: &NeedEvent) -> Result<()> {
+    let need = find_need(doc, need_id)?.ok_or(Error::NotFound { kind: "need" })?;
+    let events = map(doc, &need, "events")?;
+    let obj = doc.put_object(&events, e.id.as_str(), ObjType::Map)?;
+    doc.put(&obj, "action", e.action.code())?;
+    doc.put(&obj, "by", e.by.as_str())?;
+    doc.put(&obj, "at", e.at)?;
+    doc.put(&obj, "note", e.note.trim())?;
+    put_opt_str(doc, &obj, "owner", e.owner.as_deref())?;
+    if let Some(d) = e.due_at {
+        doc.put(&obj, "due_at", d)?;
+    }
+    put_opt_str(doc, &obj, "incident_id", e.incident_id.as_deref())?;
+    Ok(())
+}
+
+/// Records on an incident the need it was converted from (an optional field: older readers
+/// ignore it).
+pub fn put_incident_need(doc: &mut AutoCommit, need_id: &str) -> Result<()> {
+    doc.put(&ROOT, "need_id", need_id)?;
     Ok(())
 }

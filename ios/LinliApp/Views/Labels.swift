@@ -151,6 +151,31 @@ extension IncidentAction {
     }
 }
 
+extension NeedStatus {
+    var label: LocalizedStringKey {
+        switch self {
+        case .open: return "need_status.open"
+        case .inHand: return "need_status.in_hand"
+        case .done: return "need_status.done"
+        case .referred: return "need_status.referred"
+        }
+    }
+}
+
+extension NeedAction {
+    var label: LocalizedStringKey {
+        switch self {
+        case .take: return "need_action.take"
+        case .done: return "need_action.done"
+        case .refer: return "need_action.refer"
+        case .reopen: return "need_action.reopen"
+        case .assign: return "need_action.assign"
+        case .reschedule: return "need_action.reschedule"
+        case .other: return "need_action.other"
+        }
+    }
+}
+
 extension Notice {
     var text: LocalizedStringKey {
         switch message {
@@ -166,6 +191,7 @@ extension Notice {
         case .notOnDevice: return "notice.not_on_device"
         case .checkForm: return "notice.check_form"
         case .moveNotAllowed: return "notice.move_not_allowed"
+        case .needMovedOn: return "notice.need_moved_on"
         case .notYourRole: return "notice.not_your_role"
         case .notTheHandler: return "notice.not_the_handler"
         case .dispatchTargetRefused: return "notice.dispatch_target_refused"

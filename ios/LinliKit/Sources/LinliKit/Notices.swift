@@ -24,6 +24,8 @@ public enum Message: Hashable, Sendable {
     case checkForm
     /// The incident moved on elsewhere; the list shows its current status.
     case moveNotAllowed
+    /// The need moved on elsewhere (done, referred); the list shows where it stands.
+    case needMovedOn
     /// The role table: this user's role never makes this move (or never reports).
     case notYourRole
     /// The role table: only the incident's current handler may make this move.
@@ -64,6 +66,7 @@ extension Notice {
         case .InvalidInput: self.init(.checkForm)
         case .OutsideMyPlaces: self.init(.outsideMyPlaces)
         case .IllegalTransition: self.init(.moveNotAllowed)
+        case .IllegalNeedTransition: self.init(.needMovedOn)
         // The reason is a stable code from the core's role table, never free text.
         case .NotAllowed(_, let reasonCode):
             switch reasonCode {

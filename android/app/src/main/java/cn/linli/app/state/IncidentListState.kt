@@ -76,12 +76,16 @@ class IncidentListState(
     private val clock: () -> Long = { store.now() },
 ) : StoreScreen<IncidentListUi>(IncidentListUi(), store, scope, io) {
 
+    /**
+     * Everything the filter let through, before the view picks its rows. Declared before
+     * `init`: Kotlin runs initialisers in order, and `start()` may load before a later one.
+     */
+    @Volatile
+    private var all: List<IncidentSummary> = emptyList()
+
     init {
         start()
     }
-
-    /** Everything the filter let through, before the view picks its rows. */
-    private var all: List<IncidentSummary> = emptyList()
 
     fun setFilter(filter: IncidentFilter) {
         update { it.copy(filter = filter) }

@@ -35,6 +35,9 @@ enum class Message {
     /** The incident moved on elsewhere; the list shows its current status. */
     MOVE_NOT_ALLOWED,
 
+    /** The need moved on elsewhere (done, referred); the list shows where it stands. */
+    NEED_MOVED_ON,
+
     /** The role table: this user's role never makes this move (or never reports). */
     NOT_YOUR_ROLE,
 
@@ -64,6 +67,7 @@ fun Throwable.toNotice(): Notice = when (this) {
         is LinliException.InvalidInput -> Notice(Message.CHECK_FORM)
         is LinliException.OutsideMyPlaces -> Notice(Message.OUTSIDE_MY_PLACES)
         is LinliException.IllegalTransition -> Notice(Message.MOVE_NOT_ALLOWED)
+        is LinliException.IllegalNeedTransition -> Notice(Message.NEED_MOVED_ON)
         // The reason is a stable code from the core's role table, never free text.
         is LinliException.NotAllowed -> when (reasonCode) {
             "not_handler" -> Notice(Message.NOT_THE_HANDLER)

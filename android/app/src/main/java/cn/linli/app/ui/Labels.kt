@@ -7,7 +7,9 @@ import uniffi.linli.CareTag
 import uniffi.linli.IncidentAction
 import uniffi.linli.IncidentCategory
 import uniffi.linli.IncidentStatus
+import uniffi.linli.NeedAction
 import uniffi.linli.NeedCategory
+import uniffi.linli.NeedStatus
 import uniffi.linli.Priority
 import uniffi.linli.PushOutcome
 import uniffi.linli.Relation
@@ -31,6 +33,7 @@ val Message.label: Int
         Message.NOT_ON_DEVICE -> R.string.msg_not_on_device
         Message.CHECK_FORM -> R.string.msg_check_form
         Message.MOVE_NOT_ALLOWED -> R.string.msg_move_not_allowed
+        Message.NEED_MOVED_ON -> R.string.msg_need_moved_on
         Message.NOT_YOUR_ROLE -> R.string.msg_not_your_role
         Message.NOT_THE_HANDLER -> R.string.msg_not_the_handler
         Message.DISPATCH_TARGET_REFUSED -> R.string.msg_dispatch_target_refused
@@ -144,4 +147,25 @@ val PushOutcome.refusalReason: Int
         PushOutcome.OUT_OF_SCOPE -> R.string.refused_out_of_scope
         PushOutcome.MISSING_DEPENDENCIES -> R.string.refused_missing_dependencies
         PushOutcome.INVALID -> R.string.refused_invalid
+    }
+
+@get:StringRes
+val NeedStatus.label: Int
+    get() = when (this) {
+        NeedStatus.OPEN -> R.string.need_status_open
+        NeedStatus.IN_HAND -> R.string.need_status_in_hand
+        NeedStatus.DONE -> R.string.need_status_done
+        NeedStatus.REFERRED -> R.string.need_status_referred
+    }
+
+@get:StringRes
+val NeedAction.label: Int
+    get() = when (this) {
+        NeedAction.TAKE -> R.string.need_action_take
+        NeedAction.DONE -> R.string.need_action_done
+        NeedAction.REFER -> R.string.need_action_refer
+        NeedAction.REOPEN -> R.string.need_action_reopen
+        NeedAction.ASSIGN -> R.string.need_action_assign
+        NeedAction.RESCHEDULE -> R.string.need_action_reschedule
+        NeedAction.OTHER -> R.string.need_action_other
     }
