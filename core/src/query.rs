@@ -1,7 +1,7 @@
 //! What the screens ask, answered from the query tables on the reader connection.
 //! Nothing here loads a document.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use serde::{Deserialize, Serialize};
@@ -431,14 +431,21 @@ impl Store {
             let text = text_matches(&r, &text_terms, limit)?;
             add(Rank::Elsewhere, text, &mut found);
         }
+        // One statement for the page: the rows and their rowids, ranked here.
+        let rank_of: HashMap<i64, Rank> = found.iter().map(|&(rank, id)| (id, rank)).collect();
+        let ids: Vec<String> = found.iter().map(|(_, id)| id.to_string()).collect();
+        let ids = format!("[{}]", ids.join(","));
         let mut stmt = r.prepare_cached(&format!(
-            "SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.rowid = ?1"
+            "SELECT {HOUSEHOLD_COLUMNS}, h.rowid FROM households h \
+             WHERE h.rowid IN (SELECT value FROM json_each(?1))"
         ))?;
+        let rows = stmt.query_map([ids], |row| {
+            Ok((row.get::<_, i64>(12)?, household_row(row)?))
+        })?;
         let mut out = Vec::with_capacity(found.len());
-        for (rank, rowid) in found {
-            if let Some(h) = stmt.query_row([rowid], household_row).optional()? {
-                out.push((rank, h));
-            }
+        for row in rows {
+            let (rowid, h) = row?;
+            out.push((rank_of.get(&rowid).copied().unwrap_or(Rank::Elsewhere), h));
         }
         out.sort_by(|(ra, a), (rb, b)| (ra, address_order(a)).cmp(&(rb, address_order(b))));
         Ok(out.into_iter().map(|(_, h)| h).collect())
