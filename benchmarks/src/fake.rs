@@ -49,6 +49,12 @@ pub const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
     "何", "林", "罗", "高", "梁", "郑", "谢", "宋", "唐", "邓", "冯", "曹", "彭", "曾",
 ];
+/// Rarer surnames, one name in 16: the polyphonic ones read as surnames (单 shan, 曾 zeng
+/// above, 解 xie, 区 ou, 仇 qiu, 朴 piao, 查 zha, 盖 ge), a homophone of 张 (章), and
+/// compound surnames (four-character names, four-letter initials).
+pub const RARE_SURNAMES: &[&str] = &[
+    "单", "解", "区", "仇", "朴", "查", "盖", "章", "欧阳", "司马", "诸葛", "上官",
+];
 pub const GIVEN: &[&str] = &[
     "秀英", "桂兰", "建国", "志强", "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋",
     "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "玉兰", "淑珍",
@@ -88,7 +94,12 @@ const INCIDENTS: &[(IncidentCategory, &str)] = &[
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
 
 pub fn person_name(rng: &mut Rng) -> String {
-    format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN))
+    let surname = if rng.below(16) == 0 {
+        rng.pick(RARE_SURNAMES)
+    } else {
+        rng.pick(SURNAMES)
+    };
+    format!("{surname}{}", rng.pick(GIVEN))
 }
 
 /// An 11-digit mobile number.

@@ -234,6 +234,8 @@ impl LinliStore {
         Ok(self.store.households_tagged(&place_id, tag)?)
     }
 
+    /// By a member's name in Chinese or pinyin (initials, full, mixed: `zxy`, `zhang xy`), a
+    /// phone or the address; best first (the core's `Store::search_households`).
     pub fn search_households(&self, query: String, limit: u32) -> Result<Vec<HouseholdSummary>> {
         Ok(self.store.search_households(&query, limit)?)
     }

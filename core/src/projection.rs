@@ -10,6 +10,11 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use crate::doc;
 use crate::error::Result;
 use crate::model::{CareTag, Household, Member, NeedItem, Relation, Visit};
+use crate::pinyin;
+
+/// A household's name keys (`household_names`) have the ids from its rowid shifted left by
+/// this many bits: one range per household, and at most 4096 keys each.
+pub const NAME_KEY_BITS: u32 = 12;
 
 /// Text that search looks in: address, members' names and phones.
 fn search_text(address: &str, members: &[Member]) -> String {
@@ -115,6 +120,26 @@ pub fn household(tx: &Transaction<'_>, h: &Household) -> Result<()> {
         "INSERT OR REPLACE INTO household_search_short (rowid, text) VALUES (?1, ?2)",
     )?
     .execute(params![rowid, spaced(&text)])?;
+    names(tx, rowid, &h.members)
+}
+
+/// The household's members' names and their pinyin as search keys: keys spelling a whole
+/// name first, should a household ever have more than the range holds.
+fn names(tx: &Transaction<'_>, rowid: i64, members: &[Member]) -> Result<()> {
+    let first = rowid << NAME_KEY_BITS;
+    let end = (rowid + 1) << NAME_KEY_BITS;
+    tx.prepare_cached("DELETE FROM household_names WHERE id >= ?1 AND id < ?2")?
+        .execute(params![first, end])?;
+    let keys = pinyin::household_keys(members.iter().map(|m| m.name.as_str()));
+    let ordered = keys
+        .iter()
+        .filter(|k| k.whole)
+        .chain(keys.iter().filter(|k| !k.whole));
+    let mut insert =
+        tx.prepare_cached("INSERT INTO household_names (id, key, whole) VALUES (?1, ?2, ?3)")?;
+    for (id, k) in (first..end).zip(ordered) {
+        insert.execute(params![id, k.key, k.whole])?;
+    }
     Ok(())
 }
 
@@ -224,6 +249,11 @@ pub fn incident_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
 /// Deletes a record's rows from every query table (the record left the device, or cannot
 /// be shown by this app).
 pub fn remove(tx: &Transaction<'_>, doc_id: &str) -> Result<()> {
+    tx.prepare_cached(
+        "DELETE FROM household_names WHERE id >= (SELECT rowid FROM households WHERE id = ?1) << ?2 \
+         AND id < ((SELECT rowid FROM households WHERE id = ?1) + 1) << ?2",
+    )?
+    .execute(params![doc_id, NAME_KEY_BITS])?;
     for sql in [
         // The search tables are keyed by the household's rowid: before the household goes.
         "DELETE FROM household_search WHERE rowid = (SELECT rowid FROM households WHERE id = ?1)",

@@ -1,13 +1,16 @@
 //! What the screens ask, answered from the query tables on the reader connection.
 //! Nothing here loads a document.
 
+use std::collections::{HashMap, HashSet};
+
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use crate::db::lock;
 use crate::error::{Result, invalid};
 use crate::model::*;
-use crate::projection::{parse_tags, spaced};
+use crate::pinyin;
+use crate::projection::{NAME_KEY_BITS, parse_tags, spaced};
 use crate::store::Store;
 use crate::targets::{Deadlines, Targets, deadlines};
 
@@ -251,6 +254,50 @@ fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 
+/// How a household matched a search, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    /// The query spells a member's whole name.
+    Exact,
+    /// A member's name starts with the query.
+    Prefix,
+    /// Elsewhere: a name's middle or end, a phone, the address.
+    Elsewhere,
+}
+
+/// Rowids of households whose search text (names, phones, address) holds every term, at
+/// most `limit`. The longest term drives the query.
+fn text_matches(r: &rusqlite::Connection, terms: &[&str], limit: usize) -> Result<Vec<i64>> {
+    let mut terms = terms.to_vec();
+    terms.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+    let mut matches: Vec<(&'static str, String)> = Vec::new();
+    for term in terms {
+        if term.chars().count() >= 3 {
+            matches.push(("household_search", fts_phrase(term)));
+        } else {
+            let tokens = spaced(term);
+            if !tokens.trim().is_empty() {
+                matches.push(("household_search_short", fts_phrase(tokens.trim())));
+            }
+        }
+    }
+    let Some(((driver, _), rest)) = matches.split_first() else {
+        return Ok(Vec::new());
+    };
+    let mut sql = format!("SELECT rowid FROM {driver} WHERE {driver} MATCH ?");
+    for (table, _) in rest {
+        sql.push_str(&format!(
+            " AND rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"
+        ));
+    }
+    sql.push_str(&format!(" LIMIT {limit}"));
+    let mut stmt = r.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(matches.iter().map(|(_, m)| m)), |row| {
+        row.get(0)
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 impl Store {
     /// The place and its direct children, by name.
     pub fn places_under(&self, parent_id: Option<&str>) -> Result<Vec<Place>> {
@@ -308,54 +355,100 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Households whose name, phone or address contains every whitespace-separated term of
-    /// `query`, at most `limit`, ordered by address. Terms of 3+ characters use the trigram
-    /// index; shorter ones (张三, 王) a per-character index, matched as a phrase. The longest
-    /// term drives the query and it stops at `limit` rows: a one-character surname that
-    /// matches a fifth of the households costs no more than a rare one (no sort of every
-    /// match; the page found is sorted here).
+    /// Households found by a member's name, its pinyin, a phone or the address, at most
+    /// `limit` (≤ 500), best first: those where the query spells a member's whole name (the
+    /// name, its full pinyin, its initials, or a mix: 张秀英, `zhangxiuying`, `zxy`,
+    /// `zhang xy`), then those where a name starts with it (`zhang`, `zx`, 张), then the
+    /// rest (a name's middle or end, a phone, the address); by address within each. A query
+    /// of letters alone is pinyin (case and spaces ignored); any other query is text whose
+    /// whitespace-separated terms must all be found, and only a one-term one can spell a
+    /// name. Text terms of 3+ characters use the trigram index, shorter ones (张三, 王) a
+    /// per-character index, matched as a phrase; names and pinyin use `household_names`.
+    /// Each kind of match stops at `limit` rows, so a common surname costs no more than a
+    /// rare one (no sort of every match). Empty or overlong queries are `InvalidInput`.
     pub fn search_households(&self, query: &str, limit: u32) -> Result<Vec<HouseholdSummary>> {
-        let mut terms: Vec<&str> = query.split_whitespace().collect();
+        let terms: Vec<&str> = query.split_whitespace().collect();
         if terms.is_empty() {
             return Err(invalid("query", "must not be empty"));
         }
         if terms.len() > 8 || query.chars().count() > 100 {
             return Err(invalid("query", "too long"));
         }
-        terms.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
-        let mut matches: Vec<(&'static str, String)> = Vec::new();
-        for term in terms {
-            if term.chars().count() >= 3 {
-                matches.push(("household_search", fts_phrase(term)));
-            } else {
-                let tokens = spaced(term);
-                if !tokens.trim().is_empty() {
-                    matches.push(("household_search_short", fts_phrase(tokens.trim())));
+        let limit = limit.min(500) as usize;
+        let letters = pinyin::query_letters(query);
+        let name = match (&letters, terms.as_slice()) {
+            (Some(l), _) => Some(l.clone()),
+            (None, [one]) => Some(one.to_lowercase()),
+            _ => None,
+        };
+        let r = lock(&self.reader);
+        let mut found: Vec<(Rank, i64)> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut add = |rank: Rank, rowids: Vec<i64>, found: &mut Vec<(Rank, i64)>| {
+            for rowid in rowids {
+                if found.len() < limit && seen.insert(rowid) {
+                    found.push((rank, rowid));
                 }
             }
-        }
-        let Some(((driver, _), rest)) = matches.split_first() else {
-            return Ok(Vec::new());
         };
-        let mut sql = format!(
-            "SELECT {HOUSEHOLD_COLUMNS} FROM {driver} s JOIN households h ON h.rowid = s.rowid \
-             WHERE {driver} MATCH ?"
-        );
-        for (table, _) in rest {
-            sql.push_str(&format!(
-                " AND h.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"
-            ));
+        if let Some(name) = &name {
+            let upper = format!("{name}\u{10FFFF}");
+            let keys = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<Vec<i64>> {
+                let mut stmt = r.prepare_cached(sql)?;
+                let rows = stmt.query_map(args, |row| row.get(0))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            };
+            let n = limit as i64;
+            let exact = keys(
+                "SELECT DISTINCT id >> ?1 FROM household_names WHERE whole = 1 AND key = ?2 \
+                 LIMIT ?3",
+                params![NAME_KEY_BITS, name, n],
+            )?;
+            add(Rank::Exact, exact, &mut found);
+            if found.len() < limit {
+                let prefix = keys(
+                    "SELECT DISTINCT id >> ?1 FROM household_names \
+                     WHERE whole = 1 AND key > ?2 AND key < ?3 LIMIT ?4",
+                    params![NAME_KEY_BITS, name, upper, n],
+                )?;
+                add(Rank::Prefix, prefix, &mut found);
+            }
+            if letters.is_some() && found.len() < limit {
+                // A later syllable starts with the query: `xiuying`, `xy` find 张秀英.
+                let middle = keys(
+                    "SELECT DISTINCT id >> ?1 FROM household_names \
+                     WHERE whole = 0 AND key >= ?2 AND key < ?3 LIMIT ?4",
+                    params![NAME_KEY_BITS, name, upper, n],
+                )?;
+                add(Rank::Elsewhere, middle, &mut found);
+            }
         }
-        sql.push_str(&format!(" LIMIT {}", limit.min(500)));
-        let r = lock(&self.reader);
-        let mut stmt = r.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params_from_iter(matches.iter().map(|(_, m)| m)),
-            household_row,
-        )?;
-        let mut found: Vec<HouseholdSummary> = rows.collect::<rusqlite::Result<_>>()?;
-        found.sort_by(|a, b| address_order(a).cmp(&address_order(b)));
-        Ok(found)
+        if found.len() < limit {
+            let text_terms = match &letters {
+                Some(l) => vec![l.as_str()],
+                None => terms,
+            };
+            let text = text_matches(&r, &text_terms, limit)?;
+            add(Rank::Elsewhere, text, &mut found);
+        }
+        // One statement for the page: the rows and their rowids, ranked here.
+        let rank_of: HashMap<i64, Rank> = found.iter().map(|&(rank, id)| (id, rank)).collect();
+        let ids: Vec<String> = found.iter().map(|(_, id)| id.to_string()).collect();
+        let ids = format!("[{}]", ids.join(","));
+        let mut stmt = r.prepare_cached(&format!(
+            "SELECT {HOUSEHOLD_COLUMNS}, h.rowid FROM households h \
+             WHERE h.rowid IN (SELECT value FROM json_each(?1))"
+        ))?;
+        let rows = stmt.query_map([ids], |row| {
+            Ok((row.get::<_, i64>(12)?, household_row(row)?))
+        })?;
+        let mut out = Vec::with_capacity(found.len());
+        for row in rows {
+            let (rowid, h) = row?;
+            out.push((rank_of.get(&rowid).copied().unwrap_or(Rank::Elsewhere), h));
+        }
+        out.sort_by(|(ra, a), (rb, b)| (ra, address_order(a)).cmp(&(rb, address_order(b))));
+        Ok(out.into_iter().map(|(_, h)| h).collect())
     }
 
     /// Households of a place due for a visit at `now`: not visited within the policy's days,

@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Version 1: the records and their query tables.
 const CREATE_V1: &str = r#"
@@ -213,6 +213,24 @@ INSERT OR IGNORE INTO unread_docs (doc_id, layout)
     SELECT id, 2 FROM documents WHERE kind = 'household';
 "#;
 
+/// Version 6: members' names as search keys, so households are found by pinyin (issue 10).
+/// The rows of households already there are built from their documents: every household is
+/// listed as unread, and opening the store projects it again (`documents::project_unread`).
+const V6: &str = r#"
+-- Each member's name and its pinyin keys (core/src/pinyin.rs): the name lowercased, its
+-- full pinyin, initials and their mixes (zhangxiuying, zxy, zhangxy). id = the household's
+-- rowid * 4096 + n, so a household's keys are one range of ids.
+CREATE TABLE household_names (
+    id    INTEGER PRIMARY KEY,
+    key   TEXT NOT NULL,
+    -- 1: the key spells the name from its first character (the surname); 0: from a later one.
+    whole INTEGER NOT NULL
+) STRICT;
+CREATE INDEX household_names_by_key ON household_names (whole, key);
+INSERT OR IGNORE INTO unread_docs (doc_id, layout)
+    SELECT id, 1 FROM documents WHERE kind = 'household';
+"#;
+
 /// Brings a database to `VERSION`: creates it if empty, upgrades it if older.
 pub fn init(tx: &Transaction<'_>) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -243,6 +261,7 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
         2 => tx.execute_batch(V3)?,
         3 => tx.execute_batch(V4)?,
         4 => tx.execute_batch(V5)?,
+        5 => tx.execute_batch(V6)?,
         _ => {
             return Err(Error::IncompatibleSchema {
                 found: from,

@@ -36,6 +36,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (3, include_str!("fixtures/schema_v3.sql")),
     (4, include_str!("fixtures/schema_v4.sql")),
     (5, include_str!("fixtures/schema_v5.sql")),
+    (6, include_str!("fixtures/schema_v6.sql")),
 ];
 
 #[test]
@@ -79,6 +80,14 @@ fn check_fixture(version: i64, sql: &str) {
     assert_eq!(full.members[0].name, "张三丰");
     assert_eq!(full.visits.len(), 1);
     assert_eq!(store.search_households("张三", 5).unwrap().len(), 1);
+    // v6: the pinyin keys of households written before it are built on open.
+    for q in ["zsf", "zhangsanfeng", "zhang san feng", "zhang"] {
+        assert_eq!(
+            store.search_households(q, 5).unwrap().len(),
+            1,
+            "v{version}: {q}"
+        );
+    }
     let incidents = store.incidents(&IncidentFilter::default()).unwrap();
     let leaks: Vec<_> = incidents
         .iter()
