@@ -23,6 +23,8 @@ uniffi::setup_scaffolding!("linli");
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum LinliError {
     /// The input was refused (field named, value not); nothing was written. Fix the form.
+    /// `field` is the core's field code, `reason` a stable reason code (`required`,
+    /// `too_long`, `check_character`, … : `linli_domain::Reason`), never free text.
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: String },
     /// The record is not on this device (yet): sync, or go back.
@@ -77,7 +79,7 @@ impl From<Error> for LinliError {
         match e {
             Error::InvalidInput { field, reason } => LinliError::InvalidInput {
                 field: field.into(),
-                reason: reason.into(),
+                reason: reason.code().into(),
             },
             Error::NotFound { kind } => LinliError::NotFound { kind: kind.into() },
             Error::IllegalTransition { from, action } => {

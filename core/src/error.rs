@@ -9,7 +9,7 @@ pub enum Error {
     #[error("invalid {field}: {reason}")]
     InvalidInput {
         field: &'static str,
-        reason: &'static str,
+        reason: crate::Reason,
     },
 
     /// A referenced record does not exist on this device.
@@ -107,6 +107,6 @@ impl From<linli_domain::Error> for Error {
     }
 }
 
-pub(crate) fn invalid(field: &'static str, reason: &'static str) -> Error {
+pub(crate) fn invalid(field: &'static str, reason: crate::Reason) -> Error {
     Error::InvalidInput { field, reason }
 }

@@ -48,7 +48,7 @@ impl Store {
                         .clone()
                         .or(current.unit_id.clone())
                         .or(current.building_id.clone())
-                        .ok_or(invalid("place", "household has no building"))?;
+                        .ok_or(invalid("place", Reason::WrongPlace))?;
                     let room = patch.room.clone().unwrap_or(current.room);
                     doc::write_address(d, &places::resolve_address(tx, &place, &room)?)?;
                     fields.push("address");

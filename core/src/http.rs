@@ -44,7 +44,7 @@ fn tls_config(extra: Option<&str>) -> Result<rustls::ClientConfig> {
     if let Some(pem) = extra.filter(|p| !p.trim().is_empty()) {
         let invalid = || Error::InvalidInput {
             field: "trusted_certificates",
-            reason: "not PEM certificates",
+            reason: crate::Reason::BadFormat,
         };
         let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
             .collect::<std::result::Result<Vec<_>, _>>()

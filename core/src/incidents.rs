@@ -50,7 +50,7 @@ impl Store {
                         };
                         places::PlaceScope { community_id, grid_id, micro_grid_id, building_id, unit_id }
                     }
-                    (None, None) => return Err(invalid("place", "an incident needs a place")),
+                    (None, None) => return Err(invalid("place", Reason::Required)),
                 };
                 if let Some(hh) = &new.household_id {
                     let known: bool = tx

@@ -144,7 +144,7 @@ impl Store {
         detail: NeedMoveDetail,
     ) -> Result<NeedStatus> {
         if action == NeedAction::Refer {
-            return Err(invalid("action", "a need is referred by converting it"));
+            return Err(invalid("action", Reason::NotAllowedHere));
         }
         self.need_event(need_id, action, detail)
     }

@@ -61,13 +61,13 @@ pub(crate) fn resolve_address(tx: &Transaction<'_>, place_id: &str, room: &str) 
                 address.community_id = id;
                 break;
             }
-            _ => return Err(invalid("place", "must be a building or unit under a grid")),
+            _ => return Err(invalid("place", Reason::WrongPlace)),
         }
         first = false;
         next = parent;
     }
     if address.grid_id.is_empty() || address.community_id.is_empty() {
-        return Err(invalid("place", "must be a building or unit under a grid"));
+        return Err(invalid("place", Reason::WrongPlace));
     }
     Ok(address)
 }
@@ -117,7 +117,7 @@ pub(crate) fn place_scope(tx: &Transaction<'_>, place_id: &str) -> Result<PlaceS
             building_id: building,
             unit_id: unit,
         }),
-        _ => Err(invalid("place", "must be at or below a grid")),
+        _ => Err(invalid("place", Reason::WrongPlace)),
     }
 }
 

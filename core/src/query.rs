@@ -369,10 +369,10 @@ impl Store {
     pub fn search_households(&self, query: &str, limit: u32) -> Result<Vec<HouseholdSummary>> {
         let terms: Vec<&str> = query.split_whitespace().collect();
         if terms.is_empty() {
-            return Err(invalid("query", "must not be empty"));
+            return Err(invalid("query", Reason::Required));
         }
         if terms.len() > 8 || query.chars().count() > 100 {
-            return Err(invalid("query", "too long"));
+            return Err(invalid("query", Reason::TooLong));
         }
         let limit = limit.min(500) as usize;
         let letters = pinyin::query_letters(query);

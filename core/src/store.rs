@@ -91,7 +91,7 @@ impl Store {
     /// Opens the store at `path`, creating or upgrading it. Loads no documents.
     pub fn open(path: impl AsRef<Path>, identity: Identity) -> Result<Store> {
         let device = uuid::Uuid::parse_str(&identity.device_id)
-            .map_err(|_| invalid("device_id", "not a UUID"))?;
+            .map_err(|_| invalid("device_id", Reason::BadFormat))?;
         check_short("user_id", &identity.user_id, true)?;
         let (mut writer, reader) = db::open(path.as_ref())?;
         let offset = sync_state::clock_offset(&writer)?;
@@ -192,7 +192,8 @@ impl Store {
             op: op.to_owned(),
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
         };
-        let message = serde_json::to_string(&note).map_err(|_| invalid("note", "unencodable"))?;
+        let message =
+            serde_json::to_string(&note).map_err(|_| invalid("note", Reason::BadFormat))?;
         let changed = d
             .commit_with(
                 CommitOptions::default()

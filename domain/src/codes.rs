@@ -286,3 +286,20 @@ impl IncidentAction {
         IncidentAction::Reopen,
     ];
 }
+
+code_enum!(
+    /// Why a value was refused (`Error::InvalidInput`'s reason): a stable code the apps turn
+    /// into their own words, with a Chinese hint as its label. Never the value itself.
+    Reason {
+        Required = "required", "必填";
+        TooLong = "too_long", "过长";
+        ControlCharacters = "control_characters", "含有不可见字符";
+        OutOfRange = "out_of_range", "超出范围";
+        BadFormat = "bad_format", "格式不正确";
+        CheckCharacter = "check_character", "校验位不符";
+        WrongPlace = "wrong_place", "地点不符";
+        NotAllowedHere = "not_allowed_here", "此处不适用";
+        Duplicate = "duplicate", "重复";
+        Unknown = "unknown", "无法识别";
+    }
+);

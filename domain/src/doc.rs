@@ -56,6 +56,7 @@
 mod read;
 mod write;
 
+use crate::codes::Reason;
 use automerge::{AutoCommit, ChangeHash, ROOT};
 
 use read::req_str;
@@ -112,7 +113,7 @@ pub fn heads_to_text(heads: &[ChangeHash]) -> String {
 pub fn heads_from_text(text: &str) -> Result<Vec<ChangeHash>> {
     text.split(',')
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse().map_err(|_| invalid("heads", "not a change hash")))
+        .map(|s| s.parse().map_err(|_| invalid("heads", Reason::BadFormat)))
         .collect()
 }
 

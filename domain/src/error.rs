@@ -3,16 +3,13 @@
 //! Error text never carries personal data: a field is named, its value is not. The device
 //! core and the server each wrap this error in their own.
 
-use crate::codes::{IncidentAction, IncidentStatus, NeedAction, NeedStatus};
+use crate::codes::{IncidentAction, IncidentStatus, NeedAction, NeedStatus, Reason};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The caller passed something the domain does not accept; nothing was written.
     #[error("invalid {field}: {reason}")]
-    InvalidInput {
-        field: &'static str,
-        reason: &'static str,
-    },
+    InvalidInput { field: &'static str, reason: Reason },
 
     /// A referenced record (or part of one, such as a member) does not exist.
     #[error("{kind} not found")]
@@ -47,6 +44,6 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-pub fn invalid(field: &'static str, reason: &'static str) -> Error {
+pub fn invalid(field: &'static str, reason: Reason) -> Error {
     Error::InvalidInput { field, reason }
 }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::codes::Reason;
 pub use crate::codes::{
     Department, DisputeOutcome, IncidentAction, IncidentCategory, IncidentStatus, Level, Priority,
     Rating, ReturnReason,
@@ -78,8 +79,8 @@ impl MoveDetail {
             check_short("to", to, true)?;
         }
         let needs = |present: bool, field: &'static str, wanted: bool| match (present, wanted) {
-            (false, true) => Err(invalid(field, "must be given for this move")),
-            (true, false) => Err(invalid(field, "does not belong to this move")),
+            (false, true) => Err(invalid(field, Reason::Required)),
+            (true, false) => Err(invalid(field, Reason::NotAllowedHere)),
             _ => Ok(()),
         };
         needs(
@@ -97,16 +98,13 @@ impl MoveDetail {
             action == A::Resolve && category == IncidentCategory::Dispute,
         )?;
         if self.level == Some(Level::Grid) {
-            return Err(invalid(
-                "level",
-                "an escalation raises the level above the grid",
-            ));
+            return Err(invalid("level", Reason::OutOfRange));
         }
         if matches!(action, A::Close | A::Return | A::Reopen) && self.note.trim().is_empty() {
-            return Err(invalid("note", "this move needs a reason"));
+            return Err(invalid("note", Reason::Required));
         }
         if action == A::Other {
-            return Err(invalid("action", "not a move this app makes"));
+            return Err(invalid("action", Reason::NotAllowedHere));
         }
         Ok(())
     }
@@ -166,14 +164,14 @@ impl NewIncident {
     pub fn validate(&self) -> Result<()> {
         check_text("description", &self.description, true)?;
         if self.place_id.is_none() && self.household_id.is_none() {
-            return Err(invalid("place", "an incident needs a place or a household"));
+            return Err(invalid("place", Reason::Required));
         }
         if let Some(a) = &self.assignee {
             check_short("assignee", a, true)?;
         }
         if let Some(d) = &self.dispute {
             if self.category != IncidentCategory::Dispute {
-                return Err(invalid("dispute", "only a dispute has parties"));
+                return Err(invalid("dispute", Reason::NotAllowedHere));
             }
             check_text("parties", &d.parties, false)?;
             check_short("mediator", &d.mediator, false)?;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::codes::{
-    CareTag, Housing, NeedCategory, PlaceKind, Relation, Residency, VisitPurpose,
+    CareTag, Housing, NeedCategory, PlaceKind, Reason, Relation, Residency, VisitPurpose,
 };
 use crate::error::{Result, invalid};
 
@@ -144,33 +144,33 @@ const MAX_SHORT_CHARS: usize = 100;
 pub fn check_name(name: &str) -> Result<()> {
     let trimmed = name.trim();
     if trimmed.is_empty() {
-        return Err(invalid("name", "must not be empty"));
+        return Err(invalid("name", Reason::Required));
     }
     if trimmed.chars().count() > MAX_NAME_CHARS {
-        return Err(invalid("name", "too long"));
+        return Err(invalid("name", Reason::TooLong));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(invalid("name", "contains control characters"));
+        return Err(invalid("name", Reason::ControlCharacters));
     }
     Ok(())
 }
 
 pub fn check_text(field: &'static str, text: &str, required: bool) -> Result<()> {
     if required && text.trim().is_empty() {
-        return Err(invalid(field, "must not be empty"));
+        return Err(invalid(field, Reason::Required));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(invalid(field, "too long"));
+        return Err(invalid(field, Reason::TooLong));
     }
     Ok(())
 }
 
 pub fn check_short(field: &'static str, text: &str, required: bool) -> Result<()> {
     if required && text.trim().is_empty() {
-        return Err(invalid(field, "must not be empty"));
+        return Err(invalid(field, Reason::Required));
     }
     if text.chars().count() > MAX_SHORT_CHARS || text.chars().any(char::is_control) {
-        return Err(invalid(field, "too long or contains control characters"));
+        return Err(invalid(field, Reason::TooLong));
     }
     Ok(())
 }
@@ -200,7 +200,7 @@ pub fn check_phone(phone: &str) -> Result<()> {
     if mobile || landline {
         Ok(())
     } else {
-        Err(invalid("phone", "not a mobile or landline number"))
+        Err(invalid("phone", Reason::BadFormat))
     }
 }
 
@@ -210,10 +210,7 @@ pub fn check_id_number(id: &str) -> Result<()> {
     const CHECK: &[u8; 11] = b"10X98765432";
     let b = id.trim().as_bytes();
     if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
-        return Err(invalid(
-            "id_number",
-            "must be 17 digits and a check character",
-        ));
+        return Err(invalid("id_number", Reason::BadFormat));
     }
     let sum: u32 = b[..17]
         .iter()
@@ -222,7 +219,7 @@ pub fn check_id_number(id: &str) -> Result<()> {
         .sum();
     let expected = CHECK[(sum % 11) as usize];
     if b[17].to_ascii_uppercase() != expected {
-        return Err(invalid("id_number", "check character does not match"));
+        return Err(invalid("id_number", Reason::CheckCharacter));
     }
     Ok(())
 }
@@ -232,7 +229,7 @@ pub fn check_birth_year(year: i32, now: Millis) -> Result<()> {
     const YEAR_MS: i64 = 3_652_425 * 8_640;
     let this_year = 1970 + (now / YEAR_MS) as i32;
     if year < 1900 || year > this_year {
-        return Err(invalid("birth_year", "out of range"));
+        return Err(invalid("birth_year", Reason::OutOfRange));
     }
     Ok(())
 }
@@ -303,7 +300,7 @@ impl NewVisit {
         if let Some(at) = self.at {
             // A visit may be entered afterwards, but not from the future (allowing clock skew).
             if at > now + 24 * 3600 * 1000 || at < 0 {
-                return Err(invalid("at", "visit time out of range"));
+                return Err(invalid("at", Reason::OutOfRange));
             }
         }
         Ok(())

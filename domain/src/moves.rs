@@ -7,6 +7,7 @@
 
 use automerge::AutoCommit;
 
+use crate::codes::Reason;
 use crate::doc;
 use crate::error::{Error, Result, invalid};
 use crate::incident::{IncidentAction, IncidentStatus, LifecycleEvent, MoveDetail};
@@ -64,7 +65,7 @@ pub fn apply(d: &mut AutoCommit, event: &LifecycleEvent) -> Result<IncidentStatu
     }
     detail.validate(event.action, incident.category)?;
     if before.applied.iter().any(|(e, _)| e.id == event.id) {
-        return Err(invalid("event", "already recorded"));
+        return Err(invalid("event", Reason::Duplicate));
     }
     let mut events: Vec<LifecycleEvent> = before.applied.iter().map(|(e, _)| e.clone()).collect();
     events.push(event.clone());

@@ -17,6 +17,7 @@
 //! keep their events, and every device that merged them folds them the same way. The need as
 //! raised (its visit, category, text, first owner and due date) is written once.
 
+use crate::codes::Reason;
 use serde::{Deserialize, Serialize};
 
 pub use crate::codes::{NeedAction, NeedCategory, NeedStatus};
@@ -104,7 +105,7 @@ pub fn check_need_text(text: &str) -> Result<()> {
 
 fn check_due(due_at: Millis) -> Result<()> {
     if due_at < 0 {
-        return Err(invalid("due_at", "out of range"));
+        return Err(invalid("due_at", Reason::OutOfRange));
     }
     Ok(())
 }
@@ -176,10 +177,10 @@ pub fn check_move(action: NeedAction, d: &NeedMoveDetail) -> Result<()> {
         NeedAction::Done | NeedAction::Reopen => {
             d.owner.is_none() && d.due_at.is_none() && d.incident_id.is_none()
         }
-        NeedAction::Other => return Err(invalid("action", "unknown need action")),
+        NeedAction::Other => return Err(invalid("action", Reason::Unknown)),
     };
     if !ok {
-        return Err(invalid("detail", "does not fit the move"));
+        return Err(invalid("detail", Reason::NotAllowedHere));
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::codes::Reason;
 use crate::error::{Result, invalid};
 use crate::incident::{IncidentCategory, IncidentStatus, Level, Priority};
 use crate::lifecycle::Derived;
@@ -66,13 +67,10 @@ impl Targets {
             self.resolve_low_ms,
         ];
         if all.iter().any(|t| *t < MINUTE || *t > 366 * DAY) {
-            return Err(invalid("target", "must be between a minute and a year"));
+            return Err(invalid("target", Reason::OutOfRange));
         }
         if all[1..].iter().any(|t| *t <= self.response_ms) {
-            return Err(invalid(
-                "target",
-                "a resolution target must exceed the response target",
-            ));
+            return Err(invalid("target", Reason::OutOfRange));
         }
         Ok(())
     }
@@ -116,7 +114,7 @@ impl CommunityTargets {
                 .iter()
                 .any(|d| d.category == c.category)
             {
-                return Err(invalid("category", "has targets twice"));
+                return Err(invalid("category", Reason::Duplicate));
             }
         }
         Ok(())

@@ -145,8 +145,29 @@ def test_a_rejected_phone_number_is_not_in_the_error_text(store):
     texts = [str(err), repr(err), err.reason, *map(str, err.args),
              "".join(traceback.format_exception_only(type(err), err))]
     assert err.field == "phone"
+    # The reason is a stable code, not English text: the app words it.
+    assert err.reason == "bad_format"
     for text in texts:
         assert number not in text, text
+
+
+def test_refusals_carry_a_field_code_and_a_reason_code(store):
+    hh = store.create_household(new_household("u-1-1", "301", [member("张三")]))
+    cases = [
+        (member(""), "name", "required"),
+        (member("张" * 51), "name", "too_long"),
+        (linli.NewMember(name="李四", relation=linli.Relation.SPOUSE, birth_year=None, phone=None,
+                         id_number="110105194912310021"), "id_number", "check_character"),
+    ]
+    for fields, field, reason in cases:
+        with pytest.raises(linli.LinliError.InvalidInput) as e:
+            store.add_member(hh, fields)
+        assert e.value.field == field
+        codes = {"required", "too_long", "control_characters", "out_of_range", "bad_format",
+                 "check_character", "wrong_place", "not_allowed_here", "duplicate", "unknown"}
+        assert e.value.reason in codes, e.value.reason
+        if reason is not None:
+            assert e.value.reason == reason
 
 
 class Recorder(linli.ChangeListener):

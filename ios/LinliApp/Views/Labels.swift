@@ -255,3 +255,19 @@ extension PushOutcome {
         }
     }
 }
+
+/// The hint for a refused value, from the core's reason code (`FieldError.reason`).
+func reasonHint(_ code: String) -> LocalizedStringKey {
+    switch code {
+    case "required": return "reason.required"
+    case "too_long": return "reason.too_long"
+    case "control_characters": return "reason.control_characters"
+    case "out_of_range": return "reason.out_of_range"
+    case "bad_format": return "reason.bad_format"
+    case "check_character": return "reason.check_character"
+    case "wrong_place": return "reason.wrong_place"
+    case "not_allowed_here": return "reason.not_allowed_here"
+    case "duplicate": return "reason.duplicate"
+    default: return "reason.unknown"
+    }
+}

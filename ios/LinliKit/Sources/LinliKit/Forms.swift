@@ -2,8 +2,9 @@
 
 import Foundation
 
-/// A value the core refused, on the form field it belongs to. `reason` is the core's English
-/// text, for logs; the screen shows a localised hint next to `field`.
+/// A value the core refused, on the form field it belongs to. `reason` is the core's stable
+/// reason code (`required`, `too_long`, `check_character`, …); the screen shows a localised
+/// hint for it next to `field`.
 public struct FieldError<Field: Hashable & Sendable>: Hashable, Sendable {
     public let field: Field
     public let reason: String

@@ -6,8 +6,9 @@ import kotlinx.coroutines.withContext
 import uniffi.linli.LinliException
 
 /**
- * A value the core refused, on the form field it belongs to. [reason] is the core's English
- * text, for logs; the screen shows a localised hint next to [field].
+ * A value the core refused, on the form field it belongs to. [reason] is the core's stable
+ * reason code (`required`, `too_long`, `check_character`, …); the screen shows a localised
+ * hint for it next to [field].
  */
 data class FieldError<F>(val field: F, val reason: String)
 

@@ -169,3 +169,19 @@ val NeedAction.label: Int
         NeedAction.RESCHEDULE -> R.string.need_action_reschedule
         NeedAction.OTHER -> R.string.need_action_other
     }
+
+/** The hint for a refused value, from the core's reason code (`FieldError.reason`). */
+@StringRes
+fun reasonHint(code: String): Int = when (code) {
+    "required" -> R.string.reason_required
+    "too_long" -> R.string.reason_too_long
+    "control_characters" -> R.string.reason_control_characters
+    "out_of_range" -> R.string.reason_out_of_range
+    "bad_format" -> R.string.reason_bad_format
+    "check_character" -> R.string.reason_check_character
+    "wrong_place" -> R.string.reason_wrong_place
+    "not_allowed_here" -> R.string.reason_not_allowed_here
+    "duplicate" -> R.string.reason_duplicate
+    "unknown" -> R.string.reason_unknown
+    else -> R.string.reason_unknown
+}
