@@ -8,6 +8,7 @@
 //! `wait_for_changes`, which are async (Kotlin `suspend`, Swift `async`) and stop when
 //! their coroutine / task is cancelled.
 
+mod members;
 mod needs;
 mod places;
 mod types;
@@ -214,6 +215,29 @@ impl LinliStore {
 
     pub fn remove_member(&self, household_id: String, member_id: String) -> Result<()> {
         Ok(self.store.remove_member(&household_id, &member_id)?)
+    }
+
+    /// Sets a member's gender, residence status (户籍 / 常住 / 流动) and own care tags.
+    pub fn set_member_details(
+        &self,
+        household_id: String,
+        member_id: String,
+        details: MemberDetails,
+    ) -> Result<()> {
+        Ok(self
+            .store
+            .set_member_details(&household_id, &member_id, &details)?)
+    }
+
+    /// Records a move-out (迁出) on `at` (milliseconds): the member leaves the list and is kept
+    /// among the former members with the date.
+    pub fn move_out_member(&self, household_id: String, member_id: String, at: i64) -> Result<()> {
+        Ok(self.store.move_out_member(&household_id, &member_id, at)?)
+    }
+
+    /// Members who moved out, with their dates.
+    pub fn former_members(&self, household_id: String) -> Result<Vec<Member>> {
+        Ok(self.store.former_members(&household_id)?)
     }
 
     pub fn set_tag(&self, household_id: String, tag: CareTag, on: bool) -> Result<()> {

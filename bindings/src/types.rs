@@ -206,6 +206,10 @@ pub struct Member {
     pub birth_year: Option<i32>,
     pub phone: Option<String>,
     pub id_number: Option<String>,
+    pub gender: Option<Gender>,
+    pub residence: Option<PersonResidence>,
+    pub tags: Vec<CareTag>,
+    pub moved_out_at: Option<i64>,
 }
 
 #[uniffi::remote(Record)]

@@ -153,6 +153,55 @@ impl Store {
         )
     }
 
+    /// Sets a member's gender, residence status (户籍 / 常住 / 流动) and own care tags.
+    pub fn set_member_details(
+        &self,
+        household_id: &str,
+        member_id: &str,
+        details: &MemberDetails,
+    ) -> Result<()> {
+        self.write(
+            household_id,
+            DocKind::Household,
+            false,
+            "member.details",
+            |d, _| {
+                let fields = doc::put_member_details(d, member_id, details)?;
+                Ok(((), fields))
+            },
+            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+        )
+    }
+
+    /// Records a member's move-out (迁出) on `at` (milliseconds, the day they left): they leave
+    /// the household's list and stay among its former members with the date. A date in the
+    /// future (beyond a day) or before 1900 is refused, and nothing is written.
+    pub fn move_out_member(&self, household_id: &str, member_id: &str, at: Millis) -> Result<()> {
+        const DAY: Millis = 86_400_000;
+        const YEAR_1900: Millis = -2_208_988_800_000;
+        if at > self.now() + DAY || at < YEAR_1900 {
+            return Err(invalid("moved_out_at", Reason::OutOfRange));
+        }
+        self.write(
+            household_id,
+            DocKind::Household,
+            false,
+            "member.move_out",
+            |d, _| {
+                doc::move_out_member(d, member_id, at)?;
+                Ok(((), vec!["moved_out_at"]))
+            },
+            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+        )
+    }
+
+    /// Members who moved out of the household, with their dates.
+    pub fn former_members(&self, household_id: &str) -> Result<Vec<Member>> {
+        self.read_doc(household_id, DocKind::Household, |d| {
+            Ok(doc::read_former_members(d)?)
+        })
+    }
+
     pub fn set_tag(&self, household_id: &str, tag: CareTag, on: bool) -> Result<()> {
         self.write(
             household_id,

@@ -303,3 +303,21 @@ code_enum!(
         Unknown = "unknown", "无法识别";
     }
 );
+
+code_enum!(
+    /// A person's sex as the register records it (性别).
+    Gender {
+        Male = "male", "男";
+        Female = "female", "女";
+    }
+);
+
+code_enum!(
+    /// A person's residence status (户籍 / 常住 / 流动): registered here, living here, or
+    /// floating population. The household's own `Residency` is kept as it was.
+    PersonResidence {
+        Registered = "registered", "户籍";
+        Resident = "resident", "常住";
+        Floating = "floating", "流动";
+    }
+);

@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::codes::{
-    CareTag, Housing, NeedCategory, PlaceKind, Reason, Relation, Residency, VisitPurpose,
+    CareTag, Gender, Housing, NeedCategory, PersonResidence, PlaceKind, Reason, Relation,
+    Residency, VisitPurpose,
 };
 use crate::error::{Result, invalid};
 
@@ -45,6 +46,26 @@ pub struct Member {
     pub birth_year: Option<i32>,
     pub phone: Option<String>,
     pub id_number: Option<String>,
+    /// Set with [`MemberDetails`]; none for members registered before them.
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    #[serde(default)]
+    pub residence: Option<PersonResidence>,
+    /// The person's own care tags (who is disabled, under community correction, …), sorted.
+    #[serde(default)]
+    pub tags: Vec<CareTag>,
+    /// When they moved out (迁出); only former members have it.
+    #[serde(default)]
+    pub moved_out_at: Option<Millis>,
+}
+
+/// A member's details beyond the form's first fields, set as a whole: gender, residence
+/// status and their own care tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberDetails {
+    pub gender: Option<Gender>,
+    pub residence: Option<PersonResidence>,
+    pub tags: Vec<CareTag>,
 }
 
 /// A member to add to a household.

@@ -13,8 +13,10 @@ import kotlinx.coroutines.runBlocking
 import org.junit.Rule
 import org.junit.Test
 import uniffi.linli.CareTag
+import uniffi.linli.Gender
 import uniffi.linli.Housing
 import uniffi.linli.NewMember
+import uniffi.linli.PersonResidence
 import uniffi.linli.Relation
 import uniffi.linli.Residency
 
@@ -97,11 +99,24 @@ class RegisterTest {
             assertFalse(edit.submit())
             assertNotNull(edit.ui.value.errors[HouseholdField.PHONE])
             edit.setPhone("13912345678")
+            edit.setGender(Gender.MALE)
+            edit.setResidence(PersonResidence.FLOATING)
+            edit.setTag(CareTag.DISABLED, true)
             assertTrue(edit.submit())
+            val sonNow = limei.household(household).members.single { it.id == son.id }
+            assertEquals(Gender.MALE, sonNow.gender)
+            assertEquals(PersonResidence.FLOATING, sonNow.residence)
+            assertEquals(listOf(CareTag.DISABLED), sonNow.tags)
             assertEquals("13912345678", limei.household(household).members.single { it.id == son.id }.phone)
             val head = limei.household(household).members.single { it.relation == Relation.HEAD }
-            assertTrue(MemberFormState(limei, household, head, io).remove())
+            // A move-out in the future is refused on its field; a real one keeps the date.
+            val leaving = MemberFormState(limei, household, head, io)
+            assertFalse(leaving.moveOut(limei.now() + 10 * DAY_MS))
+            assertNotNull(leaving.ui.value.errors[HouseholdField.MOVED_OUT_AT])
+            val leftOn = limei.now() - 3 * DAY_MS
+            assertTrue(leaving.moveOut(leftOn))
             assertEquals(listOf("李建国"), limei.household(household).members.map { it.name })
+            assertEquals(listOf(leftOn), limei.formerMembers(household).map { it.movedOutAt })
 
             // Synced, the building leader of b-1 sees both households.
             limei.sync(server.settings(LI_MEI), null)

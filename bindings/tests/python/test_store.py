@@ -209,3 +209,23 @@ def test_the_action_menu_and_care_tags_come_from_the_core():
     ]
     assert linli.tag_needs_care(linli.CareTag.ELDERLY_ALONE)
     assert not linli.tag_needs_care(linli.CareTag.PARTY_MEMBER)
+
+
+def test_member_details_and_a_move_out_with_its_date(store):
+    hh = store.create_household(
+        new_household("u-1-1", "303", [member("钱一"), member("钱二", linli.Relation.CHILD)])
+    )
+    head, child = store.household(hh).members
+    store.set_member_details(hh, child.id, linli.MemberDetails(
+        gender=linli.Gender.FEMALE, residence=linli.PersonResidence.REGISTERED,
+        tags=[linli.CareTag.DISABLED]))
+    now_child = [m for m in store.household(hh).members if m.id == child.id][0]
+    assert (now_child.gender, now_child.residence, now_child.tags) == (
+        linli.Gender.FEMALE, linli.PersonResidence.REGISTERED, [linli.CareTag.DISABLED])
+    with pytest.raises(linli.LinliError.InvalidInput) as e:
+        store.move_out_member(hh, head.id, store.now() + 5 * 86_400_000)
+    assert (e.value.field, e.value.reason) == ("moved_out_at", "out_of_range")
+    left = store.now() - 86_400_000
+    store.move_out_member(hh, head.id, left)
+    assert [m.name for m in store.household(hh).members] == ["钱二"]
+    assert [(m.name, m.moved_out_at) for m in store.former_members(hh)] == [("钱一", left)]

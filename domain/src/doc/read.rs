@@ -148,12 +148,34 @@ pub fn read_address(doc: &AutoCommit) -> Result<Address> {
 }
 
 pub fn read_members(doc: &AutoCommit) -> Result<Vec<Member>> {
+    members_where(doc, false)
+}
+
+/// Members who moved out (迁出), with the date; those removed without one (entered by
+/// mistake) are not listed.
+pub fn read_former_members(doc: &AutoCommit) -> Result<Vec<Member>> {
+    Ok(members_where(doc, true)?
+        .into_iter()
+        .filter(|m| m.moved_out_at.is_some())
+        .collect())
+}
+
+fn members_where(doc: &AutoCommit, removed: bool) -> Result<Vec<Member>> {
     let members = map(doc, &ROOT, "members")?;
     let mut out = Vec::new();
     for (id, m) in entries(doc, &members)? {
-        if opt_bool(doc, &m, "removed")? {
+        if opt_bool(doc, &m, "removed")? != removed {
             continue;
         }
+        let mut tags: Vec<CareTag> = match doc.get(&m, "tags")? {
+            // Tags from a newer app that this one does not know are skipped.
+            Some((Value::Object(ObjType::Map), t)) => doc
+                .keys(&t)
+                .filter_map(|k| CareTag::from_code(&k))
+                .collect(),
+            _ => Vec::new(),
+        };
+        tags.sort();
         out.push(Member {
             id,
             name: req_str(doc, &m, "name")?,
@@ -163,6 +185,10 @@ pub fn read_members(doc: &AutoCommit) -> Result<Vec<Member>> {
                 .transpose()?,
             phone: opt_str(doc, &m, "phone")?,
             id_number: opt_str(doc, &m, "id_number")?,
+            gender: opt_str(doc, &m, "gender")?.and_then(|g| Gender::from_code(&g)),
+            residence: opt_str(doc, &m, "residence")?.and_then(|r| PersonResidence::from_code(&r)),
+            tags,
+            moved_out_at: opt_int(doc, &m, "moved_out_at")?,
         });
     }
     out.sort_by(|a, b| (a.relation, &a.name, &a.id).cmp(&(b.relation, &b.name, &b.id)));

@@ -156,6 +156,41 @@ pub fn patch_member(
     Ok(fields)
 }
 
+/// Sets a member's gender, residence status and own care tags (replacing what was set).
+/// Returns the names of the fields written.
+pub fn put_member_details(
+    doc: &mut AutoCommit,
+    member_id: &str,
+    d: &MemberDetails,
+) -> Result<Vec<&'static str>> {
+    let obj = live_member(doc, member_id)?;
+    put_opt_str(doc, &obj, "gender", d.gender.map(|g| g.code()))?;
+    put_opt_str(doc, &obj, "residence", d.residence.map(|r| r.code()))?;
+    let tags = match doc.get(&obj, "tags")? {
+        Some((Value::Object(ObjType::Map), id)) => id,
+        _ => doc.put_object(&obj, "tags", ObjType::Map)?,
+    };
+    let had: Vec<String> = doc.keys(&tags).collect();
+    for key in had {
+        if !d.tags.iter().any(|t| t.code() == key) {
+            doc.delete(&tags, key.as_str())?;
+        }
+    }
+    for t in &d.tags {
+        doc.put(&tags, t.code(), true)?;
+    }
+    Ok(vec!["gender", "residence", "tags"])
+}
+
+/// Records a move-out (迁出) on `at`: the member leaves the household's list and is kept, with
+/// the date, among its former members.
+pub fn move_out_member(doc: &mut AutoCommit, member_id: &str, at: Millis) -> Result<()> {
+    let obj = live_member(doc, member_id)?;
+    doc.put(&obj, "moved_out_at", at)?;
+    doc.put(&obj, "removed", true)?;
+    Ok(())
+}
+
 /// Members are marked removed rather than deleted, so a concurrent edit cannot resurrect
 /// half a member and the register keeps who moved out.
 pub fn remove_member(doc: &mut AutoCommit, member_id: &str) -> Result<()> {

@@ -14,6 +14,7 @@ public enum HouseholdField: String, Hashable, Sendable, CaseIterable {
     case idNumber = "id_number"
     case phone
     case birthYear = "birth_year"
+    case movedOutAt = "moved_out_at"
 }
 
 public struct HouseholdFormUI: Equatable, Sendable {

@@ -11,6 +11,11 @@ public struct MemberFormUI: Equatable, Sendable {
     public var birthYear = ""
     public var phone = ""
     public var idNumber = ""
+    public var gender: Gender?
+    /// Per person: 户籍 / 常住 / 流动.
+    public var residence: PersonResidence?
+    /// The person's own care tags (who is disabled, under community correction, …).
+    public var tags: Set<CareTag> = []
     public var saving = false
     public var errors: [HouseholdField: FieldError<HouseholdField>] = [:]
     public var notice: Notice?
@@ -39,6 +44,9 @@ public final class MemberFormState: ObservableObject {
             ui.birthYear = m.birthYear.map { String($0) } ?? ""
             ui.phone = m.phone ?? ""
             ui.idNumber = m.idNumber ?? ""
+            ui.gender = m.gender
+            ui.residence = m.residence
+            ui.tags = Set(m.tags)
         }
     }
 
@@ -57,6 +65,14 @@ public final class MemberFormState: ObservableObject {
     public func setPhone(_ phone: String) {
         ui.phone = phone
         ui.errors[.phone] = nil
+    }
+
+    public func setGender(_ gender: Gender?) { ui.gender = gender }
+
+    public func setResidence(_ residence: PersonResidence?) { ui.residence = residence }
+
+    public func setTag(_ tag: CareTag, _ on: Bool) {
+        if on { ui.tags.insert(tag) } else { ui.tags.remove(tag) }
     }
 
     public func setIdNumber(_ id: String) {
@@ -85,15 +101,34 @@ public final class MemberFormState: ObservableObject {
         let fields = NewMember(
             name: form.name.trimmingCharacters(in: .whitespaces), relation: form.relation,
             birthYear: birthYear, phone: trimmed(form.phone), idNumber: trimmed(form.idNumber))
+        let details = MemberDetails(gender: form.gender, residence: form.residence, tags: Array(form.tags))
         let store = self.store
         let householdId = self.householdId
         let memberId = member?.id
         let result = await LinliKit.submit(worker) { () -> Bool in
+            let id: String
             if let memberId {
                 try store.editMember(householdId: householdId, memberId: memberId, member: fields)
+                id = memberId
             } else {
-                _ = try store.addMember(householdId: householdId, member: fields)
+                id = try store.addMember(householdId: householdId, member: fields)
             }
+            try store.setMemberDetails(householdId: householdId, memberId: id, details: details)
+            return true
+        }
+        return finish(result)
+    }
+
+    /// Records the member's move-out (迁出) on `at` (milliseconds); true when written.
+    @discardableResult
+    public func moveOut(_ at: Int64) async -> Bool {
+        guard let memberId = member?.id, !ui.saving, !ui.done else { return false }
+        ui.saving = true
+        ui.notice = nil
+        let store = self.store
+        let householdId = self.householdId
+        let result = await LinliKit.submit(worker) { () -> Bool in
+            try store.moveOutMember(householdId: householdId, memberId: memberId, at: at)
             return true
         }
         return finish(result)

@@ -24,6 +24,7 @@ enum class HouseholdField(internal val coreName: String) {
     ID_NUMBER("id_number"),
     PHONE("phone"),
     BIRTH_YEAR("birth_year"),
+    MOVED_OUT_AT("moved_out_at"),
     ;
 
     internal companion object {

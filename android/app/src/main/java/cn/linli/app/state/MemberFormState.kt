@@ -5,9 +5,13 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
+import uniffi.linli.CareTag
+import uniffi.linli.Gender
 import uniffi.linli.LinliStore
 import uniffi.linli.Member
+import uniffi.linli.MemberDetails
 import uniffi.linli.NewMember
+import uniffi.linli.PersonResidence
 import uniffi.linli.Relation
 
 data class MemberFormUi(
@@ -17,6 +21,11 @@ data class MemberFormUi(
     val birthYear: String = "",
     val phone: String = "",
     val idNumber: String = "",
+    val gender: Gender? = null,
+    /** Per person: 户籍 / 常住 / 流动. */
+    val residence: PersonResidence? = null,
+    /** The person's own care tags (who is disabled, under community correction, …). */
+    val tags: Set<CareTag> = emptySet(),
     val saving: Boolean = false,
     val errors: Map<HouseholdField, FieldError<HouseholdField>> = emptyMap(),
     val notice: Notice? = null,
@@ -45,6 +54,9 @@ class MemberFormState(
                 birthYear = it.birthYear?.toString() ?: "",
                 phone = it.phone ?: "",
                 idNumber = it.idNumber ?: "",
+                gender = it.gender,
+                residence = it.residence,
+                tags = it.tags.toSet(),
             )
         } ?: MemberFormUi(),
     )
@@ -57,6 +69,13 @@ class MemberFormState(
     fun setBirthYear(year: String) = mutableUi.update { it.copy(birthYear = year, errors = it.errors - HouseholdField.BIRTH_YEAR) }
 
     fun setPhone(phone: String) = mutableUi.update { it.copy(phone = phone, errors = it.errors - HouseholdField.PHONE) }
+
+    fun setGender(gender: Gender?) = mutableUi.update { it.copy(gender = gender) }
+
+    fun setResidence(residence: PersonResidence?) = mutableUi.update { it.copy(residence = residence) }
+
+    fun setTag(tag: CareTag, on: Boolean) =
+        mutableUi.update { it.copy(tags = if (on) it.tags + tag else it.tags - tag) }
 
     fun setIdNumber(id: String) = mutableUi.update { it.copy(idNumber = id, errors = it.errors - HouseholdField.ID_NUMBER) }
 
@@ -80,12 +99,24 @@ class MemberFormState(
             phone = form.phone.trim().ifEmpty { null },
             idNumber = form.idNumber.trim().ifEmpty { null },
         )
+        val details = MemberDetails(gender = form.gender, residence = form.residence, tags = form.tags.toList())
         val result = trySave(io) {
-            when (member) {
+            val id = when (member) {
                 null -> store.addMember(householdId, fields)
-                else -> store.editMember(householdId, member.id, fields)
+                else -> member.id.also { store.editMember(householdId, it, fields) }
             }
+            store.setMemberDetails(householdId, id, details)
         }
+        finish(result)
+        return result is Submission.Saved
+    }
+
+    /** Records the member's move-out (迁出) on [at] (milliseconds); true when written. */
+    suspend fun moveOut(at: Long): Boolean {
+        val id = member?.id ?: return false
+        if (ui.value.saving || ui.value.done) return false
+        mutableUi.update { it.copy(saving = true, notice = null) }
+        val result = trySave(io) { store.moveOutMember(householdId, id, at) }
         finish(result)
         return result is Submission.Saved
     }
