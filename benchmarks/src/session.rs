@@ -18,21 +18,7 @@ pub struct Session {
 }
 
 fn encode(fields: &[(&str, &str)]) -> String {
-    let esc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    serde_urlencoded::to_string(fields).unwrap_or_default()
 }
 
 /// The value of the hidden `csrf` input of a page.

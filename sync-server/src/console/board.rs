@@ -39,33 +39,20 @@ pub struct Filter {
 impl Filter {
     /// The same filters as a query string (for the refresh and the page links).
     pub fn query(&self, page: u32) -> String {
-        let mut q = Vec::new();
-        for (k, v) in [
-            ("category", &self.category),
-            ("status", &self.status),
-            ("grid", &self.grid),
-            ("handler", &self.handler),
-        ] {
-            if !v.is_empty() {
-                q.push(format!("{k}={}", urlencode(v)));
-            }
-        }
-        if page > 0 {
-            q.push(format!("page={page}"));
-        }
-        q.join("&")
+        let page = page.to_string();
+        let pairs: Vec<(&str, &str)> = [
+            ("category", self.category.as_str()),
+            ("status", self.status.as_str()),
+            ("grid", self.grid.as_str()),
+            ("handler", self.handler.as_str()),
+            ("page", if page == "0" { "" } else { page.as_str() }),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        // Strings always encode; an empty query is the fallback that cannot happen.
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// One row of the board, ready to show.
