@@ -203,8 +203,14 @@ pub struct OrdersOf {
 
 impl OrdersOf {
     pub fn covers(&self, row: &IncidentRow) -> bool {
-        (self.department.is_some() && row.department == self.department)
-            || row.handler.as_deref() == Some(self.user_id.as_str())
+        self.covers_order(row.department, row.handler.as_deref())
+    }
+
+    /// The same rule on an order's department and handler (the incident page reads them from
+    /// the document).
+    pub fn covers_order(&self, department: Option<Department>, handler: Option<&str>) -> bool {
+        (self.department.is_some() && department == self.department)
+            || handler == Some(self.user_id.as_str())
     }
 }
 

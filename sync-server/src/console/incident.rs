@@ -139,10 +139,9 @@ fn build(
     let Ok((i, derived)) = doc::read_incident(&d) else {
         return Err(Page::Bad("该事件由更新版本的应用创建，控制台暂不能显示。"));
     };
-    // A department handler sees only the orders of their department.
-    if staff.device.role == linli_domain::protocol::Role::DepartmentHandler
-        && (staff.department().is_none() || derived.department != staff.department())
-        && derived.handler.as_deref() != Some(staff.device.user_id.as_str())
+    // A department handler sees only the orders of their department (the board's rule).
+    if let Some(orders) = staff.orders_of()
+        && !orders.covers_order(derived.department, derived.handler.as_deref())
     {
         return Err(Page::NotFound);
     }
@@ -403,11 +402,14 @@ pub async fn make_move(
         match tried {
             Ok(action) => {
                 changes.notify();
-                // A handler who returned an order no longer sees it: back to the board.
-                let still_seen = !matches!(
-                    build(storage.as_ref(), &staff, &id, None, None),
-                    Err(Page::NotFound)
-                );
+                // A handler who returned an order no longer sees it: back to the board. The
+                // index row was written in the move's transaction.
+                let still_seen = match staff.orders_of() {
+                    None => true,
+                    Some(orders) => storage
+                        .incident_row(&id)?
+                        .is_some_and(|row| orders.covers(&row)),
+                };
                 Ok(Ok((id, action, still_seen)))
             }
             Err(refused) if refused.status == StatusCode::NOT_FOUND => Err(Page::NotFound),
