@@ -21,7 +21,6 @@
 //! - `store.rs`: the store, the one write path, whole-document reads
 //! - `documents.rs`: document bytes in SQLite; `projection.rs`: the query tables;
 //!   `cache.rs`: the document cache; `sync_state.rs`: the sync bookkeeping
-//! - `pinyin.rs`: names as pinyin search keys (no dependency)
 //! - `schema.rs`, `db.rs`: the SQLite schema, migrations and connections
 
 mod cache;
@@ -36,7 +35,7 @@ mod merge;
 mod my_places;
 mod needs;
 mod people;
-pub mod pinyin;
+pub use linli_domain::pinyin;
 mod places;
 mod projection;
 mod query;

@@ -11,6 +11,7 @@
 //! - `needs.rs`: needs raised on visits as follow-ups, their status folded from events
 //! - `doc.rs`: the Automerge layout of each record, its versions, and heads as text
 //! - `scope.rs`: which places a user may see and write
+//! - `pinyin.rs`: names as pinyin search keys (phone and console search alike)
 //! - `protocol.rs`: the sync wire protocol (messages and their encoding)
 //! - `error.rs`: the domain's error
 
@@ -23,6 +24,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod moves;
 pub mod needs;
+pub mod pinyin;
 pub mod protocol;
 pub mod roles;
 pub mod scope;
