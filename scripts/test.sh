@@ -28,8 +28,9 @@ cargo fmt --all -- --check
 step "modules (no import circles, no oversized files)"
 python3 scripts/check_modules.py
 
-step "ios (strings, Swift syntax and mirrors; no Swift compiler here)"
+step "apps (strings, Swift syntax and mirrors; no Android SDK or Swift compiler here)"
 bash ios/check.sh
+python3 scripts/check_android_strings.py
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings

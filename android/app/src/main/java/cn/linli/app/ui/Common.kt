@@ -63,3 +63,11 @@ fun formatTime(millis: Long): String = DateUtils.formatDateTime(
     millis,
     DateUtils.FORMAT_SHOW_DATE or DateUtils.FORMAT_SHOW_TIME,
 )
+
+/** A date (no time) in the user's locale: due dates, move-out dates. */
+@Composable
+fun formatDate(millis: Long): String = DateUtils.formatDateTime(
+    LocalContext.current,
+    millis,
+    DateUtils.FORMAT_SHOW_DATE or DateUtils.FORMAT_SHOW_YEAR,
+)

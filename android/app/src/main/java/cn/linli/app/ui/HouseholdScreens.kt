@@ -18,6 +18,7 @@ import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.ListItem
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Switch
 import androidx.compose.material3.Text
@@ -42,12 +43,14 @@ import cn.linli.app.state.VisitField
 import cn.linli.app.state.VisitFormState
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
+import uniffi.linli.CareTag
 import uniffi.linli.LinliStore
+import uniffi.linli.Member
 import uniffi.linli.NeedCategory
 import uniffi.linli.VisitPurpose
 
 @Composable
-fun HouseholdListScreen(store: LinliStore, onOpen: (String) -> Unit) {
+fun HouseholdListScreen(store: LinliStore, onOpen: (String) -> Unit, onRegister: () -> Unit) {
     val state = rememberScreenState("households") { HouseholdListState(store, it, Dispatchers.IO) }
     val ui by state.ui.collectAsStateWithLifecycle()
     BackHandler(enabled = ui.path.size > 1) { state.up() }
@@ -68,6 +71,7 @@ fun HouseholdListScreen(store: LinliStore, onOpen: (String) -> Unit) {
             Modifier.horizontalScroll(rememberScrollState()).padding(horizontal = 8.dp),
             horizontalArrangement = Arrangement.spacedBy(8.dp),
         ) {
+            AssistChip(onClick = onRegister, label = { Text(stringResource(R.string.register_household)) })
             FilterChip(
                 selected = ui.onlyDue,
                 onClick = { state.showOnlyDue(!ui.onlyDue) },
@@ -113,28 +117,71 @@ fun HouseholdDetailScreen(store: LinliStore, householdId: String, onBack: () -> 
     }
     val ui by state.ui.collectAsStateWithLifecycle()
     var recording by rememberSaveable { mutableStateOf(false) }
+    // The member form: a member's id, NEW_MEMBER to add one, null when closed.
+    var memberForm by rememberSaveable { mutableStateOf<String?>(null) }
     if (recording) {
         BackHandler { recording = false }
         VisitForm(store, householdId, onDone = { recording = false })
         return
     }
+    val id = memberForm
+    if (id != null) {
+        BackHandler { memberForm = null }
+        // Looked up once the household is loaded, and kept: a removal reloads the household
+        // without the member while the form is still closing.
+        val member = remember(id, ui.household != null) { ui.household?.members?.firstOrNull { it.id == id } }
+        // After a restart the household may still be loading: an edit waits for its member.
+        if (id != NEW_MEMBER && member == null) {
+            LoadingScreen()
+        } else {
+            MemberFormScreen(store, householdId, member, onDone = { memberForm = null })
+        }
+        return
+    }
     BackHandler(onBack = onBack)
+    // Sensitive values (ID number, phone, correction/rehab and disability) only for roles
+    // that may see them; a leader's screen leaves them out.
+    val shown = { tags: List<CareTag> -> tags.filter { ui.showSensitive || !it.sensitive } }
     LazyColumn(Modifier.fillMaxSize().padding(horizontal = 8.dp)) {
         item { TextButton(onClick = onBack) { Text(stringResource(R.string.back)) } }
         ui.notice?.let { item { NoticeText(it) } }
         val household = ui.household ?: return@LazyColumn
+        val current = household.members.filter { it.movedOutAt == null }
+        val former = household.members.filter { it.movedOutAt != null }
         item {
             Text(household.address.room, style = MaterialTheme.typography.headlineSmall)
-            Text(household.tags.map { stringResource(it.label) }.joinToString(" · "))
+            Text(
+                (listOf(household.residency.label, household.housing.label) + shown(household.tags).map { it.label })
+                    .map { stringResource(it) }
+                    .joinToString(" · "),
+            )
             if (ui.dueForVisit) Text(stringResource(R.string.due_for_visit), color = MaterialTheme.colorScheme.error)
             if (household.notes.isNotBlank()) Text(household.notes)
+            Text(stringResource(R.string.household_members), style = MaterialTheme.typography.titleMedium)
         }
-        items(household.members, key = { it.id }) { member ->
+        items(current, key = { it.id }) { member ->
             ListItem(
                 headlineContent = { Text(member.name) },
-                supportingContent = { Text(stringResource(member.relation.label)) },
-                trailingContent = { member.phone?.let { Text(it) } },
+                supportingContent = { Text(memberLine(member, shown(member.tags))) },
+                trailingContent = { member.phone?.takeIf { ui.showSensitive }?.let { Text(it) } },
+                modifier = Modifier.clickable { memberForm = member.id },
             )
+        }
+        item {
+            OutlinedButton(onClick = { memberForm = NEW_MEMBER }) { Text(stringResource(R.string.add_member)) }
+        }
+        if (former.isNotEmpty()) {
+            item { Text(stringResource(R.string.former_members), style = MaterialTheme.typography.titleMedium) }
+            items(former, key = { it.id }) { member ->
+                ListItem(
+                    headlineContent = { Text(member.name) },
+                    supportingContent = { Text(stringResource(member.relation.label)) },
+                    trailingContent = {
+                        member.movedOutAt?.let { Text(stringResource(R.string.moved_out_on, formatDate(it))) }
+                    },
+                    modifier = Modifier.clickable { memberForm = member.id },
+                )
+            }
         }
         item {
             Button(onClick = { recording = true }, modifier = Modifier.padding(vertical = 8.dp)) {
@@ -151,6 +198,21 @@ fun HouseholdDetailScreen(store: LinliStore, householdId: String, onBack: () -> 
             )
         }
     }
+}
+
+/** The member form's key for "a new member" (member ids are never empty). */
+private const val NEW_MEMBER = ""
+
+/** Relation, gender, birth year, residence status and the [tags] the user may see. */
+@Composable
+private fun memberLine(member: Member, tags: List<CareTag>): String {
+    val parts = listOfNotNull(
+        stringResource(member.relation.label),
+        member.gender?.let { stringResource(it.label) },
+        member.birthYear?.toString(),
+        member.residence?.let { stringResource(it.label) },
+    ) + tags.map { stringResource(it.label) }
+    return parts.joinToString(" · ")
 }
 
 /** 敲门问需: purpose, needs raised, what was done on the spot, whether to follow up. */

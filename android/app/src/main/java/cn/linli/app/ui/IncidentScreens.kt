@@ -1,6 +1,7 @@
 package cn.linli.app.ui
 
 import androidx.activity.compose.BackHandler
+import androidx.compose.foundation.clickable
 import androidx.compose.foundation.horizontalScroll
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Box
@@ -16,6 +17,8 @@ import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.DropdownMenu
+import androidx.compose.material3.ScrollableTabRow
+import androidx.compose.material3.Tab
 import androidx.compose.material3.DropdownMenuItem
 import androidx.compose.material3.ListItem
 import androidx.compose.material3.MaterialTheme
@@ -59,7 +62,7 @@ private val IncidentView.label: Int
     }
 
 @Composable
-fun IncidentsScreen(store: LinliStore) {
+fun IncidentsScreen(store: LinliStore, onOpen: (String) -> Unit) {
     val state = rememberScreenState("incidents") { IncidentListState(store, it, Dispatchers.IO) }
     val ui by state.ui.collectAsStateWithLifecycle()
     var reporting by rememberSaveable { mutableStateOf(false) }
@@ -87,13 +90,13 @@ fun IncidentsScreen(store: LinliStore) {
                 )
             }
         }
-        // The views: all, assigned to me, escalated, waiting for feedback, with their counts.
-        Row(Modifier.padding(horizontal = 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        // The views as tabs: all, assigned to me, escalated, waiting for feedback, with counts.
+        ScrollableTabRow(selectedTabIndex = IncidentView.entries.indexOf(ui.view), edgePadding = 8.dp) {
             IncidentView.entries.forEach { view ->
-                FilterChip(
+                Tab(
                     selected = ui.view == view,
                     onClick = { state.setView(view) },
-                    label = { Text(stringResource(view.label, ui.counts[view] ?: 0)) },
+                    text = { Text(stringResource(view.label, ui.counts[view] ?: 0)) },
                 )
             }
         }
@@ -105,6 +108,7 @@ fun IncidentsScreen(store: LinliStore) {
                 items(ui.rows, key = { it.incident.id }) { row ->
                     IncidentItem(
                         row,
+                        onOpen = { onOpen(row.incident.id) },
                         loadMoves = { state.moves(row.incident.id) },
                         onMove = { action -> scope.launch { state.move(row.incident.id, action) } },
                     )
@@ -117,6 +121,7 @@ fun IncidentsScreen(store: LinliStore) {
 @Composable
 private fun IncidentItem(
     row: IncidentRow,
+    onOpen: () -> Unit,
     loadMoves: suspend () -> List<IncidentAction>,
     onMove: (IncidentAction) -> Unit,
 ) {
@@ -125,6 +130,7 @@ private fun IncidentItem(
     var menu by remember { mutableStateOf(false) }
     var moves by remember { mutableStateOf(emptyList<IncidentAction>()) }
     ListItem(
+        modifier = Modifier.clickable(onClick = onOpen),
         headlineContent = { Text(incident.summary) },
         overlineContent = {
             Text("${stringResource(incident.category.label)} · ${stringResource(incident.status.label)}")
@@ -154,7 +160,7 @@ private fun IncidentItem(
 }
 
 @Composable
-private fun ResponseClockText(clock: ResponseClock) {
+internal fun ResponseClockText(clock: ResponseClock) {
     when (clock) {
         is ResponseClock.Running -> {
             val seconds = clock.remainingMs / 1_000

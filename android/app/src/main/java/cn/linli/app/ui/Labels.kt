@@ -4,15 +4,26 @@ import androidx.annotation.StringRes
 import cn.linli.app.R
 import cn.linli.app.state.Message
 import uniffi.linli.CareTag
+import uniffi.linli.Department
+import uniffi.linli.Discarded
+import uniffi.linli.DisputeOutcome
+import uniffi.linli.DocKind
+import uniffi.linli.Gender
+import uniffi.linli.Housing
 import uniffi.linli.IncidentAction
 import uniffi.linli.IncidentCategory
 import uniffi.linli.IncidentStatus
+import uniffi.linli.Level
 import uniffi.linli.NeedAction
 import uniffi.linli.NeedCategory
 import uniffi.linli.NeedStatus
+import uniffi.linli.PersonResidence
 import uniffi.linli.Priority
 import uniffi.linli.PushOutcome
+import uniffi.linli.Rating
 import uniffi.linli.Relation
+import uniffi.linli.Residency
+import uniffi.linli.ReturnReason
 import uniffi.linli.VisitPurpose
 
 // The core's enums and the state classes' message keys, as string resources. Exhaustive
@@ -182,6 +193,106 @@ fun reasonHint(code: String): Int = when (code) {
     "wrong_place" -> R.string.reason_wrong_place
     "not_allowed_here" -> R.string.reason_not_allowed_here
     "duplicate" -> R.string.reason_duplicate
+    // Codes the state classes give on the phone (Forms.kt, MemberFormState).
+    "outside my places" -> R.string.reason_outside_my_places
+    "not a year" -> R.string.reason_not_a_year
     "unknown" -> R.string.reason_unknown
     else -> R.string.reason_unknown
 }
+
+/**
+ * The tags a building or unit leader does not see (community correction / rehab, disability):
+ * shown only when the screen's `showSensitive` says so.
+ */
+val CareTag.sensitive: Boolean
+    get() = this == CareTag.CORRECTION || this == CareTag.DISABLED
+
+@get:StringRes
+val Residency.label: Int
+    get() = when (this) {
+        Residency.RESIDENT -> R.string.residency_resident
+        Residency.FLOATING -> R.string.residency_floating
+    }
+
+@get:StringRes
+val Housing.label: Int
+    get() = when (this) {
+        Housing.OWNED -> R.string.housing_owned
+        Housing.RENTED -> R.string.housing_rented
+        Housing.RESETTLEMENT -> R.string.housing_resettlement
+    }
+
+@get:StringRes
+val Gender.label: Int
+    get() = when (this) {
+        Gender.MALE -> R.string.gender_male
+        Gender.FEMALE -> R.string.gender_female
+    }
+
+/** A person's own residence status: 户籍 / 常住 / 流动. */
+@get:StringRes
+val PersonResidence.label: Int
+    get() = when (this) {
+        PersonResidence.REGISTERED -> R.string.residence_registered
+        PersonResidence.RESIDENT -> R.string.residence_resident
+        PersonResidence.FLOATING -> R.string.residence_floating
+    }
+
+@get:StringRes
+val ReturnReason.label: Int
+    get() = when (this) {
+        ReturnReason.JURISDICTION -> R.string.return_jurisdiction
+        ReturnReason.OWNERSHIP -> R.string.return_ownership
+        ReturnReason.OVERLAP -> R.string.return_overlap
+        ReturnReason.OTHER -> R.string.return_other
+    }
+
+@get:StringRes
+val Rating.label: Int
+    get() = when (this) {
+        Rating.SATISFIED -> R.string.rating_satisfied
+        Rating.BASIC -> R.string.rating_basic
+        Rating.UNSATISFIED -> R.string.rating_unsatisfied
+    }
+
+@get:StringRes
+val Level.label: Int
+    get() = when (this) {
+        Level.GRID -> R.string.level_grid
+        Level.COMMUNITY -> R.string.level_community
+        Level.STREET -> R.string.level_street
+    }
+
+@get:StringRes
+val Department.label: Int
+    get() = when (this) {
+        Department.PROPERTY -> R.string.department_property
+        Department.URBAN_MANAGEMENT -> R.string.department_urban_management
+        Department.POLICE -> R.string.department_police
+        Department.MEDIATION -> R.string.department_mediation
+        Department.OTHER -> R.string.department_other
+    }
+
+@get:StringRes
+val DisputeOutcome.label: Int
+    get() = when (this) {
+        DisputeOutcome.MEDIATED -> R.string.outcome_mediated
+        DisputeOutcome.FAILED -> R.string.outcome_failed
+        DisputeOutcome.TRANSFERRED -> R.string.outcome_transferred
+    }
+
+@get:StringRes
+val DocKind.label: Int
+    get() = when (this) {
+        DocKind.HOUSEHOLD -> R.string.refused_kind_household
+        DocKind.INCIDENT -> R.string.refused_kind_incident
+    }
+
+/** What a discard left of the record. */
+@get:StringRes
+val Discarded.label: Int
+    get() = when (this) {
+        Discarded.NOTHING -> R.string.discarded_nothing
+        Discarded.REVERTED -> R.string.discarded_reverted
+        Discarded.DELETED -> R.string.discarded_deleted
+    }

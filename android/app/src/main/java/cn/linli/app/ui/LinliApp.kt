@@ -1,9 +1,11 @@
 package cn.linli.app.ui
 
+import androidx.activity.compose.BackHandler
 import androidx.annotation.StringRes
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.filled.CheckCircle
 import androidx.compose.material.icons.filled.Home
 import androidx.compose.material.icons.filled.Refresh
 import androidx.compose.material.icons.filled.Warning
@@ -33,11 +35,13 @@ import uniffi.linli.SyncSettings
 private enum class Tab(@StringRes val label: Int, val icon: ImageVector) {
     HOUSEHOLDS(R.string.tab_households, Icons.Filled.Home),
     INCIDENTS(R.string.tab_incidents, Icons.Filled.Warning),
+    NEEDS(R.string.tab_needs, Icons.Filled.CheckCircle),
     SYNC(R.string.tab_sync, Icons.Filled.Refresh),
 }
 
 /**
- * The signed-in app: households, incidents and sync, one tab each. While the app is in the
+ * The signed-in app: households (with the register forms), incidents (list and detail), needs
+ * followed up, and sync (with the refused records), one tab each. While the app is in the
  * foreground it holds the server's long poll and syncs when told, so a dispatch arrives within
  * seconds; in the background WorkManager syncs ([cn.linli.app.SyncWorker]).
  */
@@ -61,6 +65,9 @@ fun LinliApp(store: LinliStore, settings: SyncSettings) {
     }
     var tab by rememberSaveable { mutableStateOf(Tab.HOUSEHOLDS) }
     var household by rememberSaveable { mutableStateOf<String?>(null) }
+    var registering by rememberSaveable { mutableStateOf(false) }
+    var incident by rememberSaveable { mutableStateOf<String?>(null) }
+    var showRefused by rememberSaveable { mutableStateOf(false) }
     Scaffold(
         bottomBar = {
             NavigationBar {
@@ -77,12 +84,37 @@ fun LinliApp(store: LinliStore, settings: SyncSettings) {
     ) { padding ->
         Box(Modifier.padding(padding)) {
             when (tab) {
-                Tab.HOUSEHOLDS -> when (val id = household) {
-                    null -> HouseholdListScreen(store, onOpen = { household = it })
-                    else -> HouseholdDetailScreen(store, id, onBack = { household = null })
+                Tab.HOUSEHOLDS -> {
+                    val id = household
+                    when {
+                        id != null -> HouseholdDetailScreen(store, id, onBack = { household = null })
+                        registering -> {
+                            BackHandler { registering = false }
+                            // Once saved, the new household opens.
+                            HouseholdFormScreen(
+                                store,
+                                onSaved = { registering = false; household = it },
+                                onCancel = { registering = false },
+                            )
+                        }
+                        else -> HouseholdListScreen(
+                            store,
+                            onOpen = { household = it },
+                            onRegister = { registering = true },
+                        )
+                    }
                 }
-                Tab.INCIDENTS -> IncidentsScreen(store)
-                Tab.SYNC -> SyncScreen(store, settings)
+                Tab.INCIDENTS -> when (val id = incident) {
+                    null -> IncidentsScreen(store, onOpen = { incident = it })
+                    else -> IncidentDetailScreen(store, id, onBack = { incident = null })
+                }
+                // 转事件 opens the new incident on the incidents tab.
+                Tab.NEEDS -> NeedsScreen(store, onIncident = { incident = it; tab = Tab.INCIDENTS })
+                Tab.SYNC -> if (showRefused) {
+                    RefusedScreen(store, onBack = { showRefused = false })
+                } else {
+                    SyncScreen(store, settings, onShowRefused = { showRefused = true })
+                }
             }
         }
     }

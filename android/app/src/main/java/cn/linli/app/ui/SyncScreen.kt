@@ -21,9 +21,10 @@ import uniffi.linli.LinliStore
 import uniffi.linli.SyncSettings
 
 @Composable
-fun SyncScreen(store: LinliStore, settings: SyncSettings) {
+fun SyncScreen(store: LinliStore, settings: SyncSettings, onShowRefused: () -> Unit) {
     val state = rememberScreenState("sync") { SyncScreenState(store, settings, it, Dispatchers.IO) }
     val ui by state.ui.collectAsStateWithLifecycle()
+    val refused by rememberRefusedState(store).ui.collectAsStateWithLifecycle()
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text(ui.lastSyncedAt?.let { stringResource(R.string.last_synced, formatTime(it)) }
             ?: stringResource(R.string.never_synced))
@@ -38,5 +39,11 @@ fun SyncScreen(store: LinliStore, settings: SyncSettings) {
             Button(onClick = { state.sync() }) { Text(stringResource(R.string.sync_now)) }
         }
         ui.notice?.let { NoticeText(it) }
+        // Records the server refused stay on the phone until fixed or discarded.
+        if (refused.rows.isNotEmpty()) {
+            OutlinedButton(onClick = onShowRefused) {
+                Text(stringResource(R.string.refused_open, refused.rows.size))
+            }
+        }
     }
 }
