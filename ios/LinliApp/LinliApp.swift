@@ -1,5 +1,6 @@
-// The building leaders' app (楼栋长): enrol once, then three tabs — my building's households,
-// incidents with their 15-minute clock, and sync. Screens only: every decision is the core's,
+// The building leaders' app (楼栋长): enrol once, then four tabs — my building's households
+// (with the register forms), incidents with their 15-minute clock and detail, needs followed
+// up, and sync (with the refused records). Screens only: every decision is the core's,
 // every screen's state is a LinliKit class.
 
 import BackgroundTasks
@@ -79,11 +80,13 @@ struct LinliApp: App {
 struct MainView: View {
     let store: LinliStore
     @StateObject private var sync: SyncScreenState
+    @StateObject private var refused: RefusedState
     @Environment(\.scenePhase) private var phase
 
     init(store: LinliStore, settings: SyncSettings) {
         self.store = store
         _sync = StateObject(wrappedValue: SyncScreenState(store: store, settings: settings))
+        _refused = StateObject(wrappedValue: RefusedState(store: store))
     }
 
     var body: some View {
@@ -92,8 +95,10 @@ struct MainView: View {
                 .tabItem { Label("tab.households", systemImage: "building.2") }
             NavigationStack { IncidentListView(store: store) }
                 .tabItem { Label("tab.incidents", systemImage: "exclamationmark.bubble") }
+            NavigationStack { NeedsView(store: store) }
+                .tabItem { Label("tab.needs", systemImage: "checklist") }
             NavigationStack {
-                Form { SyncSection(state: sync) }
+                Form { SyncSection(state: sync, refused: refused) }
                     .navigationTitle("tab.sync")
             }
             .tabItem { Label("tab.sync", systemImage: "arrow.triangle.2.circlepath") }

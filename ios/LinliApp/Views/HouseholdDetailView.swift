@@ -1,5 +1,6 @@
-// One household: address, tags, members (names and relations only: phones and ID numbers
-// stay off the screen), and its visits, newest first.
+// One household: address, tags, members (tap to edit; add one), former members with their
+// move-out date, and its visits, newest first. Phones and the sensitive tags show only when
+// ui.showSensitive (grid workers and admins); ID numbers only on the member form.
 
 import LinliKit
 import SwiftUI
@@ -9,6 +10,7 @@ struct HouseholdDetailView: View {
     @StateObject private var state: HouseholdDetailState
     @State private var recording = false
     @State private var reporting = false
+    @State private var memberSheet: MemberSheet?
 
     init(store: LinliStore, householdId: String) {
         self.store = store
@@ -26,13 +28,36 @@ struct HouseholdDetailView: View {
                     LabeledContent("detail.room", value: h.address.room)
                     LabeledContent("detail.residency") { Text(h.residency.label) }
                     LabeledContent("detail.housing") { Text(h.housing.label) }
-                    TagChips(tags: h.tags)
+                    TagChips(tags: h.tags.filter { ui.showSensitive || !$0.sensitive })
                     if ui.dueForVisit { DueMarker() }
                     if !h.notes.isEmpty { Text(h.notes) }
                 }
                 Section("detail.members") {
-                    ForEach(h.members, id: \.id) { member in
-                        LabeledContent(member.name) { Text(member.relation.label) }
+                    ForEach(h.members.filter { $0.movedOutAt == nil }, id: \.id) { member in
+                        Button {
+                            memberSheet = MemberSheet(member: member)
+                        } label: {
+                            MemberRowView(member: member, showSensitive: ui.showSensitive)
+                        }
+                        .foregroundStyle(.primary)
+                    }
+                    Button("member.add") { memberSheet = MemberSheet(member: nil) }
+                }
+                let former = h.members.filter { $0.movedOutAt != nil }
+                if !former.isEmpty {
+                    Section("detail.former_members") {
+                        ForEach(former, id: \.id) { member in
+                            Button {
+                                memberSheet = MemberSheet(member: member)
+                            } label: {
+                                LabeledContent(member.name) {
+                                    if let at = member.movedOutAt {
+                                        Text("detail.moved_out \(Date(millis: at), format: .dateTime.year().month().day())")
+                                    }
+                                }
+                            }
+                            .foregroundStyle(.primary)
+                        }
                     }
                 }
                 Section("detail.visits") {
@@ -63,10 +88,49 @@ struct HouseholdDetailView: View {
         .sheet(isPresented: $recording) {
             NavigationStack { VisitFormView(store: store, householdId: state.householdId) }
         }
+        .sheet(item: $memberSheet) { sheet in
+            NavigationStack {
+                MemberFormView(store: store, householdId: state.householdId, member: sheet.member)
+            }
+        }
         .sheet(isPresented: $reporting) {
             NavigationStack {
                 IncidentReportView(store: store, placeId: nil, householdId: state.householdId)
             }
+        }
+    }
+}
+
+/// The member form's sheet: an existing member, or a new one (`member` nil).
+struct MemberSheet: Identifiable {
+    let member: Member?
+    var id: String { member?.id ?? "" }
+}
+
+/// A current member: name, relation, gender, birth year, residence status, the tags the
+/// user may see, and the phone only when `showSensitive`.
+struct MemberRowView: View {
+    let member: Member
+    let showSensitive: Bool
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 2) {
+            HStack {
+                Text(member.name)
+                Spacer()
+                if showSensitive, let phone = member.phone {
+                    Text(phone).foregroundStyle(.secondary)
+                }
+            }
+            HStack(spacing: 6) {
+                Text(member.relation.label)
+                if let gender = member.gender { Text(gender.label) }
+                if let year = member.birthYear { Text(verbatim: String(year)) }
+                if let residence = member.residence { Text(residence.label) }
+            }
+            .font(.caption)
+            .foregroundStyle(.secondary)
+            TagChips(tags: member.tags.filter { showSensitive || !$0.sensitive })
         }
     }
 }

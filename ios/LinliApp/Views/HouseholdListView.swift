@@ -7,6 +7,9 @@ struct HouseholdListView: View {
     let store: LinliStore
     @StateObject private var state: HouseholdListState
     @State private var reporting = false
+    @State private var registering = false
+    /// A household just registered: opened once the form closes.
+    @State private var registered: String?
 
     init(store: LinliStore) {
         self.store = store
@@ -63,10 +66,28 @@ struct HouseholdListView: View {
                     Label("incident.report", systemImage: "exclamationmark.bubble")
                 }
                 .disabled(ui.place == nil)
+                Button {
+                    registering = true
+                } label: {
+                    Label("register.title", systemImage: "person.badge.plus")
+                }
             }
         }
         .navigationDestination(for: String.self) { id in
             HouseholdDetailView(store: store, householdId: id)
+        }
+        .navigationDestination(isPresented: Binding(
+            get: { registered != nil },
+            set: { if !$0 { registered = nil } })
+        ) {
+            if let id = registered {
+                HouseholdDetailView(store: store, householdId: id)
+            }
+        }
+        .sheet(isPresented: $registering) {
+            NavigationStack {
+                HouseholdFormView(store: store) { registered = $0 }
+            }
         }
         .sheet(isPresented: $reporting) {
             NavigationStack {

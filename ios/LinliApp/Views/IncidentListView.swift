@@ -1,14 +1,18 @@
-// Incidents with their status and the 15-minute response clock, ticking every second.
+// Incidents with their status and the 15-minute response clock, ticking every second; the
+// views (all / assigned to me / escalated / waiting for feedback) as tabs; a row opens the
+// incident's detail.
 
 import Combine
 import LinliKit
 import SwiftUI
 
 struct IncidentListView: View {
+    let store: LinliStore
     @StateObject private var state: IncidentListState
     private let ticks = Timer.publish(every: 1, on: .main, in: .common).autoconnect()
 
     init(store: LinliStore) {
+        self.store = store
         _state = StateObject(wrappedValue: IncidentListState(store: store))
     }
 
@@ -31,8 +35,10 @@ struct IncidentListView: View {
                     .foregroundStyle(.red)
             }
             ForEach(ui.rows) { row in
-                IncidentRowView(row: row, loadMoves: { await state.moves(row.id) }) { action in
-                    Task { await state.move(row.id, action) }
+                NavigationLink(value: IncidentRoute(id: row.id)) {
+                    IncidentRowView(row: row, loadMoves: { await state.moves(row.id) }) { action in
+                        Task { await state.move(row.id, action) }
+                    }
                 }
             }
         }
@@ -42,7 +48,15 @@ struct IncidentListView: View {
         .navigationTitle("tab.incidents")
         .refreshable { state.reload() }
         .onReceive(ticks) { _ in state.tick() }
+        .navigationDestination(for: IncidentRoute.self) { route in
+            IncidentDetailView(store: store, incidentId: route.id)
+        }
     }
+}
+
+/// Opens an incident's detail (its own type: the households' stack navigates by String).
+struct IncidentRoute: Hashable {
+    let id: String
 }
 
 struct IncidentRowView: View {
@@ -71,6 +85,8 @@ struct IncidentRowView: View {
                         Button { move(action) } label: { Text(action.label) }
                     }
                 }
+                // Its own tap target inside the row's navigation link.
+                .buttonStyle(.borderless)
             }
             .font(.caption)
         }

@@ -6,6 +6,12 @@ import LinliKit
 import SwiftUI
 
 extension CareTag {
+    static let all: [CareTag] = [.elderlyAlone, .disabled, .lowIncome, .leftBehindChild, .veteran, .partyMember, .correction]
+
+    /// The tags a building or unit leader does not see (community correction / rehab,
+    /// disability): shown only when the screen's `showSensitive` says so.
+    var sensitive: Bool { self == .correction || self == .disabled }
+
     var label: LocalizedStringKey {
         switch self {
         case .elderlyAlone: return "tag.elderly_alone"
@@ -20,6 +26,8 @@ extension CareTag {
 }
 
 extension Residency {
+    static let all: [Residency] = [.resident, .floating]
+
     var label: LocalizedStringKey {
         switch self {
         case .resident: return "residency.resident"
@@ -29,6 +37,8 @@ extension Residency {
 }
 
 extension Housing {
+    static let all: [Housing] = [.owned, .rented, .resettlement]
+
     var label: LocalizedStringKey {
         switch self {
         case .owned: return "housing.owned"
@@ -39,6 +49,8 @@ extension Housing {
 }
 
 extension Relation {
+    static let all: [Relation] = [.head, .spouse, .child, .parent, .grandchild, .grandparent, .sibling, .tenant, .other]
+
     var label: LocalizedStringKey {
         switch self {
         case .head: return "relation.head"
@@ -268,6 +280,126 @@ func reasonHint(_ code: String) -> LocalizedStringKey {
     case "wrong_place": return "reason.wrong_place"
     case "not_allowed_here": return "reason.not_allowed_here"
     case "duplicate": return "reason.duplicate"
+    // Codes the state classes give on the phone (Forms.swift, MemberFormState).
+    case "outside my places": return "reason.outside_my_places"
+    case "not a year": return "reason.not_a_year"
     default: return "reason.unknown"
+    }
+}
+
+extension Gender {
+    static let all: [Gender] = [.male, .female]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .male: return "gender.male"
+        case .female: return "gender.female"
+        }
+    }
+}
+
+/// A person's own residence status: 户籍 / 常住 / 流动.
+extension PersonResidence {
+    static let all: [PersonResidence] = [.registered, .resident, .floating]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .registered: return "residence.registered"
+        case .resident: return "residence.resident"
+        case .floating: return "residence.floating"
+        }
+    }
+}
+
+extension ReturnReason {
+    static let all: [ReturnReason] = [.jurisdiction, .ownership, .overlap, .other]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .jurisdiction: return "return.jurisdiction"
+        case .ownership: return "return.ownership"
+        case .overlap: return "return.overlap"
+        case .other: return "return.other"
+        }
+    }
+}
+
+extension Rating {
+    static let all: [Rating] = [.satisfied, .basic, .unsatisfied]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .satisfied: return "rating.satisfied"
+        case .basic: return "rating.basic"
+        case .unsatisfied: return "rating.unsatisfied"
+        }
+    }
+}
+
+extension Level {
+    /// Where an escalation can go: above the grid, where an incident starts.
+    static let above: [Level] = [.community, .street]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .grid: return "level.grid"
+        case .community: return "level.community"
+        case .street: return "level.street"
+        }
+    }
+}
+
+extension Department {
+    static let all: [Department] = [.property, .urbanManagement, .police, .mediation, .other]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .property: return "department.property"
+        case .urbanManagement: return "department.urban_management"
+        case .police: return "department.police"
+        case .mediation: return "department.mediation"
+        case .other: return "department.other"
+        }
+    }
+}
+
+extension DisputeOutcome {
+    static let all: [DisputeOutcome] = [.mediated, .failed, .transferred]
+
+    var label: LocalizedStringKey {
+        switch self {
+        case .mediated: return "outcome.mediated"
+        case .failed: return "outcome.failed"
+        case .transferred: return "outcome.transferred"
+        }
+    }
+}
+
+extension DocKind {
+    var label: LocalizedStringKey {
+        switch self {
+        case .household: return "refused.kind.household"
+        case .incident: return "refused.kind.incident"
+        }
+    }
+}
+
+extension Discarded {
+    /// What a discard left of the record.
+    var label: LocalizedStringKey {
+        switch self {
+        case .nothing: return "discarded.nothing"
+        case .reverted: return "discarded.reverted"
+        case .deleted: return "discarded.deleted"
+        }
+    }
+}
+
+/// A localised hint for a refused value, from the core's reason code (`FieldError.reason`).
+struct ReasonHint: View {
+    let reason: String
+
+    var body: some View {
+        Text(reasonHint(reason)).font(.caption).foregroundStyle(.red)
     }
 }

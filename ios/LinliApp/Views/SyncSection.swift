@@ -1,10 +1,12 @@
-// The sync button with progress, last synced and pending changes.
+// The sync button with progress, last synced and pending changes, and the way to the records
+// the server refused when there are any.
 
 import LinliKit
 import SwiftUI
 
 struct SyncSection: View {
     @ObservedObject var state: SyncScreenState
+    @ObservedObject var refused: RefusedState
 
     var body: some View {
         let ui = state.ui
@@ -34,6 +36,15 @@ struct SyncSection: View {
             Text("sync.pending \(ui.pendingChanges)")
             if let notice = ui.notice {
                 NoticeRow(notice: notice)
+            }
+            // Refused records stay on the phone until fixed or discarded.
+            if !refused.ui.rows.isEmpty {
+                NavigationLink {
+                    RefusedView(state: refused)
+                } label: {
+                    Label("sync.refused \(refused.ui.rows.count)", systemImage: "exclamationmark.arrow.triangle.2.circlepath")
+                        .foregroundStyle(.red)
+                }
             }
         }
     }
