@@ -22,8 +22,10 @@ use linli_sync_server::{Auth, Device, Error, Storage, User};
 use linli_testkit::{DemoDevice, demo};
 
 mod board;
+mod directory;
 mod places;
 pub use board::*;
+pub use directory::*;
 pub use places::*;
 
 /// Generates one `#[test]` per conformance check, each on a fresh storage made by `$make`.
@@ -63,6 +65,11 @@ macro_rules! storage_conformance_tests {
             the_board_filters_orders_and_pages,
             open_disputes_are_counted_per_grid,
             a_micro_grid_workers_board_holds_their_micro_grid,
+            a_withdrawn_grants_documents_are_gone_from_the_users_devices,
+            a_grant_still_covering_a_document_keeps_it,
+            deactivation_now_or_after_a_final_sync,
+            enrolment_codes_are_single_use_and_expire,
+            users_devices_and_the_audit_trail,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
