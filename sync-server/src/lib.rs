@@ -25,6 +25,7 @@
 //! - `enrol.rs`: `POST /v1/enrol`, a phone's enrolment code exchanged for its token
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
+//! - `ledger/`: ledgers (台账) as XLSX and CSV; `ledger/columns.rs` the household ledger's columns
 
 pub mod admin;
 pub mod api;
@@ -37,6 +38,7 @@ pub mod directory;
 pub mod enrol;
 mod error;
 pub mod judge;
+pub mod ledger;
 pub mod merge;
 pub mod pull;
 pub mod push;
