@@ -7,9 +7,9 @@
 //! [`crate::admin`]'s, shared with the command line.
 
 use linli_domain::protocol::Role;
-use linli_domain::{Millis, Place};
+use linli_domain::{Millis, Place, PlaceKind};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A person known to the server (the reference data devices receive names them).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,6 +260,11 @@ pub trait DirectoryStorage: Send + Sync + 'static {
     /// Creates or renames a place (checked by the caller, see [`crate::admin::create_place`]).
     fn save_place(&self, place: &Place, audit: &Audit) -> Result<bool>;
 
+    /// Moves a building under another grid or micro-grid of its community (checked by the
+    /// caller); its households and incidents follow as server changes by the audit's actor
+    /// ([`crate::relocate`]), all in one transaction. Returns how many records moved.
+    fn move_building(&self, building_id: &str, to_parent: &str, audit: &Audit) -> Result<usize>;
+
     /// The users of these communities, by id, with their state and grants.
     fn users_in(&self, communities: &[String]) -> Result<Vec<UserState>>;
 
@@ -298,4 +303,69 @@ pub fn creatable_roles(own: Role) -> &'static [Role] {
         ],
         _ => &[],
     }
+}
+
+/// An id or name the admin typed: non-empty, no surrounding spaces, at most 64 printable
+/// characters.
+pub fn check_text(field: &'static str, value: &str) -> Result<()> {
+    if value.trim().is_empty() || value.trim() != value {
+        return Err(Error::Invalid {
+            field,
+            reason: "must be non-empty without surrounding spaces",
+        });
+    }
+    if value.chars().count() > 64 || value.chars().any(char::is_control) {
+        return Err(Error::Invalid {
+            field,
+            reason: "must be at most 64 printable characters",
+        });
+    }
+    Ok(())
+}
+
+/// Whether a place fits the tree under `parent` (its parent place, looked up by the caller):
+/// a street has no parent, a community none or a street, a grid sits under a community, a
+/// micro-grid under a grid, a building under a grid or a micro-grid, a unit under a building.
+pub fn check_place(place: &Place, parent: Option<&Place>) -> Result<()> {
+    check_text("place id", &place.id)?;
+    check_text("place name", &place.name)?;
+    let parent_kinds: &[PlaceKind] = match place.kind {
+        PlaceKind::Street => &[],
+        PlaceKind::Community => &[PlaceKind::Street],
+        PlaceKind::Grid => &[PlaceKind::Community],
+        PlaceKind::MicroGrid => &[PlaceKind::Grid],
+        PlaceKind::Building => &[PlaceKind::Grid, PlaceKind::MicroGrid],
+        PlaceKind::Unit => &[PlaceKind::Building],
+    };
+    let optional = matches!(place.kind, PlaceKind::Street | PlaceKind::Community);
+    match &place.parent_id {
+        None if optional => {}
+        None => {
+            return Err(Error::Invalid {
+                field: "parent",
+                reason: "is required below a community",
+            });
+        }
+        Some(_) if parent_kinds.is_empty() => {
+            return Err(Error::Invalid {
+                field: "parent",
+                reason: "a street has no parent",
+            });
+        }
+        Some(_) => {
+            let Some(p) = parent else {
+                return Err(Error::NotFound {
+                    kind: "parent place",
+                });
+            };
+            if !parent_kinds.contains(&p.kind) {
+                return Err(Error::Invalid {
+                    field: "parent",
+                    reason: "must be the level above (street > community > grid > \
+                             micro-grid > building > unit; the street and micro-grid optional)",
+                });
+            }
+        }
+    }
+    Ok(())
 }

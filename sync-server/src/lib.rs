@@ -20,6 +20,7 @@
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `tls.rs`: HTTPS from certificate files (rustls, ring): [`tls::server_config`], [`tls::serve_tls`]
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
+//! - `relocate.rs`: a building moved to another grid: its records follow as server changes
 //! - `directory.rs`: people, devices and places as the console administers them, the audit
 //!   trail ([`directory::DirectoryStorage`])
 //! - `enrol.rs`: `POST /v1/enrol`, a phone's enrolment code exchanged for its token
@@ -42,6 +43,7 @@ pub mod ledger;
 pub mod merge;
 pub mod pull;
 pub mod push;
+pub mod relocate;
 pub mod sqlite;
 pub mod storage;
 pub mod tls;

@@ -16,16 +16,24 @@
 //! - `disputes.rs`: open disputes per grid (矛盾纠纷清零) and outcomes
 //! - `report.rs`: a hotline report (热线登记)
 //! - `people.rs`: accounts: own password, invitations, resets and unlocking
+//! - `users.rs`: people (人员管理): create, grant and withdraw places, deactivate
+//! - `devices.rs`: enrolment QR codes (single-use codes for `POST /v1/enrol`), revoking devices
+//! - `places.rs`: the place tree: create, rename, move a building (its records follow)
+//! - `audit.rs`: the audit trail (操作记录), paged and filtered by action
 //! - `view.rs`: labels, times and names for the templates
 
+mod audit;
 mod auth;
 mod board;
+mod devices;
 mod disputes;
 mod incident;
 pub mod password;
 mod people;
+mod places;
 mod report;
 pub mod session;
+mod users;
 mod view;
 
 use askama::Template;
@@ -61,6 +69,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/people", get(people::list))
         .route("/admin/people/{id}/invite", post(people::invite_link))
         .route("/admin/people/{id}/unlock", post(people::unlock))
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/{id}", get(users::page))
+        .route("/admin/users/{id}/deactivate", post(users::deactivate))
+        .route("/admin/users/{id}/grants", post(users::grant))
+        .route(
+            "/admin/users/{id}/grants/{place}/withdraw",
+            post(users::withdraw),
+        )
+        .route("/admin/users/{id}/enrol", post(devices::enrol))
+        .route("/admin/devices/{id}/revoke", post(devices::revoke))
+        .route("/admin/places", get(places::page).post(places::create))
+        .route("/admin/places/{id}/rename", post(places::rename))
+        .route("/admin/places/{id}/move", post(places::move_building))
+        .route("/admin/audit", get(audit::page))
         .route(
             "/admin/invitations/{token}",
             get(people::invitation_page).post(people::accept_invitation),

@@ -10,11 +10,13 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::admin::{advance_seq, bump_reference_version, grant_in, put_place_in};
 use super::db::SqliteStorage;
 use super::rows::{json_ids, load_place, role, to_i64, to_u64, user_scope};
+use super::sync::docs;
 use crate::directory::{
     Action, Audit, AuditQuery, AuditRow, Deactivation, DeviceRow, DirectoryStorage, Reason,
     Redeemed, UserState,
 };
 use crate::error::{Error, Result};
+use crate::relocate::{NewGrid, move_doc};
 use crate::storage::{DeviceInfo, User};
 
 /// Appends one audit row in `tx`.
@@ -311,6 +313,45 @@ impl DirectoryStorage for SqliteStorage {
                 record(tx, audit)?;
             }
             Ok(changed)
+        })
+    }
+
+    fn move_building(&self, building_id: &str, to_parent: &str, audit: &Audit) -> Result<usize> {
+        self.write(|tx| {
+            let mut building = load_place(tx, building_id)?
+                .filter(|p| p.kind == PlaceKind::Building)
+                .ok_or(Error::NotFound { kind: "building" })?;
+            let parent = load_place(tx, to_parent)?.ok_or(Error::NotFound { kind: "grid" })?;
+            let to = match (parent.kind, &parent.parent_id) {
+                (PlaceKind::Grid, _) => NewGrid {
+                    grid_id: parent.id.clone(),
+                    micro_grid_id: None,
+                },
+                (PlaceKind::MicroGrid, Some(grid)) => NewGrid {
+                    grid_id: grid.clone(),
+                    micro_grid_id: Some(parent.id.clone()),
+                },
+                _ => {
+                    return Err(Error::Invalid {
+                        field: "grid",
+                        reason: "a building moves under a grid or a micro-grid",
+                    });
+                }
+            };
+            building.parent_id = Some(parent.id);
+            put_place_in(tx, &building)?;
+            let ids: Vec<String> = tx
+                .prepare_cached(
+                    "SELECT doc_id FROM documents WHERE building_id = ?1 ORDER BY doc_id",
+                )?
+                .query_map([building_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let docs = docs(tx);
+            for id in &ids {
+                move_doc(&docs, &self.server, id, &to, &audit.actor_id)?;
+            }
+            record(tx, audit)?;
+            Ok(ids.len())
         })
     }
 
