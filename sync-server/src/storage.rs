@@ -12,6 +12,7 @@
 //! [`crate::sqlite::SqliteStorage`] is the embedded implementation; PostgreSQL is to follow,
 //! and must pass the conformance suite in `tests/conformance/`.
 
+use linli_domain::doc::DocPlace;
 use linli_domain::protocol::{Cursor, DocPush, PushAck, ReferenceData, Role};
 use linli_domain::scope::Scope;
 use linli_domain::targets::CommunityTargets;
@@ -393,9 +394,9 @@ pub trait RegisterStorage: Send + Sync + 'static {
     /// with its current members, and how many match in all.
     fn register_page(&self, scope: &Scope, q: &RegisterQuery) -> Result<RegisterPage>;
 
-    /// The snapshot of a household document (`None`: no such household). The caller checks
-    /// the household's place against its scope.
-    fn household_document(&self, doc_id: &str) -> Result<Option<Vec<u8>>>;
+    /// A household document's place (as the server scopes it) and snapshot (`None`: no
+    /// such household). The caller checks the place against its scope.
+    fn household_document(&self, doc_id: &str) -> Result<Option<(DocPlace, Vec<u8>)>>;
 
     /// The board rows of the incidents that name the household, newest first.
     fn household_incidents(&self, household_id: &str) -> Result<Vec<IncidentRow>>;

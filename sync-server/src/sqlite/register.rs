@@ -12,7 +12,7 @@ use linli_domain::{
     VisitPurpose,
 };
 use rusqlite::types::Type;
-use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
+use rusqlite::{Connection, Transaction, params, params_from_iter};
 
 use super::board;
 use super::db::SqliteStorage;
@@ -351,12 +351,10 @@ impl RegisterStorage for SqliteStorage {
         })
     }
 
-    fn household_document(&self, doc_id: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .reader()
-            .prepare_cached("SELECT snapshot FROM documents WHERE doc_id = ?1 AND kind = ?2")?
-            .query_row(params![doc_id, DocKind::Household.code()], |r| r.get(0))
-            .optional()?)
+    fn household_document(&self, doc_id: &str) -> Result<Option<(DocPlace, Vec<u8>)>> {
+        Ok(load_stored(&self.reader(), doc_id)?
+            .filter(|d| d.kind == DocKind::Household)
+            .map(|d| (d.place, d.snapshot)))
     }
 
     fn household_incidents(&self, household_id: &str) -> Result<Vec<IncidentRow>> {

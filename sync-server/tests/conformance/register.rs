@@ -115,8 +115,10 @@ pub fn register_rows_follow_pushes_and_moves(s: &dyn Storage) {
         search(s, &d.admin, "李明").is_empty(),
         "moved out: not found"
     );
-    let doc = s.household_document("hh-zhang").unwrap().unwrap();
+    let (place, doc) = s.household_document("hh-zhang").unwrap().unwrap();
+    assert_eq!(place.building_id.as_deref(), Some(demo::BUILDING_2));
     assert!(!doc.is_empty());
+    assert!(s.household_document("inc-none").unwrap().is_none());
     assert!(s.household_document("nope").unwrap().is_none());
 }
 
