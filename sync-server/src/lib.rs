@@ -22,6 +22,7 @@
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
+//! - `ledger/`: ledgers (台账) as XLSX and CSV; `ledger/columns.rs` the household ledger's columns
 
 pub mod admin;
 pub mod api;
@@ -32,6 +33,7 @@ pub mod config;
 pub mod console;
 mod error;
 pub mod judge;
+pub mod ledger;
 pub mod merge;
 pub mod pull;
 pub mod push;
