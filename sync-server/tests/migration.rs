@@ -16,8 +16,8 @@ use linli_domain::{Address, CareTag, Housing, NewHousehold, NewMember, Relation,
 use linli_sync_server::sqlite::SCHEMA_VERSION;
 use linli_sync_server::storage::token_hash;
 use linli_sync_server::{
-    AccountStorage, AdminStorage, Auth, Device, DirectoryStorage, SqliteStorage, SyncStorage,
-    WorkflowStorage,
+    AccountStorage, AdminStorage, Auth, Device, DirectoryStorage, RegisterStorage, SqliteStorage,
+    SyncStorage, WorkflowStorage,
 };
 use linli_testkit::demo;
 use rusqlite::Connection;
@@ -31,6 +31,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (5, include_str!("fixtures/server_schema_v5.sql")),
     (6, include_str!("fixtures/server_schema_v6.sql")),
     (7, include_str!("fixtures/server_schema_v7.sql")),
+    (8, include_str!("fixtures/server_schema_v8.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
@@ -51,9 +52,9 @@ const INCIDENT: &str = "inc-fixture-1";
 /// Version 6's console session and invitation tokens (stored hashed).
 const SESSION_TOKEN: &str = "fixture-session-token";
 const INVITATION_TOKEN: &str = "fixture-invitation-token";
-/// Version 7: a user created in the console and deactivated at once, and an unused
+/// Version 8: a user created in the console and deactivated at once, and an unused
 /// enrolment code (stored hashed) for Wang, valid 10 minutes from the fixture's time.
-const V7_USER: &str = "user-fixture-v7";
+const V8_USER: &str = "user-fixture-v8";
 const ENROL_CODE: &str = "0123456789abcdef0123456789abcdef";
 
 fn schema_of(c: &Connection) -> Vec<(String, String, String, Option<String>)> {
@@ -238,7 +239,39 @@ fn check_served(s: &SqliteStorage, version: i64) {
         assert_eq!(admin_account.password_hash, None, "v{version}");
         assert!(s.session(&token_hash(SESSION_TOKEN)).unwrap().is_none());
     }
-    // From version 7: the audit trail, deactivated users and enrolment codes.
+    // From version 7: the register's rows. Documents stored before are projected when the
+    // server first opens them; the push above kept them in step.
+    let q = linli_sync_server::register::RegisterQuery {
+        search: linli_sync_server::register::Search::parse("zsf").unwrap(),
+        limit: 10,
+        ..Default::default()
+    };
+    let found = s.register_page(&admin.scope, &q).unwrap();
+    assert_eq!(found.total, 1, "v{version}");
+    let (h, members) = &found.households[0];
+    assert_eq!(h.doc_id, HOUSEHOLD);
+    assert_eq!(h.notes, "升级后");
+    assert_eq!(h.tags, [CareTag::ElderlyAlone]);
+    assert_eq!(members[0].name, "张三丰");
+    assert_eq!(members[0].birth_year, Some(1948));
+    let all = linli_sync_server::register::RegisterQuery {
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        s.register_page(&admin.scope, &all).unwrap().total,
+        expected_households(version)
+    );
+    let exports = s.exports(&admin.communities, 10).unwrap();
+    if version >= 7 {
+        assert_eq!(exports.len(), 1, "the frozen export");
+        assert_eq!(exports[0].ledger, "households");
+        assert_eq!(exports[0].rows, 2);
+    } else {
+        assert!(exports.is_empty());
+    }
+
+    // From version 8: the audit trail, deactivated users and enrolment codes.
     {
         use linli_sync_server::directory::{Action, AuditQuery, Redeemed};
         let rows = s
@@ -257,17 +290,17 @@ fn check_served(s: &SqliteStorage, version: i64) {
             )
             .unwrap();
         let users = s.users_in(&[demo::COMMUNITY.to_owned()]).unwrap();
-        let v7 = users.iter().find(|u| u.user.id == V7_USER);
-        if version >= 7 {
+        let v8 = users.iter().find(|u| u.user.id == V8_USER);
+        if version >= 8 {
             let actions: Vec<_> = rows.iter().map(|r| r.audit.action).collect();
             assert_eq!(
                 actions[actions.len() - 3..],
                 [Action::EnrolCode, Action::DeactivateNow, Action::CreateUser]
             );
-            assert!(v7.unwrap().deactivated_at.is_some());
+            assert!(v8.unwrap().deactivated_at.is_some());
             assert!(matches!(redeemed, Redeemed::Enrolled(ref u) if u.id == demo::USER_WANG_QIANG));
         } else {
-            assert!(rows.is_empty() && v7.is_none(), "v{version}");
+            assert!(rows.is_empty() && v8.is_none(), "v{version}");
             assert_eq!(redeemed, Redeemed::Spent);
         }
     }
@@ -308,6 +341,11 @@ fn check_served(s: &SqliteStorage, version: i64) {
             "the micro-grid column is served from"
         );
     }
+}
+
+/// The households of a version's fixture: a second one from version 5 (in the micro-grid).
+fn expected_households(version: i64) -> u64 {
+    if version >= 5 { 2 } else { 1 }
 }
 
 fn actor(device: &str) -> automerge::ActorId {
@@ -527,21 +565,35 @@ fn freeze() {
         s.sign_in_failed(Some(demo::USER_HANDLER), "192.0.2.1", AT)
             .unwrap();
     }
+    // Version 7: a ledger exported.
     if SCHEMA_VERSION >= 7 {
+        s.record_export(&linli_sync_server::register::ExportRecord {
+            user_id: demo::USER_ADMIN.into(),
+            communities: vec![demo::COMMUNITY.into()],
+            ledger: "households".into(),
+            format: "xlsx".into(),
+            filters: "{}".into(),
+            rows: 2,
+            at: AT,
+        })
+        .unwrap();
+    }
+    // Version 8: a user created in the console and deactivated, an unused enrolment code.
+    if SCHEMA_VERSION >= 8 {
         use linli_sync_server::directory::{Action, Audit, Deactivation, ENROL_CODE_MS};
         let by = |action| Audit::new(AT, demo::USER_ADMIN, action).community(Some(demo::COMMUNITY));
         let user = linli_sync_server::User {
-            id: V7_USER.into(),
+            id: V8_USER.into(),
             name: "临时人员".into(),
             role: linli_domain::protocol::Role::GridWorker,
             community_id: demo::COMMUNITY.into(),
         };
-        s.add_user(&user, &[], &by(Action::CreateUser).user(V7_USER))
+        s.add_user(&user, &[], &by(Action::CreateUser).user(V8_USER))
             .unwrap();
         s.deactivate_user(
-            V7_USER,
+            V8_USER,
             Deactivation::Now,
-            &by(Action::DeactivateNow).user(V7_USER),
+            &by(Action::DeactivateNow).user(V8_USER),
         )
         .unwrap();
         s.add_enrol_code(

@@ -13,6 +13,7 @@ mod csrf;
 mod directory;
 mod handler;
 mod input;
+mod register;
 mod scope;
 mod signin;
 mod tls;

@@ -1,4 +1,4 @@
--- Version 7: people, devices and places in the console (issue 11): the audit trail,
+-- Version 8: people, devices and places in the console (issue 11): the audit trail,
 -- deactivated users, device names, single-use enrolment codes, and the departures a
 -- withdrawn grant leaves. Frozen once shipped: a change to the schema is a new migration.
 
