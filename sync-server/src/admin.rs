@@ -60,6 +60,16 @@ pub enum AdminCommand {
         #[arg(long)]
         device_id: Option<uuid::Uuid>,
     },
+    /// Prints an enrolment link (`linli://enrol?server=…&code=…`, single-use, valid 10
+    /// minutes, stored hashed) that a phone exchanges for its token, as the console's QR
+    /// code does.
+    EnrolCode {
+        #[arg(long)]
+        user: String,
+        /// This server's address as phones reach it, e.g. https://linli.example.gov.cn.
+        #[arg(long)]
+        server: String,
+    },
     /// Revokes a device: its token is refused from now on.
     Revoke {
         #[arg(long)]
@@ -280,6 +290,34 @@ pub fn run(storage: &dyn Storage, cmd: AdminCommand, out: &mut dyn Write) -> Res
                 out,
                 "(the token is shown only now; the server keeps its hash)"
             )?;
+        }
+        AdminCommand::EnrolCode { user, server } => {
+            let found = storage
+                .user(&user)?
+                .ok_or(Error::NotFound { kind: "user" })?;
+            if !(server.starts_with("http://") || server.starts_with("https://")) {
+                return Err(Error::Invalid {
+                    field: "server",
+                    reason: "must start with http:// or https://",
+                });
+            }
+            let code = crate::directory::new_enrol_code();
+            let now = storage.server().now();
+            let audit =
+                crate::directory::Audit::new(now, "cli", crate::directory::Action::EnrolCode)
+                    .community(Some(&found.community_id))
+                    .user(&user);
+            storage.add_enrol_code(
+                &token_hash(&code),
+                now + crate::directory::ENROL_CODE_MS,
+                &audit,
+            )?;
+            writeln!(
+                out,
+                "{}",
+                crate::console::enrol_link(server.trim_end_matches('/'), &code)
+            )?;
+            writeln!(out, "(single use, valid 10 minutes; shown only now)")?;
         }
         AdminCommand::Revoke { device } => {
             revoke(storage, &device)?;

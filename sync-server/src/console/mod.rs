@@ -49,6 +49,7 @@ use axum::routing::{get, post};
 use crate::AppState;
 use crate::api::ApiError;
 
+pub use devices::enrol_link;
 pub use people::{invite, set_password};
 
 /// The console's routes, to be merged into [`crate::app`].
