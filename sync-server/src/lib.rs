@@ -22,6 +22,7 @@
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
+//! - `register.rs`: the register's rows projected from household documents, search, masking
 //! - `ledger/`: ledgers (台账) as XLSX and CSV; `ledger/columns.rs` the household ledger's columns
 
 pub mod admin;
@@ -37,6 +38,7 @@ pub mod ledger;
 pub mod merge;
 pub mod pull;
 pub mod push;
+pub mod register;
 pub mod sqlite;
 pub mod storage;
 pub mod tls;
@@ -64,7 +66,8 @@ pub use changes::{CHANGES_PATH, Changes};
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
 pub use storage::{
-    AccountStorage, AdminStorage, Auth, Device, Storage, SyncStorage, User, WorkflowStorage,
+    AccountStorage, AdminStorage, Auth, Device, RegisterStorage, Storage, SyncStorage, User,
+    WorkflowStorage,
 };
 
 /// How often [`serve`] runs the escalation sweep unless told otherwise.
