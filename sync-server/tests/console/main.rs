@@ -12,6 +12,7 @@ mod accounts;
 mod csrf;
 mod handler;
 mod input;
+mod ledgers;
 mod register;
 mod scope;
 mod signin;
