@@ -8,6 +8,7 @@
 //! `wait_for_changes`, which are async (Kotlin `suspend`, Swift `async`) and stop when
 //! their coroutine / task is cancelled.
 
+mod alerts;
 mod members;
 mod needs;
 mod places;

@@ -12,6 +12,8 @@
 //!
 //! - `sync.rs`: `SyncConfig` and the sync driver; `round.rs`: one round, prepared and
 //!   applied without the network; `http.rs`: the transport
+//! - `alerts.rs`: what a background sync brought for the user (assigned, escalated,
+//!   follow-ups due), between two snapshots of the store
 //! - `query.rs`: list, search and history queries; `people.rs`: the people of the scope
 //! - `my_places.rs`: the user's places (grants) and the documents the server refused
 //! - `needs.rs`: needs raised on visits as follow-ups: raising, moves, lists, 转事件
@@ -23,6 +25,7 @@
 //!   `cache.rs`: the document cache; `sync_state.rs`: the sync bookkeeping
 //! - `schema.rs`, `db.rs`: the SQLite schema, migrations and connections
 
+mod alerts;
 mod cache;
 mod db;
 mod documents;
@@ -63,6 +66,7 @@ pub(crate) mod model {
     pub use linli_domain::model::*;
     pub use linli_domain::needs::*;
 }
+pub use alerts::{Alert, AlertKind, AlertSnapshot, IncidentMark, NeedMark, alerts};
 pub use merge::ImportOutcome;
 pub use my_places::{Discarded, RefusedDocument};
 pub use needs::{NeedSummary, NewNeedIncident};

@@ -10,7 +10,8 @@ import UserNotifications
 
 /// Background refresh (BGAppRefreshTask): iOS wakes the app from time to time (at the
 /// earliest 15 minutes after it was asked, at the system's discretion) for one
-/// `BackgroundSync`; a new assignment or an escalation becomes a local notification.
+/// `BackgroundSync`; a new assignment, an escalation or a follow-up falling due (the core's
+/// rule, against the snapshot kept in `UserDefaults`) becomes a local notification.
 enum BackgroundRefresh {
     static let identifier = "cn.linli.app.sync"
 
@@ -22,22 +23,25 @@ enum BackgroundRefresh {
 
     static func run(store: LinliStore, settings: SyncSettings) async {
         schedule()
-        if case .synced(_, let alerts) = await BackgroundSync(store: store, settings: settings).run() {
+        let background = BackgroundSync(store: store, settings: settings, keeper: DefaultsSnapshotKeeper())
+        if case .synced(_, let alerts) = await background.run() {
             await notify(alerts)
         }
     }
 
+    /// One notification per alert, identified by its stable key: the same event never shows
+    /// twice. The body is the core's line (a category label, no personal data).
     static func notify(_ alerts: [Alert]) async {
         let center = UNUserNotificationCenter.current()
         for alert in alerts {
             let content = UNMutableNotificationContent()
-            switch alert {
+            switch alert.kind {
             case .assigned: content.title = String(localized: "alert.assigned")
             case .escalated: content.title = String(localized: "alert.escalated")
+            case .followUpDue: content.title = String(localized: "alert.follow_up_due")
             }
-            content.body = alert.incident.summary
-            let id = "\(alert.incident.id)-\(content.title)"
-            try? await center.add(UNNotificationRequest(identifier: id, content: content, trigger: nil))
+            content.body = alert.summary
+            try? await center.add(UNNotificationRequest(identifier: alert.key, content: content, trigger: nil))
         }
     }
 }

@@ -23,6 +23,7 @@
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
 //! - `import/`: roster import: reading XLSX and CSV, checking rows, planning, writing
+//! - `ledger/`: ledgers (台账) as XLSX and CSV; `ledger/columns.rs` the household ledger's columns
 
 pub mod admin;
 pub mod api;
@@ -34,6 +35,7 @@ pub mod console;
 mod error;
 pub mod import;
 pub mod judge;
+pub mod ledger;
 pub mod merge;
 pub mod pull;
 pub mod push;

@@ -1,10 +1,10 @@
 package cn.linli.tests
 
-import cn.linli.app.state.Alert
 import cn.linli.app.state.BackgroundOutcome
 import cn.linli.app.state.BackgroundSync
 import cn.linli.app.state.IncidentListState
 import cn.linli.app.state.IncidentView
+import cn.linli.app.state.MemorySnapshotKeeper
 import cn.linli.app.state.Message
 import kotlin.test.assertEquals
 import kotlin.test.assertIs
@@ -13,13 +13,18 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.runBlocking
 import org.junit.Rule
 import org.junit.Test
+import uniffi.linli.AlertKind
 import uniffi.linli.IncidentAction
 import uniffi.linli.IncidentCategory
 import uniffi.linli.IncidentStatus
 import uniffi.linli.Level
 import uniffi.linli.LinliStore
 import uniffi.linli.MoveDetail
+import uniffi.linli.Need
+import uniffi.linli.NeedCategory
 import uniffi.linli.NewIncident
+import uniffi.linli.NewVisit
+import uniffi.linli.VisitPurpose
 import uniffi.linli.Priority
 import uniffi.linli.Rating
 import uniffi.linli.SyncSettings
@@ -47,7 +52,8 @@ class BackgroundSyncTest {
         DemoServer.start(stores.dir).use { server ->
             val limei = stores.open(LI_MEI, server.device(LI_MEI).deviceId, places = false)
             val admin = stores.open(ADMIN, server.device(ADMIN).deviceId, places = false)
-            val background = BackgroundSync(limei, server.settings(LI_MEI), io)
+            val kept = MemorySnapshotKeeper()
+            val background = BackgroundSync(limei, server.settings(LI_MEI), io, kept)
             val first = assertIs<BackgroundOutcome.Synced>(background.run())
             assertTrue(first.alerts.isEmpty(), "${first.alerts}")
 
@@ -60,18 +66,25 @@ class BackgroundSyncTest {
             admin.sync(server.settings(ADMIN), null)
 
             val second = assertIs<BackgroundOutcome.Synced>(background.run())
-            assertEquals(listOf(Alert.Assigned::class), second.alerts.map { it::class })
-            assertEquals(leak, second.alerts.single().incident.id)
-            // Heard once: the next run has nothing new.
+            val assigned = second.alerts.single()
+            assertEquals(AlertKind.ASSIGNED, assigned.kind)
+            assertEquals(leak, assigned.recordId)
+            assertEquals("assigned:$leak", assigned.key)
+            // No personal data in what the notification shows: the category, not the text.
+            assertEquals("新派单：漏水维修", assigned.summary)
+            // Heard once: the next run has nothing new, nor does a new worker (the next
+            // WorkManager run) from the snapshot kept between runs.
             assertTrue(assertIs<BackgroundOutcome.Synced>(background.run()).alerts.isEmpty())
+            val nextRun = BackgroundSync(limei, server.settings(LI_MEI), io, MemorySnapshotKeeper(kept.load()))
+            assertTrue(assertIs<BackgroundOutcome.Synced>(nextRun.run()).alerts.isEmpty())
 
             // The admin escalates it (督办): an escalation alert.
             admin.sync(server.settings(ADMIN), null)
             admin.moveIncidentWith(leak, IncidentAction.ESCALATE, MoveDetail(note = "督办", level = Level.COMMUNITY))
             admin.sync(server.settings(ADMIN), null)
             val third = assertIs<BackgroundOutcome.Synced>(background.run())
-            assertEquals(listOf(leak), third.alerts.filterIsInstance<Alert.Escalated>().map { it.incident.id })
-            assertTrue(third.alerts.none { it is Alert.Assigned })
+            assertEquals(listOf("escalated:$leak:community"), third.alerts.map { it.key })
+            assertEquals(AlertKind.ESCALATED, third.alerts.single().kind)
 
             // The list's views on her phone.
             val list = IncidentListState(limei, stores.scope, io)
@@ -101,15 +114,43 @@ class BackgroundSyncTest {
     }
 
     @Test
+    fun aFollowUpFallingDueAlertsOnceAndAGarbledSnapshotStartsOver() = runBlocking<Unit> {
+        DemoServer.start(stores.dir).use { server ->
+            val limei = stores.open(LI_MEI, server.device(LI_MEI).deviceId)
+            val kept = MemorySnapshotKeeper("not a snapshot")
+            val background = BackgroundSync(limei, server.settings(LI_MEI), io, kept)
+            // A kept text the core refuses: no alerts, no crash, and a good snapshot kept.
+            assertTrue(assertIs<BackgroundOutcome.Synced>(background.run()).alerts.isEmpty())
+            val good = kept.load()
+            assertTrue(good != null && good != "not a snapshot")
+
+            val hh = limei.createHousehold(household("u-1-1", "302", "张秀英"))
+            limei.recordVisit(
+                NewVisit(hh, null, VisitPurpose.ASK_NEEDS, listOf(Need(NeedCategory.ELDER_CARE, "想申请助餐")), "", true),
+            )
+            val need = limei.needsOf(hh).single()
+            // Not due yet (elder care: tomorrow): nothing.
+            assertTrue(assertIs<BackgroundOutcome.Synced>(background.run()).alerts.isEmpty())
+            // Its due date moves to the past: due now, heard once.
+            limei.rescheduleNeed(need.id, 1L)
+            val due = assertIs<BackgroundOutcome.Synced>(background.run()).alerts
+            assertEquals(listOf("follow_up_due:${need.id}"), due.map { it.key })
+            assertEquals(AlertKind.FOLLOW_UP_DUE, due.single().kind)
+            assertTrue("张秀英" !in due.single().summary)
+            assertTrue(assertIs<BackgroundOutcome.Synced>(background.run()).alerts.isEmpty())
+        }
+    }
+
+    @Test
     fun offlineRetriesAndARefusedTokenStops() = runBlocking {
         DemoServer.start(stores.dir).use { server ->
             val limei = stores.open(LI_MEI, server.device(LI_MEI).deviceId, places = false)
             // Nothing listens on port 1: offline, try again later.
-            val offline = BackgroundSync(limei, SyncSettings("http://127.0.0.1:1", "t", null), io)
+            val offline = BackgroundSync(limei, SyncSettings("http://127.0.0.1:1", "t", null), io, MemorySnapshotKeeper())
             val retry = assertIs<BackgroundOutcome.Retry>(offline.run())
             assertEquals(Message.WILL_SYNC_LATER, retry.notice.message)
             // A token the server does not know: stop until the user signs in again.
-            val stranger = BackgroundSync(limei, SyncSettings(server.url, "not-a-token", null), io)
+            val stranger = BackgroundSync(limei, SyncSettings(server.url, "not-a-token", null), io, MemorySnapshotKeeper())
             val stop = assertIs<BackgroundOutcome.Stop>(stranger.run())
             assertEquals(Message.SIGN_IN_AGAIN, stop.notice.message)
         }

@@ -1,26 +1,47 @@
-// One sync run without a screen: what background refresh (BGAppRefreshTask) calls. It
-// compares the incidents before and after the sync so the app can raise a local
-// notification for a new assignment or an escalation. Mirrors android's BackgroundSync.kt.
+// One sync run without a screen: what background refresh (BGAppRefreshTask) calls. The core
+// says what the sync brought for this user (a new assignment, an escalation, a follow-up
+// falling due) between the snapshot kept from the last run and one taken after this sync;
+// the app only posts the alerts. Mirrors android's BackgroundSync.kt method for method.
 
 import Foundation
 
-/// What a background sync brought that the user should hear of: one local notification each.
-public enum Alert: Hashable, Sendable {
-    /// An incident this user now handles, and did not before the sync (派给我的新工单).
-    case assigned(IncidentSummary)
-    /// An incident of the user's area raised to a higher level by the sync (督办).
-    case escalated(IncidentSummary)
+/// Where the alert snapshot is kept between background runs: `UserDefaults` on the phone
+/// (`DefaultsSnapshotKeeper`), memory in tests. The text is the core's own
+/// (`LinliStore.alertSnapshot`): ids, statuses, owners and due dates, no names.
+public protocol SnapshotKeeper: AnyObject, Sendable {
+    func load() -> String?
+    func save(_ text: String)
+}
 
-    public var incident: IncidentSummary {
-        switch self {
-        case .assigned(let i), .escalated(let i): return i
-        }
-    }
+/// A keeper for one process: tests, or a phone before defaults are wired.
+public final class MemorySnapshotKeeper: SnapshotKeeper, @unchecked Sendable {
+    private let lock = NSLock()
+    private var text: String?
+
+    public init(_ text: String? = nil) { self.text = text }
+
+    public func load() -> String? { lock.withLock { text } }
+
+    public func save(_ text: String) { lock.withLock { self.text = text } }
+}
+
+/// The alert snapshot in the app's `UserDefaults`, between background runs.
+public final class DefaultsSnapshotKeeper: SnapshotKeeper, @unchecked Sendable {
+    private static let key = "alerts.snapshot"
+
+    public init() {}
+
+    public func load() -> String? { UserDefaults.standard.string(forKey: Self.key) }
+
+    public func save(_ text: String) { UserDefaults.standard.set(text, forKey: Self.key) }
+
+    /// On sign-out: the next account starts from its own first sync.
+    public func clear() { UserDefaults.standard.removeObject(forKey: Self.key) }
 }
 
 /// How a background sync ended, and what the scheduler should do next.
 public enum BackgroundOutcome: Sendable {
-    /// Up to date; `alerts` to raise as local notifications.
+    /// Up to date; `alerts` to raise as local notifications, one per key.
     case synced(SyncReport, alerts: [Alert])
     /// Offline, or the server is unreachable or in trouble: try again later.
     case retry(Notice)
@@ -32,17 +53,18 @@ public enum BackgroundOutcome: Sendable {
 public final class BackgroundSync: Sendable {
     private let store: LinliStore
     private let settings: SyncSettings
+    private let keeper: SnapshotKeeper
 
-    public init(store: LinliStore, settings: SyncSettings) {
+    public init(store: LinliStore, settings: SyncSettings, keeper: SnapshotKeeper) {
         self.store = store
         self.settings = settings
+        self.keeper = keeper
     }
 
     public func run() async -> BackgroundOutcome {
-        let me = store.userId()
-        let before: [String: IncidentSummary]
+        let before: String
         do {
-            before = Dictionary(uniqueKeysWithValues: try incidents().map { ($0.id, $0) })
+            before = try keeper.load() ?? store.alertSnapshot(at: store.now())
         } catch {
             return .retry(Notice(error))
         }
@@ -52,12 +74,18 @@ public final class BackgroundSync: Sendable {
         } catch {
             return Self.outcome(of: error)
         }
-        guard let after = try? incidents() else { return .synced(report, alerts: []) }
-        return .synced(report, alerts: alerts(before: before, after: after, me: me))
+        return .synced(report, alerts: alertsSince(before))
     }
 
-    private func incidents() throws -> [IncidentSummary] {
-        try store.incidents(filter: IncidentFilter(statuses: [], assignee: nil, placeId: nil))
+    /// The alerts since `before`, keeping the new snapshot. A kept text the core refuses
+    /// (from an older app, or damaged) is replaced: no alerts this once, never a crash.
+    private func alertsSince(_ before: String) -> [Alert] {
+        let now = store.now()
+        guard let after = try? store.alertSnapshot(at: now) else { return [] }
+        let alerts = (try? store.alertsBetween(
+            before: before, after: after, me: store.userId(), now: now)) ?? []
+        keeper.save(after)
+        return alerts
     }
 
     private static func outcome(of error: Error) -> BackgroundOutcome {
@@ -66,26 +94,4 @@ public final class BackgroundSync: Sendable {
         default: return .retry(Notice(error))
         }
     }
-}
-
-/// The alerts between two lists of the same store: incidents `me` handles now and did not
-/// before (open ones), and incidents whose level rose.
-public func alerts(before: [String: IncidentSummary], after: [IncidentSummary], me: String) -> [Alert] {
-    let rank: (Level) -> Int = { level in
-        switch level {
-        case .grid: return 0
-        case .community: return 1
-        case .street: return 2
-        }
-    }
-    let assigned = after
-        .filter { $0.handler == me && $0.status != .closed && before[$0.id]?.handler != me }
-        .map { Alert.assigned($0) }
-    let escalated = after
-        .filter { now in
-            if let was = before[now.id] { return rank(now.level) > rank(was.level) }
-            return rank(now.level) > 0
-        }
-        .map { Alert.escalated($0) }
-    return assigned + escalated
 }

@@ -19,7 +19,8 @@ import kotlinx.coroutines.Dispatchers
 /**
  * Sync without tapping: WorkManager runs [BackgroundSync] every 15 minutes (its shortest
  * period) and once whenever the network comes back, both only with a connection. A new
- * assignment or an escalation the sync brought becomes a local notification ([Alerts]).
+ * assignment, an escalation or a follow-up falling due that the sync brought (the core's
+ * rule, against the snapshot kept in [SnapshotPrefs]) becomes a local notification ([Alerts]).
  * Offline is "retry later" with WorkManager's back-off; a refused token stops until the user
  * signs in again.
  */
@@ -32,7 +33,8 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         } catch (e: Exception) {
             return Result.retry()
         }
-        return when (val outcome = BackgroundSync(store, account.syncSettings, Dispatchers.IO).run()) {
+        val background = BackgroundSync(store, account.syncSettings, Dispatchers.IO, SnapshotPrefs(applicationContext))
+        return when (val outcome = background.run()) {
             is BackgroundOutcome.Synced -> {
                 Alerts.post(applicationContext, outcome.alerts)
                 Result.success()
@@ -75,6 +77,8 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
             val work = WorkManager.getInstance(context)
             work.cancelUniqueWork(PERIODIC)
             work.cancelUniqueWork(WHEN_ONLINE)
+            // The next account starts from its own first sync, not this one's snapshot.
+            SnapshotPrefs(context).clear()
         }
     }
 }

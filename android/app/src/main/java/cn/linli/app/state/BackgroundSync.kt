@@ -3,28 +3,33 @@ package cn.linli.app.state
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.withContext
-import uniffi.linli.IncidentFilter
-import uniffi.linli.IncidentStatus
-import uniffi.linli.IncidentSummary
+import uniffi.linli.Alert
 import uniffi.linli.LinliException
 import uniffi.linli.LinliStore
 import uniffi.linli.SyncReport
 import uniffi.linli.SyncSettings
 
-/** What a background sync brought that the user should hear of: one local notification each. */
-sealed interface Alert {
-    val incident: IncidentSummary
+/**
+ * Where the alert snapshot is kept between background runs: the app's preferences on the
+ * phone ([cn.linli.app.SnapshotPrefs]), memory in tests. The text is the core's own
+ * (`LinliStore.alertSnapshot`): ids, statuses, owners and due dates, no names.
+ */
+interface SnapshotKeeper {
+    fun load(): String?
+    fun save(text: String)
+}
 
-    /** An incident this user now handles, and did not before the sync (派给我的新工单). */
-    data class Assigned(override val incident: IncidentSummary) : Alert
-
-    /** An incident of the user's area raised to a higher level by the sync (督办). */
-    data class Escalated(override val incident: IncidentSummary) : Alert
+/** A keeper for one process: tests, or a phone before preferences are wired. */
+class MemorySnapshotKeeper(private var text: String? = null) : SnapshotKeeper {
+    override fun load(): String? = text
+    override fun save(text: String) {
+        this.text = text
+    }
 }
 
 /** How a background sync ended, and what the scheduler should do next. */
 sealed interface BackgroundOutcome {
-    /** Up to date; [alerts] to raise as local notifications. */
+    /** Up to date; [alerts] to raise as local notifications, one per key. */
     data class Synced(val report: SyncReport, val alerts: List<Alert>) : BackgroundOutcome
 
     /** Offline, or the server is unreachable or in trouble: try again later. Nothing is lost. */
@@ -37,19 +42,21 @@ sealed interface BackgroundOutcome {
 
 /**
  * One sync run without a screen: what WorkManager's worker (Android) and background refresh
- * (iOS) call, periodically and when the network comes back. It compares the incidents before
- * and after the sync so the app can raise a notification for a new assignment or an
- * escalation. Plain Kotlin, tested on the JVM against the real library and a real server.
+ * (iOS) call, periodically and when the network comes back. The core says what the sync
+ * brought for this user (a new assignment, an escalation, a follow-up falling due) between
+ * the snapshot kept from the last run and one taken after this sync; the shell only posts
+ * the alerts. The first run takes its "before" just before syncing, so signing in does not
+ * replay the past. Plain Kotlin, tested on the JVM against the real library and a real server.
  */
 class BackgroundSync(
     private val store: LinliStore,
     private val settings: SyncSettings,
     private val io: CoroutineDispatcher,
+    private val keeper: SnapshotKeeper,
 ) {
     suspend fun run(): BackgroundOutcome = withContext(io) {
-        val me = store.userId()
         val before = try {
-            incidents().associateBy { it.id }
+            keeper.load() ?: store.alertSnapshot(store.now())
         } catch (e: CancellationException) {
             throw e
         } catch (e: Exception) {
@@ -62,36 +69,30 @@ class BackgroundSync(
         } catch (e: Exception) {
             return@withContext outcomeOf(e)
         }
-        val after = try {
-            incidents()
-        } catch (e: CancellationException) {
-            throw e
-        } catch (e: Exception) {
-            return@withContext BackgroundOutcome.Synced(report, emptyList())
-        }
-        BackgroundOutcome.Synced(report, alerts(before, after, me))
+        BackgroundOutcome.Synced(report, alertsSince(before))
     }
 
-    private fun incidents(): List<IncidentSummary> =
-        store.incidents(IncidentFilter(statuses = emptyList(), assignee = null, placeId = null))
+    /** The alerts since [before], keeping the new snapshot. A kept text the core refuses
+     * (from an older app, or damaged) is replaced: no alerts this once, never a crash. */
+    private fun alertsSince(before: String): List<Alert> {
+        val now = store.now()
+        val after = try {
+            store.alertSnapshot(now)
+        } catch (e: LinliException) {
+            return emptyList()
+        }
+        val alerts = try {
+            store.alertsBetween(before, after, store.userId(), now)
+        } catch (e: LinliException.InvalidInput) {
+            emptyList()
+        }
+        keeper.save(after)
+        return alerts
+    }
 
     private fun outcomeOf(e: Exception): BackgroundOutcome = when (e) {
         is LinliException.Unauthorized, is LinliException.Revoked, is LinliException.UnsupportedVersion ->
             BackgroundOutcome.Stop(e.toNotice())
         else -> BackgroundOutcome.Retry(e.toNotice())
     }
-}
-
-/**
- * The alerts between two lists of the same store: incidents [me] handles now and did not
- * before (open ones), and incidents whose level rose.
- */
-fun alerts(before: Map<String, IncidentSummary>, after: List<IncidentSummary>, me: String): List<Alert> {
-    val assigned = after
-        .filter { it.handler == me && it.status != IncidentStatus.CLOSED && before[it.id]?.handler != me }
-        .map { Alert.Assigned(it) }
-    val escalated = after
-        .filter { now -> before[now.id]?.let { now.level > it.level } ?: (now.level.ordinal > 0) }
-        .map { Alert.Escalated(it) }
-    return assigned + escalated
 }
