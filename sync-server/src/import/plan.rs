@@ -45,9 +45,10 @@ pub struct MemberPlan {
     pub patch: MemberPatch,
     pub gender: Option<Gender>,
     pub residence: Option<PersonResidence>,
-    /// Whether gender or residence change (kept tags: those already set).
+    /// Whether gender, residence or the member's own tags change.
     pub details_change: bool,
-    pub kept_tags: Vec<CareTag>,
+    /// The member's own care tags after the import: those already set and the file's.
+    pub tags: Vec<CareTag>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,8 +376,10 @@ fn member_plan(row: &RosterRow, stored: Option<&Household>) -> MemberPlan {
             patch: MemberPatch::default(),
             gender: row.gender,
             residence: row.residence,
-            details_change: row.gender.is_some() || row.residence.is_some(),
-            kept_tags: Vec::new(),
+            details_change: row.gender.is_some()
+                || row.residence.is_some()
+                || !row.person_tags.is_empty(),
+            tags: row.person_tags.clone(),
         };
     };
     let mut patch = MemberPatch::default();
@@ -397,7 +400,14 @@ fn member_plan(row: &RosterRow, stored: Option<&Household>) -> MemberPlan {
     }
     let gender = row.gender.or(x.gender);
     let residence = row.residence.or(x.residence);
-    let details_change = gender != x.gender || residence != x.residence;
+    let mut tags = x.tags.clone();
+    for t in &row.person_tags {
+        if !tags.contains(t) {
+            tags.push(*t);
+        }
+    }
+    tags.sort();
+    let details_change = gender != x.gender || residence != x.residence || tags != x.tags;
     let action = if patch != MemberPatch::default() || details_change {
         MemberAction::Update
     } else {
@@ -412,6 +422,6 @@ fn member_plan(row: &RosterRow, stored: Option<&Household>) -> MemberPlan {
         gender,
         residence,
         details_change,
-        kept_tags: x.tags.clone(),
+        tags,
     }
 }

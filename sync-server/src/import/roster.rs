@@ -11,24 +11,12 @@ use linli_domain::model::{
 
 use super::table::{Row, Table};
 use super::{FileError, Problem};
+use crate::ledger::columns::{HOUSEHOLD_COLUMNS, TAG_SEPARATOR, unescape_formula};
 
-/// The household ledger's columns, in the export's order (one row per member).
-pub const COLUMNS: [&str; 14] = [
-    "楼栋",
-    "单元",
-    "房号",
-    "居住类型",
-    "住房",
-    "标签",
-    "备注",
-    "姓名",
-    "关系",
-    "出生年",
-    "性别",
-    "户籍状态",
-    "电话",
-    "身份证号",
-];
+/// The household ledger's columns (the export's header): 社区, 网格 and 户编号 are read
+/// but not used (households are matched by their address, in the importing admin's
+/// communities).
+pub const COLUMNS: [&str; HOUSEHOLD_COLUMNS.len()] = HOUSEHOLD_COLUMNS;
 
 /// Columns a file must have; the others may be left out.
 pub const REQUIRED: [&str; 4] = ["楼栋", "房号", "姓名", "关系"];
@@ -45,6 +33,8 @@ pub struct RosterRow {
     pub tags: Vec<CareTag>,
     pub notes: Option<String>,
     pub member: NewMember,
+    /// The member's own care tags (个人标签).
+    pub person_tags: Vec<CareTag>,
     pub gender: Option<Gender>,
     pub residence: Option<PersonResidence>,
 }
@@ -91,10 +81,7 @@ fn column_index(name: &str) -> usize {
 /// The text a CSV export escaped: exactly one leading `'` before `=`, `+`, `-` or `@` is
 /// dropped (the export adds it so spreadsheets do not run the cell).
 pub fn unescape(text: &str) -> &str {
-    match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
-        _ => text,
-    }
+    unescape_formula(text)
 }
 
 /// A phone as the domain checks it: a leading `+86` (or `0086`) country code is allowed
@@ -137,6 +124,31 @@ fn label_of<T: Copy>(
 
 fn choices<T: Copy>(all: &[T], label: fn(T) -> &'static str) -> String {
     all.iter().map(|v| label(*v)).collect::<Vec<_>>().join("、")
+}
+
+/// Care tags by their labels, joined by `、` (commas, semicolons and spaces also
+/// accepted), sorted; an unknown label is a problem of `column`.
+fn tags_of(
+    text: &str,
+    column: &'static str,
+    bad: &mut dyn FnMut(&'static str, String),
+) -> Vec<CareTag> {
+    let mut tags = Vec::new();
+    for t in text
+        .split([TAG_SEPARATOR, ',', '，', ';', '；', ' ', '\u{3000}'])
+        .filter(|t| !t.is_empty())
+    {
+        match label_of(CareTag::ALL, CareTag::label, CareTag::code, t) {
+            Some(tag) if !tags.contains(&tag) => tags.push(tag),
+            Some(_) => {}
+            None => bad(
+                column,
+                format!("无法识别，应为：{}", choices(CareTag::ALL, CareTag::label)),
+            ),
+        }
+    }
+    tags.sort();
+    tags
 }
 
 /// Checks every row of `table` (`now` bounds birth years).
@@ -206,21 +218,8 @@ fn check_row(row: &Row, at: &Positions, now: Millis) -> Result<RosterRow, Vec<Pr
             None
         }),
     };
-    let mut tags = Vec::new();
-    for t in cell("标签")
-        .split(['、', ',', '，', ';', '；', ' ', '\u{3000}'])
-        .filter(|t| !t.is_empty())
-    {
-        match label_of(CareTag::ALL, CareTag::label, CareTag::code, t) {
-            Some(tag) if !tags.contains(&tag) => tags.push(tag),
-            Some(_) => {}
-            None => bad(
-                "标签",
-                format!("无法识别，应为：{}", choices(CareTag::ALL, CareTag::label)),
-            ),
-        }
-    }
-    tags.sort();
+    let tags = tags_of(cell("标签"), "标签", &mut bad);
+    let person_tags = tags_of(cell("个人标签"), "个人标签", &mut bad);
     let notes = Some(cell("备注").to_owned()).filter(|n| !n.is_empty());
     if let Some(n) = &notes
         && let Err(e) = check_text("notes", n, false)
@@ -321,6 +320,7 @@ fn check_row(row: &Row, at: &Positions, now: Millis) -> Result<RosterRow, Vec<Pr
                 phone,
                 id_number,
             },
+            person_tags,
             gender,
             residence,
         }),

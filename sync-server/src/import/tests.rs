@@ -343,7 +343,7 @@ fn plan_matches_by_natural_key_and_finds_duplicates() {
                 id_number: m.member.id_number.clone(),
                 gender: None,
                 residence: None,
-                tags: vec![],
+                tags: m.tags.clone(),
                 moved_out_at: None,
             })
             .collect(),
@@ -370,5 +370,26 @@ fn plan_matches_by_natural_key_and_finds_duplicates() {
     assert_eq!(
         p3.households[0].members[1].patch.birth_year,
         Some(Some(1952))
+    );
+}
+
+#[test]
+fn the_exports_header_is_the_imports() {
+    use crate::ledger::HOUSEHOLD_COLUMNS;
+    let header = HOUSEHOLD_COLUMNS.join(",");
+    let row = format!(
+        "幸福社区,第一网格,0193a1b2-0000-7000-8000-000000000000,安置小区1栋,1单元,301,常住,自有,党员,,'=王,户主,1950,男,户籍,'+8613812345678,{ID_OK},残疾、党员"
+    );
+    let c = check_csv(&format!("\u{feff}{header}\n{row}\n"));
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+    let r = &c.rows[0];
+    assert_eq!(r.member.name, "=王");
+    assert_eq!(r.member.phone.as_deref(), Some("+8613812345678"));
+    assert_eq!(
+        r.person_tags,
+        vec![
+            linli_domain::CareTag::Disabled,
+            linli_domain::CareTag::PartyMember
+        ]
     );
 }

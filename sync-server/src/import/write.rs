@@ -38,7 +38,7 @@ fn put_new_member(d: &mut AutoCommit, m: &MemberPlan) -> Result<()> {
             &MemberDetails {
                 gender: m.gender,
                 residence: m.residence,
-                tags: Vec::new(),
+                tags: m.tags.clone(),
             },
         )?;
     }
@@ -81,7 +81,7 @@ pub fn write_household(
                                     &MemberDetails {
                                         gender: m.gender,
                                         residence: m.residence,
-                                        tags: m.kept_tags.clone(),
+                                        tags: m.tags.clone(),
                                     },
                                 )?;
                             }
