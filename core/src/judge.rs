@@ -12,10 +12,12 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::db::lock;
 use crate::error::{Error, Result};
 use crate::lifecycle::Derived;
 use crate::model::{IncidentAction, MoveDetail};
 use crate::roles::{self, Denied, DispatchGrant, DispatchTarget, MoveContext, Role};
+use crate::store::Store;
 
 /// The role of `user_id` in the people table, if the device knows it (and knows the role).
 pub(crate) fn role_of(conn: &Connection, user_id: &str) -> Result<Option<Role>> {
@@ -93,5 +95,16 @@ pub(crate) fn menu(role: Option<Role>, user_id: &str, derived: &Derived) -> Vec<
     match role {
         Some(role) => roles::allowed_moves(derived.status, role, user_id, &ctx),
         None => derived.status.allowed_actions(),
+    }
+}
+
+impl Store {
+    /// Whether the signed-in user sees residents' phones, ID numbers and sensitive care tags
+    /// (`roles::sees_sensitive`), by their role in the people the device knows. Before the
+    /// device knows its user's role (no reference data yet) the answer is no: hiding is the
+    /// side that cannot leak.
+    pub fn sees_sensitive(&self) -> Result<bool> {
+        let role = role_of(&lock(&self.reader), &self.identity().user_id)?;
+        Ok(role.is_some_and(roles::sees_sensitive))
     }
 }

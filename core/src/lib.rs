@@ -14,6 +14,7 @@
 //!   applied without the network; `http.rs`: the transport
 //! - `alerts.rs`: what a background sync brought for the user (assigned, escalated,
 //!   follow-ups due), between two snapshots of the store
+//! - `doors.rs`: the households already at an address and room (the duplicate warning)
 //! - `query.rs`: list, search and history queries; `people.rs`: the people of the scope
 //! - `my_places.rs`: the user's places (grants) and the documents the server refused
 //! - `needs.rs`: needs raised on visits as follow-ups: raising, moves, lists, 转事件
@@ -29,6 +30,7 @@ mod alerts;
 mod cache;
 mod db;
 mod documents;
+mod doors;
 mod error;
 mod households;
 mod http;

@@ -159,10 +159,10 @@ pub struct HistoryEntry {
     pub fields: Vec<String>,
 }
 
-const HOUSEHOLD_COLUMNS: &str = "h.id, h.grid_id, h.building_id, h.unit_id, h.room, h.address, \
+pub(crate) const HOUSEHOLD_COLUMNS: &str = "h.id, h.grid_id, h.building_id, h.unit_id, h.room, h.address, \
      h.head_name, h.member_count, h.residency, h.housing, h.tags, h.last_visit_at";
 
-fn household_row(r: &Row<'_>) -> rusqlite::Result<HouseholdSummary> {
+pub(crate) fn household_row(r: &Row<'_>) -> rusqlite::Result<HouseholdSummary> {
     let code_err = |i: usize| {
         rusqlite::Error::InvalidColumnType(i, "code".into(), rusqlite::types::Type::Text)
     };

@@ -245,6 +245,14 @@ pub fn check_move(
     }
 }
 
+/// Whether the role sees residents' sensitive fields (phone numbers, ID numbers, the
+/// sensitive care tags) in the register: grid and micro-grid workers and admins do;
+/// building and unit leaders, department handlers and the system do not. A leader may still
+/// enter them for a new household or member, write-only.
+pub fn sees_sensitive(role: Role) -> bool {
+    role.is_grid_worker() || role.is_admin()
+}
+
 /// Whether the role may report incidents at all.
 pub fn may_report(role: Role) -> bool {
     role.permissions().report == Grant::Yes

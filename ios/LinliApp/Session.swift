@@ -47,6 +47,8 @@ final class Session: ObservableObject {
             return
         }
         UserDefaults.standard.set(try? JSONEncoder().encode(enrolment), forKey: Self.enrolmentKey)
+        // A new enrolment's alerts start from its own first sync.
+        DefaultsSnapshotKeeper().clear()
         await open(enrolment, token: token)
     }
 

@@ -22,7 +22,11 @@
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
+<<<<<<< HEAD
 //! - `import/`: roster import: reading XLSX and CSV, checking rows, planning, writing
+=======
+//! - `register.rs`: the register's rows projected from household documents, search, masking
+>>>>>>> main
 //! - `ledger/`: ledgers (台账) as XLSX and CSV; `ledger/columns.rs` the household ledger's columns
 
 pub mod admin;
@@ -39,6 +43,7 @@ pub mod ledger;
 pub mod merge;
 pub mod pull;
 pub mod push;
+pub mod register;
 pub mod sqlite;
 pub mod storage;
 pub mod tls;
@@ -66,7 +71,8 @@ pub use changes::{CHANGES_PATH, Changes};
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
 pub use storage::{
-    AccountStorage, AdminStorage, Auth, Device, Storage, SyncStorage, User, WorkflowStorage,
+    AccountStorage, AdminStorage, Auth, Device, RegisterStorage, Storage, SyncStorage, User,
+    WorkflowStorage,
 };
 
 /// How often [`serve`] runs the escalation sweep unless told otherwise.

@@ -3,7 +3,7 @@
 //! Split by concern: [`SyncStorage`] is what a sync round needs, [`AdminStorage`] what the
 //! `admin` command needs, [`WorkflowStorage`] what the incident workflow needs (targets,
 //! the escalation sweep, the JSON API's reads and writes), [`AccountStorage`] what the console's
-//! sign-in needs; [`Storage`] is all four. All SQL (and all other blocking work on the
+//! sign-in needs, [`RegisterStorage`] the register and ledgers; [`Storage`] is all five. All SQL (and all other blocking work on the
 //! database) lives behind them; the HTTP layer calls them from
 //! `tokio::task::spawn_blocking`, never on an async worker. Methods are coarse (one push of a
 //! whole request, one page of a pull) so that an implementation can make each one
@@ -12,6 +12,7 @@
 //! [`crate::sqlite::SqliteStorage`] is the embedded implementation; PostgreSQL is to follow,
 //! and must pass the conformance suite in `tests/conformance/`.
 
+use linli_domain::doc::DocPlace;
 use linli_domain::protocol::{Cursor, DocPush, PushAck, ReferenceData, Role};
 use linli_domain::scope::Scope;
 use linli_domain::targets::CommunityTargets;
@@ -25,6 +26,10 @@ use crate::merge::{DocWrite, Pusher, StoredDoc};
 use crate::pull::{self, Puller};
 pub use crate::pull::{LogRead, MAX_PAGE_LIMIT, PAGE_BYTES, Page};
 use crate::push;
+use crate::register::{
+    ExportRecord, HouseholdRow, LedgerFilter, LedgerNeed, LedgerVisit, MemberRow, RegisterPage,
+    RegisterQuery,
+};
 use crate::workflow::{self, Escalation, ServerActor};
 
 /// A person known to the server (the reference data devices receive names them).
@@ -385,10 +390,73 @@ pub trait AccountStorage: Send + Sync + 'static {
     fn principal(&self, user_id: &str, as_device: &str) -> Result<Option<Device>>;
 }
 
-/// The server's database: every concern, as the router's state holds it.
-pub trait Storage: SyncStorage + AdminStorage + WorkflowStorage + AccountStorage {}
+/// The register and ledgers (issue 11): the rows projected from household documents, the
+/// search, and the export log. Every method is blocking; reads run in one read transaction.
+pub trait RegisterStorage: Send + Sync + 'static {
+    /// One page of the households in `scope` matching `q`, ordered by place and room, each
+    /// with its current members, and how many match in all.
+    fn register_page(&self, scope: &Scope, q: &RegisterQuery) -> Result<RegisterPage>;
 
-impl<T: SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + ?Sized> Storage for T {}
+    /// A household document's place (as the server scopes it) and snapshot (`None`: no
+    /// such household). The caller checks the place against its scope.
+    fn household_document(&self, doc_id: &str) -> Result<Option<(DocPlace, Vec<u8>)>>;
+
+    /// The board rows of the incidents that name the household, newest first.
+    fn household_incidents(&self, household_id: &str) -> Result<Vec<IncidentRow>>;
+
+    /// Every household in `scope` passing `f` (place; care tag as category) with its
+    /// current members, ordered by place and room; returns how many households. Streams
+    /// from one read transaction; `each` may stop the export with an error.
+    fn ledger_households(
+        &self,
+        scope: &Scope,
+        f: &LedgerFilter,
+        each: &mut dyn FnMut(HouseholdRow, Vec<MemberRow>) -> Result<()>,
+    ) -> Result<u64>;
+
+    /// Every visit in `scope` passing `f` (place, period; purpose as category), oldest first.
+    fn ledger_visits(
+        &self,
+        scope: &Scope,
+        f: &LedgerFilter,
+        each: &mut dyn FnMut(LedgerVisit) -> Result<()>,
+    ) -> Result<u64>;
+
+    /// Every need raised in `scope` passing `f` (place, period raised; need category),
+    /// oldest first.
+    fn ledger_needs(
+        &self,
+        scope: &Scope,
+        f: &LedgerFilter,
+        each: &mut dyn FnMut(LedgerNeed) -> Result<()>,
+    ) -> Result<u64>;
+
+    /// Every incident in `scope` passing `f` (place, period reported; incident category),
+    /// oldest reported first.
+    fn ledger_incidents(
+        &self,
+        scope: &Scope,
+        f: &LedgerFilter,
+        each: &mut dyn FnMut(IncidentRow) -> Result<()>,
+    ) -> Result<u64>;
+
+    /// Adds a row to the export log.
+    fn record_export(&self, e: &ExportRecord) -> Result<()>;
+
+    /// The newest `limit` exports whose rows could come from one of `communities`.
+    fn exports(&self, communities: &[String], limit: u32) -> Result<Vec<ExportRecord>>;
+}
+
+/// The server's database: every concern, as the router's state holds it.
+pub trait Storage:
+    SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage
+{
+}
+
+impl<T: SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage + ?Sized>
+    Storage for T
+{
+}
 
 /// How a token is stored: its SHA-256, never the token itself.
 pub fn token_hash(token: &str) -> Vec<u8> {

@@ -16,7 +16,8 @@ use linli_domain::{Address, CareTag, Housing, NewHousehold, NewMember, Relation,
 use linli_sync_server::sqlite::SCHEMA_VERSION;
 use linli_sync_server::storage::token_hash;
 use linli_sync_server::{
-    AccountStorage, AdminStorage, Auth, Device, SqliteStorage, SyncStorage, WorkflowStorage,
+    AccountStorage, AdminStorage, Auth, Device, RegisterStorage, SqliteStorage, SyncStorage,
+    WorkflowStorage,
 };
 use linli_testkit::demo;
 use rusqlite::Connection;
@@ -29,6 +30,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (4, include_str!("fixtures/server_schema_v4.sql")),
     (5, include_str!("fixtures/server_schema_v5.sql")),
     (6, include_str!("fixtures/server_schema_v6.sql")),
+    (7, include_str!("fixtures/server_schema_v7.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
@@ -232,6 +234,38 @@ fn check_served(s: &SqliteStorage, version: i64) {
         assert_eq!(admin_account.password_hash, None, "v{version}");
         assert!(s.session(&token_hash(SESSION_TOKEN)).unwrap().is_none());
     }
+    // From version 7: the register's rows. Documents stored before are projected when the
+    // server first opens them; the push above kept them in step.
+    let q = linli_sync_server::register::RegisterQuery {
+        search: linli_sync_server::register::Search::parse("zsf").unwrap(),
+        limit: 10,
+        ..Default::default()
+    };
+    let found = s.register_page(&admin.scope, &q).unwrap();
+    assert_eq!(found.total, 1, "v{version}");
+    let (h, members) = &found.households[0];
+    assert_eq!(h.doc_id, HOUSEHOLD);
+    assert_eq!(h.notes, "升级后");
+    assert_eq!(h.tags, [CareTag::ElderlyAlone]);
+    assert_eq!(members[0].name, "张三丰");
+    assert_eq!(members[0].birth_year, Some(1948));
+    let all = linli_sync_server::register::RegisterQuery {
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        s.register_page(&admin.scope, &all).unwrap().total,
+        expected_households(version)
+    );
+    let exports = s.exports(&admin.communities, 10).unwrap();
+    if version >= 7 {
+        assert_eq!(exports.len(), 1, "the frozen export");
+        assert_eq!(exports[0].ledger, "households");
+        assert_eq!(exports[0].rows, 2);
+    } else {
+        assert!(exports.is_empty());
+    }
+
     // Any version takes a password once upgraded.
     linli_sync_server::console::set_password(s, demo::USER_ADMIN, "upgraded password").unwrap();
 
@@ -269,6 +303,11 @@ fn check_served(s: &SqliteStorage, version: i64) {
             "the micro-grid column is served from"
         );
     }
+}
+
+/// The households of a version's fixture: a second one from version 5 (in the micro-grid).
+fn expected_households(version: i64) -> u64 {
+    if version >= 5 { 2 } else { 1 }
 }
 
 fn actor(device: &str) -> automerge::ActorId {
@@ -487,6 +526,19 @@ fn freeze() {
         .unwrap();
         s.sign_in_failed(Some(demo::USER_HANDLER), "192.0.2.1", AT)
             .unwrap();
+    }
+    // Version 7: a ledger exported.
+    if SCHEMA_VERSION >= 7 {
+        s.record_export(&linli_sync_server::register::ExportRecord {
+            user_id: demo::USER_ADMIN.into(),
+            communities: vec![demo::COMMUNITY.into()],
+            ledger: "households".into(),
+            format: "xlsx".into(),
+            filters: "{}".into(),
+            rows: 2,
+            at: AT,
+        })
+        .unwrap();
     }
     drop(s);
     let later = SqliteStorage::open(&path)

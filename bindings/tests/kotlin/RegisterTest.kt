@@ -1,5 +1,6 @@
 package cn.linli.tests
 
+import cn.linli.app.state.HouseholdDetailState
 import cn.linli.app.state.HouseholdField
 import cn.linli.app.state.HouseholdFormState
 import cn.linli.app.state.MemberFormState
@@ -48,6 +49,7 @@ class RegisterTest {
 
             val form = HouseholdFormState(limei, io)
             form.loadPlaces()
+            assertTrue(form.ui.value.showSensitive, "a grid worker sees phones and ID numbers")
             val places = form.ui.value.places.map { it.id }
             assertTrue("b-1" in places && "u-1-1" in places, "$places")
             assertFalse("g-1" in places, "a household lives in a building or unit")
@@ -78,7 +80,8 @@ class RegisterTest {
             again.setPlace("u-1-1")
             again.setRoom("301")
             assertFalse(again.submit())
-            assertEquals(1, again.ui.value.duplicates.size)
+            assertEquals(listOf(household), again.ui.value.duplicates.map { it.id })
+            assertEquals("王秀兰", again.ui.value.duplicates.single().headName)
             assertEquals(1, limei.householdsIn("b-1").size)
             assertTrue(again.submit())
             assertEquals(2, limei.householdsIn("b-1").size)
@@ -127,6 +130,61 @@ class RegisterTest {
             assertEquals(listOf(CareTag.ELDERLY_ALONE), mine.tags)
             assertEquals("13912345678", mine.members.single().phone)
             assertNull(mine.members.single().idNumber)
+        }
+    }
+
+    @Test
+    fun aLeaderSeesNoSensitiveFieldsAndHisEditKeepsThem() = runBlocking<Unit> {
+        DemoServer.start(stores.dir).use { server ->
+            val limei = stores.open(LI_MEI, server.device(LI_MEI).deviceId, places = false)
+            val zhao = stores.open(ZHAO, server.device(ZHAO).deviceId, places = false)
+            limei.sync(server.settings(LI_MEI), null)
+            zhao.sync(server.settings(ZHAO), null)
+
+            // 李梅 registers a household; its head has a phone, an ID number and a sensitive tag.
+            val form = HouseholdFormState(limei, io)
+            form.loadPlaces()
+            form.setPlace("u-1-1")
+            form.setRoom("502")
+            val id = idNumber("11010519580101003")
+            form.addMember(NewMember("刘桂芳", Relation.HEAD, 1958, "13800138001", id))
+            assertTrue(form.submit())
+            val household = assertNotNull(form.ui.value.savedHouseholdId)
+            val head = limei.household(household).members.single()
+            val tag = MemberFormState(limei, household, head, io)
+            tag.load()
+            assertTrue(tag.ui.value.showSensitive)
+            tag.setTag(CareTag.DISABLED, true)
+            assertTrue(tag.submit())
+            limei.sync(server.settings(LI_MEI), null)
+            zhao.sync(server.settings(ZHAO), null)
+
+            // 赵 (building leader) sees no sensitive fields on any register screen.
+            val leaderForm = HouseholdFormState(zhao, io)
+            leaderForm.loadPlaces()
+            assertFalse(leaderForm.ui.value.showSensitive)
+            val detail = HouseholdDetailState(zhao, household, stores.scope, io)
+            val shown = detail.ui.await { !it.loading }
+            assertFalse(shown.showSensitive)
+            val onHisPhone = zhao.household(household).members.single()
+            val edit = MemberFormState(zhao, household, onHisPhone, io)
+            assertFalse(edit.ui.value.showSensitive, "hidden until loaded")
+            edit.load()
+            assertFalse(edit.ui.value.showSensitive)
+            // He corrects the birth year only; the screen never showed phone, ID or tags.
+            edit.setBirthYear("1957")
+            assertTrue(edit.submit())
+            zhao.sync(server.settings(ZHAO), null)
+            limei.sync(server.settings(LI_MEI), null)
+
+            val after = limei.household(household).members.single()
+            assertEquals(1957, after.birthYear)
+            assertEquals("13800138001", after.phone)
+            assertEquals(id, after.idNumber)
+            assertEquals(listOf(CareTag.DISABLED), after.tags)
+            // 李梅's own detail screen shows them.
+            val hers = HouseholdDetailState(limei, household, stores.scope, io)
+            assertTrue(hers.ui.await { !it.loading }.showSensitive)
         }
     }
 }

@@ -83,7 +83,10 @@ struct HouseholdFormView: View {
             }
             if !ui.duplicates.isEmpty {
                 Section {
-                    ForEach(ui.duplicates, id: \.self) { Text($0) }
+                    // Address and head of household: enough to tell whether it is the same family.
+                    ForEach(ui.duplicates, id: \.id) { h in
+                        Text([h.address, h.headName].compactMap { $0 }.joined(separator: " "))
+                    }
                 } header: {
                     Label("register.same_door", systemImage: "exclamationmark.triangle")
                         .foregroundStyle(.orange)

@@ -83,6 +83,7 @@ struct MemberFormView: View {
             }
         }
         .navigationTitle(member == nil ? LocalizedStringKey("member.add") : LocalizedStringKey("member.edit"))
+        .task { await state.load() }
         .confirmationDialog("member.remove", isPresented: $confirmingRemove, titleVisibility: .visible) {
             Button("member.remove", role: .destructive) {
                 Task { if await state.remove() { dismiss() } }

@@ -14,6 +14,7 @@
 //! - `board.rs`: the response board (响应看板) and its self-refreshing rows
 //! - `incident.rs`: one incident: timeline and the moves its status allows
 //! - `disputes.rs`: open disputes per grid (矛盾纠纷清零) and outcomes
+//! - `households.rs`: the register (户籍登记): search, one household with its history
 //! - `report.rs`: a hotline report (热线登记)
 //! - `people.rs`: accounts: own password, invitations, resets and unlocking
 //! - `import.rs`: roster import: upload, dry run, confirm, progress
@@ -22,7 +23,11 @@
 mod auth;
 mod board;
 mod disputes;
+<<<<<<< HEAD
 mod import;
+=======
+mod households;
+>>>>>>> main
 mod incident;
 pub mod password;
 mod people;
@@ -55,6 +60,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/incidents/{id}", get(incident::page))
         .route("/admin/incidents/{id}/moves", post(incident::make_move))
         .route("/admin/disputes", get(disputes::page))
+        .route("/admin/households", get(households::list))
+        .route("/admin/households/{id}", get(households::page))
         .route("/admin/report", get(report::page).post(report::submit))
         .route(
             "/admin/account",

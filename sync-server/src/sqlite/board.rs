@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::workflow;
 
 /// Every column of `incident_index`, in [`IncidentRow`]'s order.
-const COLUMNS: &str = "doc_id, community_id, grid_id, micro_grid_id, building_id, unit_id, \
+pub(super) const COLUMNS: &str = "doc_id, community_id, grid_id, micro_grid_id, building_id, unit_id, \
      category, priority, status, open, level, level_rank, handler, department, reporter, \
      description, reported_at, received_at, accepted_at, resolved_at, closed_at, respond_by, \
      resolve_by, next_due, returns, reopens, rating, outcome";
@@ -27,7 +27,7 @@ const COLUMNS: &str = "doc_id, community_id, grid_id, micro_grid_id, building_id
 /// The scope test of `rows::IN_SCOPE` (same parameters ?1..?4) with only the levels `scope`
 /// grants: a scope of one level (an admin's communities, a worker's grids) then searches that
 /// level's index instead of scanning every row.
-fn in_scope(scope: &Scope) -> String {
+pub(super) fn in_scope(scope: &Scope) -> String {
     let levels = [
         (scope.communities.is_empty(), "community_id", 1),
         (scope.grids.is_empty(), "grid_id", 2),
@@ -141,7 +141,7 @@ fn count(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u32> {
 }
 
 /// A row of [`COLUMNS`].
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
     let rank = count(r, 11)?;
     let level = Level::from_code(&r.get::<_, String>(10)?);
     Ok(IncidentRow {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use super::{board, schema};
+use super::{board, register, schema};
 use crate::error::Result;
 use crate::workflow::{Clock, ServerActor};
 
@@ -61,6 +61,8 @@ impl SqliteStorage {
             // Documents stored before version 6 get their board rows, once.
             let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
             board::build_index(&tx)?;
+            // And their register rows (version 7).
+            register::build_register(&tx)?;
             tx.commit()?;
         }
         let readers = (0..READERS)

@@ -14,6 +14,8 @@
 //!   incident reads
 //! - `board.rs`: the response board's `incident_index`: its rows, building it once for
 //!   documents stored before version 6, and board pages
+//! - `register.rs`: [`crate::storage::RegisterStorage`]: the `register_*` rows of household
+//!   documents (kept with each store, built once for older ones), search, ledgers, exports
 //!
 //! The change log is `changes`, numbered by `seq` (`AUTOINCREMENT`, so a number is never
 //! reused, even after compaction deletes rows). Each row carries the document's place after
@@ -25,6 +27,7 @@ mod accounts;
 mod admin;
 mod board;
 mod db;
+mod register;
 mod rows;
 mod schema;
 mod sync;

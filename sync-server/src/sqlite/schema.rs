@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_category_targets.sql"),
     include_str!("migrations/005_places.sql"),
     include_str!("migrations/006_console.sql"),
+    include_str!("migrations/007_register.sql"),
 ];
 
 /// The schema version this server writes, kept in `PRAGMA user_version`.

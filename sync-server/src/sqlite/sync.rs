@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::board;
 use super::db::SqliteStorage;
+use super::register;
 use super::rows::{
     IN_SCOPE, json_ids, load_place, load_stored, max_seq, meta, place_kind, role, scope_params,
     to_i64, to_u64, user_scope,
@@ -130,6 +131,7 @@ fn store_update(tx: &Transaction<'_>, device_id: &str, doc_id: &str, u: &Update)
         seq,
         p.micro_grid_id
     ])?;
+    register::project_stored(tx, doc_id, u.kind, p, &u.snapshot, now_ms())?;
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! The conformance suite every server storage implementation must pass, written against the
-//! storage traits only (`SyncStorage`, `AdminStorage`, `WorkflowStorage`): what a device can observe through a
+//! storage traits only (`SyncStorage`, `AdminStorage`, `WorkflowStorage`, `RegisterStorage`): what a device can observe through a
 //! sync round and what the admin command relies on.
 //!
 //! An implementation's test file declares `#[macro_use] mod conformance;` and invokes
@@ -23,8 +23,10 @@ use linli_testkit::{DemoDevice, demo};
 
 mod board;
 mod places;
+mod register;
 pub use board::*;
 pub use places::*;
+pub use register::*;
 
 /// Generates one `#[test]` per conformance check, each on a fresh storage made by `$make`.
 macro_rules! storage_conformance_tests {
@@ -63,6 +65,11 @@ macro_rules! storage_conformance_tests {
             the_board_filters_orders_and_pages,
             open_disputes_are_counted_per_grid,
             a_micro_grid_workers_board_holds_their_micro_grid,
+            register_rows_follow_pushes_and_moves,
+            the_register_is_searched_as_on_the_phone,
+            the_register_honours_the_scope,
+            ledgers_stream_rows_by_scope_and_filters,
+            exports_are_logged_per_community,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -10,6 +10,8 @@ public struct HouseholdDetailUI: Equatable, Sendable {
     /// Newest first.
     public var visits: [VisitSummary] = []
     public var dueForVisit = false
+    /// Whether the user's role sees phones and sensitive tags (grid workers and admins).
+    public var showSensitive = false
     public var notice: Notice?
 
     public init() {}
@@ -53,6 +55,7 @@ public final class HouseholdDetailState: StoreScreen<HouseholdDetailUI> {
             ui.household = household
             ui.visits = try store.visitsOf(householdId: id)
             ui.dueForVisit = due.contains { $0.id == id }
+            ui.showSensitive = try store.seesSensitive()
             return ui
         }
         update { $0 = next }

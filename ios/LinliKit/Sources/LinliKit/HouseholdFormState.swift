@@ -28,9 +28,13 @@ public struct HouseholdFormUI: Equatable, Sendable {
     public var notes = ""
     /// Members entered with the household (more can be added later).
     public var members: [NewMember] = []
-    /// Households already registered at the chosen place and room: a warning; the first
-    /// save stops there, a second one saves anyway (tenants may share a door).
-    public var duplicates: [String] = []
+    /// Households already registered at the chosen place and room (the core's
+    /// `householdsAtDoor`): a warning; the first save stops there, a second one saves anyway
+    /// (tenants may share a door).
+    public var duplicates: [HouseholdSummary] = []
+    /// Whether the user's role sees phones, ID numbers and sensitive tags (grid workers and
+    /// admins; not building or unit leaders, who enter them write-only). False until loaded.
+    public var showSensitive = false
     public var saving = false
     public var errors: [HouseholdField: FieldError<HouseholdField>] = [:]
     public var notice: Notice?
@@ -52,13 +56,16 @@ public final class HouseholdFormState: ObservableObject {
         self.worker = worker
     }
 
-    /// Reads the buildings and units to pick from: those of the user's places (`myPlaces`).
+    /// Reads the buildings and units to pick from (those of the user's places, `myPlaces`)
+    /// and whether the user sees sensitive fields.
     public func loadPlaces() async {
         let store = self.store
         let places = (try? await worker.run {
             try store.myPlaces().filter { $0.kind == .building || $0.kind == .unit }
         }) ?? []
+        let sensitive = (try? await worker.run { try store.seesSensitive() }) ?? false
         ui.places = places
+        ui.showSensitive = sensitive
     }
 
     public func setPlace(_ placeId: String?) {
@@ -140,13 +147,10 @@ public final class HouseholdFormState: ObservableObject {
         return false
     }
 
-    /// The addresses of households already at `placeId` with `room` (blank rooms never match).
-    private func sameDoor(_ placeId: String, _ room: String) async -> [String] {
-        guard !room.isEmpty else { return [] }
+    /// The households already at `placeId` with `room` (the core's rule; blank rooms never
+    /// match). A failed look-up does not block the save: the warning is a courtesy.
+    private func sameDoor(_ placeId: String, _ room: String) async -> [HouseholdSummary] {
         let store = self.store
-        let here = (try? await worker.run { try store.householdsIn(placeId: placeId) }) ?? []
-        return here
-            .filter { ($0.unitId == placeId || $0.buildingId == placeId) && $0.room.trimmingCharacters(in: .whitespaces) == room }
-            .map(\.address)
+        return (try? await worker.run { try store.householdsAtDoor(placeId: placeId, room: room) }) ?? []
     }
 }

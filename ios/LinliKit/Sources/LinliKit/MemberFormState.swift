@@ -16,6 +16,10 @@ public struct MemberFormUI: Equatable, Sendable {
     public var residence: PersonResidence?
     /// The person's own care tags (who is disabled, under community correction, …).
     public var tags: Set<CareTag> = []
+    /// Whether the user's role sees phones, ID numbers and sensitive tags (grid workers and
+    /// admins). A leader's screen hides them; the form still holds the member's values and
+    /// saves them unchanged, so hiding never blanks them. False until `load()`.
+    public var showSensitive = false
     public var saving = false
     public var errors: [HouseholdField: FieldError<HouseholdField>] = [:]
     public var notice: Notice?
@@ -48,6 +52,12 @@ public final class MemberFormState: ObservableObject {
             ui.residence = m.residence
             ui.tags = Set(m.tags)
         }
+    }
+
+    /// Reads whether the user sees sensitive fields (the core's rule, by role).
+    public func load() async {
+        let store = self.store
+        ui.showSensitive = (try? await worker.run { try store.seesSensitive() }) ?? false
     }
 
     public func setName(_ name: String) {

@@ -40,6 +40,8 @@ class MainActivity : ComponentActivity() {
                 if (signedIn == null) {
                     SignInScreen(onSignedIn = {
                         app.accounts.save(it)
+                        // A new enrolment's alerts start from its own first sync.
+                        SnapshotPrefs(app).clear()
                         SyncWorker.schedule(app)
                         account = it
                     })

@@ -16,6 +16,8 @@ data class HouseholdDetailUi(
     /** Newest first. */
     val visits: List<VisitSummary> = emptyList(),
     val dueForVisit: Boolean = false,
+    /** Whether the user's role sees phones and sensitive tags (grid workers and admins). */
+    val showSensitive: Boolean = false,
     val notice: Notice? = null,
 )
 
@@ -47,6 +49,7 @@ class HouseholdDetailState(
                 household = household,
                 visits = store.visitsOf(householdId),
                 dueForVisit = due,
+                showSensitive = store.seesSensitive(),
             )
         }
         update { next }

@@ -7,7 +7,9 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.withContext
 import uniffi.linli.CareTag
+import uniffi.linli.HouseholdSummary
 import uniffi.linli.Housing
+import uniffi.linli.LinliException
 import uniffi.linli.LinliStore
 import uniffi.linli.NewHousehold
 import uniffi.linli.NewMember
@@ -44,11 +46,16 @@ data class HouseholdFormUi(
     /** Members entered with the household (more can be added later). */
     val members: List<NewMember> = emptyList(),
     /**
-     * Households already registered at the chosen place and room: shown as a warning, and the
-     * first save stops there; a second save creates the household anyway (two households may
-     * share a door, e.g. tenants).
+     * Households already registered at the chosen place and room (the core's
+     * `householdsAtDoor`): shown as a warning, and the first save stops there; a second save
+     * creates the household anyway (two households may share a door, e.g. tenants).
      */
-    val duplicates: List<String> = emptyList(),
+    val duplicates: List<HouseholdSummary> = emptyList(),
+    /**
+     * Whether the user's role sees phones, ID numbers and sensitive tags (grid workers and
+     * admins; not building or unit leaders, who enter them write-only). False until loaded.
+     */
+    val showSensitive: Boolean = false,
     val saving: Boolean = false,
     val errors: Map<HouseholdField, FieldError<HouseholdField>> = emptyMap(),
     val notice: Notice? = null,
@@ -69,12 +76,16 @@ class HouseholdFormState(
     val ui: StateFlow<HouseholdFormUi> = mutableUi.asStateFlow()
     private var warned: Pair<String?, String>? = null
 
-    /** Reads the buildings and units to pick from: those of the user's places (`myPlaces`). */
+    /**
+     * Reads the buildings and units to pick from (those of the user's places, `myPlaces`) and
+     * whether the user sees sensitive fields.
+     */
     suspend fun loadPlaces() {
-        val places = withContext(io) {
-            store.myPlaces().filter { it.kind == PlaceKind.BUILDING || it.kind == PlaceKind.UNIT }
+        val (places, sensitive) = withContext(io) {
+            store.myPlaces().filter { it.kind == PlaceKind.BUILDING || it.kind == PlaceKind.UNIT } to
+                store.seesSensitive()
         }
-        mutableUi.update { it.copy(places = places) }
+        mutableUi.update { it.copy(places = places, showSensitive = sensitive) }
     }
 
     fun setPlace(placeId: String?) = mutableUi.update {
@@ -144,17 +155,12 @@ class HouseholdFormState(
         return result is Submission.Saved
     }
 
-    /** The addresses of households already at [placeId] with [room] (blank rooms never match). */
-    private suspend fun sameDoor(placeId: String, room: String): List<String> {
-        val wanted = room.trim()
-        if (wanted.isEmpty()) return emptyList()
-        return try {
-            withContext(io) { store.householdsIn(placeId) }
-                .filter { (it.unitId == placeId || it.buildingId == placeId) && it.room.trim() == wanted }
-                .map { it.address }
-        } catch (e: Exception) {
-            emptyList()
-        }
+    /** The households already at [placeId] with [room] (the core's rule; blank rooms never
+     * match). A failed look-up does not block the save: the warning is a courtesy. */
+    private suspend fun sameDoor(placeId: String, room: String): List<HouseholdSummary> = try {
+        withContext(io) { store.householdsAtDoor(placeId, room) }
+    } catch (e: LinliException) {
+        emptyList()
     }
 }
 

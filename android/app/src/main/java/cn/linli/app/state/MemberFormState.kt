@@ -5,8 +5,10 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.withContext
 import uniffi.linli.CareTag
 import uniffi.linli.Gender
+import uniffi.linli.LinliException
 import uniffi.linli.LinliStore
 import uniffi.linli.Member
 import uniffi.linli.MemberDetails
@@ -26,6 +28,12 @@ data class MemberFormUi(
     val residence: PersonResidence? = null,
     /** The person's own care tags (who is disabled, under community correction, …). */
     val tags: Set<CareTag> = emptySet(),
+    /**
+     * Whether the user's role sees phones, ID numbers and sensitive tags (grid workers and
+     * admins). A leader's screen hides them; the form still holds the member's values and
+     * saves them unchanged, so hiding never blanks them. False until [MemberFormState.load].
+     */
+    val showSensitive: Boolean = false,
     val saving: Boolean = false,
     val errors: Map<HouseholdField, FieldError<HouseholdField>> = emptyMap(),
     val notice: Notice? = null,
@@ -37,8 +45,9 @@ data class MemberFormUi(
  * Adding, editing or removing one member of a household (户内成员). Editing starts from the
  * member's current values ([member]); the core checks the ID number's check character, the
  * phone number and the lengths, and a refused value comes back on its field with nothing
- * written. Fields the user's role may not see (after the privacy work) can be left out by the
- * screen: blank means "none".
+ * written. Fields the user's role may not see ([MemberFormUi.showSensitive] false) are left
+ * out by the screen but kept by the form: an edit writes only what changed (the core's
+ * `editMember`), so a leader's edit keeps the hidden phone, ID number and tags.
  */
 class MemberFormState(
     private val store: LinliStore,
@@ -61,6 +70,16 @@ class MemberFormState(
         } ?: MemberFormUi(),
     )
     val ui: StateFlow<MemberFormUi> = mutableUi.asStateFlow()
+
+    /** Reads whether the user sees sensitive fields (the core's rule, by role). */
+    suspend fun load() {
+        val sensitive = try {
+            withContext(io) { store.seesSensitive() }
+        } catch (e: LinliException) {
+            false
+        }
+        mutableUi.update { it.copy(showSensitive = sensitive) }
+    }
 
     fun setName(name: String) = mutableUi.update { it.copy(name = name, errors = it.errors - HouseholdField.MEMBER_NAME) }
 

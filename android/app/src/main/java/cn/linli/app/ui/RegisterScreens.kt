@@ -154,7 +154,10 @@ fun HouseholdFormScreen(store: LinliStore, onSaved: (String) -> Unit, onCancel: 
 
         if (ui.duplicates.isNotEmpty()) {
             Text(stringResource(R.string.same_door_warning), color = MaterialTheme.colorScheme.error)
-            ui.duplicates.forEach { Text("· $it", color = MaterialTheme.colorScheme.error) }
+            // Address and head of household: enough to tell whether it is the same family.
+            ui.duplicates.forEach { h ->
+                Text("· " + listOfNotNull(h.address, h.headName).joinToString(" "), color = MaterialTheme.colorScheme.error)
+            }
         }
         ui.notice?.let { NoticeText(it) }
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -254,6 +257,7 @@ fun MemberFormScreen(store: LinliStore, householdId: String, member: Member?, on
     val scope = rememberCoroutineScope()
     var pickingMoveOut by rememberSaveable { mutableStateOf(false) }
     var confirmingRemove by rememberSaveable { mutableStateOf(false) }
+    LaunchedEffect(form) { form.load() }
     LaunchedEffect(ui.done) { if (ui.done) onDone() }
     // Seen by workers and admins; a leader enters them for a new member only, write-only.
     val sensitiveInputs = ui.showSensitive || member == null
