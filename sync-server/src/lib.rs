@@ -22,11 +22,8 @@
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
-<<<<<<< HEAD
 //! - `import/`: roster import: reading XLSX and CSV, checking rows, planning, writing
-=======
 //! - `register.rs`: the register's rows projected from household documents, search, masking
->>>>>>> main
 //! - `ledger/`: ledgers (台账) as XLSX and CSV; `ledger/columns.rs` the household ledger's columns
 
 pub mod admin;

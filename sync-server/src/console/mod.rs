@@ -23,11 +23,8 @@
 mod auth;
 mod board;
 mod disputes;
-<<<<<<< HEAD
-mod import;
-=======
 mod households;
->>>>>>> main
+mod import;
 mod incident;
 pub mod password;
 mod people;
