@@ -11,6 +11,7 @@
 mod accounts;
 mod csrf;
 mod handler;
+mod import;
 mod input;
 mod ledgers;
 mod register;
