@@ -73,7 +73,13 @@ fn fill(db_path: &std::path::Path, buildings: &[(String, String)], n: usize) -> 
     let mut c = rusqlite::Connection::open(db_path)?;
     let tx = c.transaction()?;
     let mut rng = Rng(11);
-    let tags = ["elderly_alone", "disabled", "low_income", "veteran", "party_member"];
+    let tags = [
+        "elderly_alone",
+        "disabled",
+        "low_income",
+        "veteran",
+        "party_member",
+    ];
     let relations = ["head", "spouse", "child", "parent"];
     let mut members = 0u64;
     {
@@ -103,7 +109,11 @@ fn fill(db_path: &std::path::Path, buildings: &[(String, String)], n: usize) -> 
                 building,
                 fake::room(i / buildings.len(), 4),
                 tag,
-                if rng.chance(10) { "独居，需常走访" } else { "" },
+                if rng.chance(10) {
+                    "独居，需常走访"
+                } else {
+                    ""
+                },
             ])?;
             let count = 1 + rng.below(4);
             for k in 0..count {
@@ -154,7 +164,13 @@ fn main() -> Res<()> {
         }
     }
     db.places(&places)?;
-    db.user("ledger-admin", "社区管理员", Role::Admin, COMMUNITY, COMMUNITY)?;
+    db.user(
+        "ledger-admin",
+        "社区管理员",
+        Role::Admin,
+        COMMUNITY,
+        COMMUNITY,
+    )?;
     linli_sync_server::console::set_password(db.storage(), "ledger-admin", PASSWORD)?;
     let started = Instant::now();
     let members = fill(&path, &buildings, n)?;
@@ -185,7 +201,11 @@ fn main() -> Res<()> {
             if status != 200 {
                 return fail(format!("the export answered {status}"));
             }
-            let magic: &[u8] = if format == "csv" { b"\xEF\xBB\xBF" } else { b"PK" };
+            let magic: &[u8] = if format == "csv" {
+                b"\xEF\xBB\xBF"
+            } else {
+                b"PK"
+            };
             if !head.starts_with(magic) {
                 return fail(format!("the {format} download does not start as one"));
             }
