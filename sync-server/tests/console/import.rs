@@ -6,7 +6,7 @@
 use automerge::AutoCommit;
 use axum::http::StatusCode;
 use linli_domain::PlaceKind;
-use linli_sync_server::{WorkflowStorage, admin};
+use linli_sync_server::admin;
 use linli_testkit::demo;
 
 use super::scope::{OTHER, OTHER_ADMIN, OTHER_GRID, OTHER_PASSWORD, street};
@@ -109,13 +109,16 @@ async fn dry_run_writes_nothing_then_the_import_writes_once() {
     assert_eq!(changes(&w), logged + 2);
 
     // The households as stored: written by the server for the admin, values intact.
-    let all = w
-        .storage
-        .household_docs(&linli_domain::scope::Scope {
-            communities: [demo::COMMUNITY.to_owned()].into(),
-            ..Default::default()
-        })
-        .unwrap();
+    let all: Vec<(String, Vec<u8>)> = {
+        let db = w.db();
+        let mut q = db
+            .prepare("SELECT doc_id, snapshot FROM documents WHERE kind = 'household'")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
     let mut found = 0;
     for (_, bytes) in all {
         let mut d = AutoCommit::load(&bytes).unwrap();
