@@ -5,7 +5,8 @@
 //! runs, takes a new one after each sync and asks [`alerts`] what to say. The rule lives
 //! here; the shells only word the kind. Three kinds:
 //!
-//! - `assigned`: an open incident whose assignee or dispatch handler is newly the user;
+//! - `assigned`: an open incident whose assignee or dispatch handler is newly the user, by
+//!   someone else's move (accepting an order oneself is not news);
 //! - `escalated`: an incident whose level rose (督办: to the community, then the street);
 //! - `follow_up_due`: a need the user owns, open or in hand, due by now and not already due
 //!   at the old snapshot.
@@ -35,6 +36,11 @@ pub struct IncidentMark {
     pub assignee: Option<String>,
     pub handler: Option<String>,
     pub level: Level,
+    /// Who made the latest change that can set the handler or the assignee (report, assign,
+    /// accept, dispatch), from the change history: an assignment the user made themselves
+    /// (accepting an order, reporting to themselves) is not news.
+    #[serde(default)]
+    pub assigned_by: Option<String>,
 }
 
 /// What alerting needs of one need.
@@ -118,7 +124,12 @@ impl Store {
         let r = lock(&self.reader);
         let mut incidents = Vec::new();
         let mut stmt = r.prepare_cached(
-            "SELECT id, category, status, assignee, handler, level FROM incidents ORDER BY id",
+            "SELECT i.id, i.category, i.status, i.assignee, i.handler, i.level, \
+               (SELECT c.user_id FROM change_history c WHERE c.doc_id = i.id \
+                  AND c.op IN ('incident.report', 'incident.assign', 'incident.accept', \
+                               'incident.dispatch') \
+                ORDER BY c.at DESC, c.hash DESC LIMIT 1) \
+             FROM incidents i ORDER BY i.id",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((
@@ -128,10 +139,11 @@ impl Store {
                 row.get::<_, Option<String>>(3)?,
                 row.get::<_, Option<String>>(4)?,
                 row.get::<_, String>(5)?,
+                row.get::<_, Option<String>>(6)?,
             ))
         })?;
         for row in rows {
-            let (id, category, status, assignee, handler, level) = row?;
+            let (id, category, status, assignee, handler, level, assigned_by) = row?;
             // Rows are written by this code: an unknown code cannot be there; skip it if so.
             let (Some(category), Some(status), Some(level)) = (
                 IncidentCategory::from_code(&category),
@@ -147,6 +159,7 @@ impl Store {
                 assignee,
                 handler,
                 level,
+                assigned_by,
             });
         }
         let mut needs = Vec::new();
@@ -207,7 +220,12 @@ pub fn alerts(before: &AlertSnapshot, after: &AlertSnapshot, me: &str, now: Mill
     let mut out = Vec::new();
     for i in &after.incidents {
         let was = old_incidents.get(i.id.as_str());
-        if i.status != IncidentStatus::Closed && mine(i, me) && !was.is_some_and(|w| mine(w, me)) {
+        let news = i.assigned_by.as_deref() != Some(me);
+        if i.status != IncidentStatus::Closed
+            && mine(i, me)
+            && news
+            && !was.is_some_and(|w| mine(w, me))
+        {
             out.push(Alert {
                 key: format!("assigned:{}", i.id),
                 kind: AlertKind::Assigned,

@@ -135,6 +135,70 @@ fn a_new_incident_assigned_to_me_alerts_but_a_closed_one_does_not() {
 }
 
 #[test]
+fn an_assignment_i_made_myself_is_not_news() {
+    let (admin, me, id) = admin_and_me();
+    let now = me.store.now();
+    let empty = snap(&me.store, now);
+    // I report an incident assigned to myself, and accept another one (first accept: handler).
+    let own = me
+        .store
+        .report_incident(NewIncident {
+            category: IncidentCategory::Noise,
+            description: "楼上装修噪音".into(),
+            place_id: Some(BUILDING_1.into()),
+            household_id: None,
+            priority: Priority::Normal,
+            assignee: Some(ME.into()),
+            dispute: None,
+        })
+        .unwrap();
+    let taken = me
+        .store
+        .report_incident(NewIncident {
+            category: IncidentCategory::Parking,
+            description: "消防通道停车".into(),
+            place_id: Some(BUILDING_1.into()),
+            household_id: None,
+            priority: Priority::Normal,
+            assignee: None,
+            dispute: None,
+        })
+        .unwrap();
+    me.store
+        .move_incident(&taken, IncidentAction::Accept, "")
+        .unwrap();
+    let after = snap(&me.store, now);
+    let marks: Vec<_> = after.incidents.iter().filter(|i| i.id != id).collect();
+    assert_eq!(marks.len(), 2);
+    assert!(
+        marks.iter().all(|i| i.assigned_by.as_deref() == Some(ME)),
+        "{marks:?}"
+    );
+    assert!(
+        marks
+            .iter()
+            .any(|i| i.id == own && i.assignee.as_deref() == Some(ME))
+    );
+    assert!(
+        marks
+            .iter()
+            .any(|i| i.id == taken && i.handler.as_deref() == Some(ME))
+    );
+    assert_eq!(alerts(&empty, &after, ME, now), vec![]);
+
+    // The admin dispatches his to me: that one is news.
+    admin
+        .store
+        .dispatch_incident(&id, Some(ME), None, "")
+        .unwrap();
+    pull(&admin.store, &me.store, &id);
+    assert_eq!(
+        keys(&alerts(&after, &snap(&me.store, now), ME, now)),
+        vec![format!("assigned:{id}")]
+    );
+}
+
+#[test]
 fn each_escalation_alerts_once_per_level() {
     let (admin, me, id) = admin_and_me();
     pull(&admin.store, &me.store, &id);

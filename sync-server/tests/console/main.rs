@@ -13,6 +13,7 @@ mod csrf;
 mod handler;
 mod import;
 mod input;
+mod ledgers;
 mod register;
 mod scope;
 mod signin;
