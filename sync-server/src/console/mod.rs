@@ -19,10 +19,13 @@
 //! - `report.rs`: a hotline report (热线登记)
 //! - `people.rs`: accounts: own password, invitations, resets and unlocking
 //! - `import.rs`: roster import: upload, dry run, confirm, progress
+//! - `stats.rs`: statistics: visits, incidents, times against targets, rates, disputes;
+//!   `charts.rs` the SVG charts' geometry
 //! - `view.rs`: labels, times and names for the templates
 
 mod auth;
 mod board;
+mod charts;
 mod disputes;
 mod households;
 mod import;
@@ -32,6 +35,7 @@ pub mod password;
 mod people;
 mod report;
 pub mod session;
+mod stats;
 mod view;
 
 use askama::Template;
@@ -84,6 +88,7 @@ pub fn routes() -> Router<AppState> {
                     crate::import::MAX_UPLOAD_BYTES + 64 * 1024,
                 )),
         )
+        .route("/admin/stats", get(stats::page))
         .route("/admin/import/{id}", get(import::report))
         .route("/admin/import/{id}/confirm", post(import::confirm))
         .route("/admin/import/{id}/progress", get(import::progress))
