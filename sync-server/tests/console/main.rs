@@ -10,6 +10,7 @@
 
 mod accounts;
 mod csrf;
+mod directory;
 mod handler;
 mod import;
 mod input;
