@@ -19,6 +19,8 @@
 //! - `report.rs`: a hotline report (热线登记)
 //! - `people.rs`: accounts: own password, invitations, resets and unlocking
 //! - `import.rs`: roster import: upload, dry run, confirm, progress
+//! - `stats.rs`: statistics: visits, incidents, times against targets, rates, disputes;
+//!   `charts.rs` the SVG charts' geometry
 //! - `users.rs`: people (人员管理): create, grant and withdraw places, deactivate
 //! - `devices.rs`: enrolment QR codes (single-use codes for `POST /v1/enrol`), revoking devices
 //! - `places.rs`: the place tree: create, rename, move a building (its records follow)
@@ -28,6 +30,7 @@
 mod audit;
 mod auth;
 mod board;
+mod charts;
 mod devices;
 mod disputes;
 mod households;
@@ -39,6 +42,7 @@ mod people;
 mod places;
 mod report;
 pub mod session;
+mod stats;
 mod users;
 mod view;
 
@@ -107,6 +111,7 @@ pub fn routes() -> Router<AppState> {
                     crate::import::MAX_UPLOAD_BYTES + 64 * 1024,
                 )),
         )
+        .route("/admin/stats", get(stats::page))
         .route("/admin/import/{id}", get(import::report))
         .route("/admin/import/{id}/confirm", post(import::confirm))
         .route("/admin/import/{id}/progress", get(import::progress))

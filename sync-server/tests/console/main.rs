@@ -18,6 +18,7 @@ mod ledgers;
 mod register;
 mod scope;
 mod signin;
+mod stats;
 mod tls;
 
 use std::path::PathBuf;
