@@ -201,8 +201,13 @@ pub fn needs_doc(tx: &Transaction<'_>, household_id: &str, d: &AutoCommit) -> Re
 }
 
 /// Everything of a household document: used after imports, where anything may have changed.
+/// A household merged into another (`merged_into`, written by the server's console) is no
+/// longer listed: its rows are removed, its document kept.
 pub fn household_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
     let h = doc::read_household(d)?;
+    if doc::read_merged_into(d)?.is_some() {
+        return remove(tx, &h.id);
+    }
     for v in &h.visits {
         visit(tx, v)?;
     }

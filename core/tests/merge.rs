@@ -393,3 +393,66 @@ fn whole_form_edits_write_only_what_changed() {
         .unwrap();
     assert_eq!(a.store.heads(&hh).unwrap(), heads);
 }
+
+/// A household the console merged into another (`merged_into`, a server change) is no
+/// longer listed or found on the phone; its document and history stay readable.
+#[test]
+fn a_merged_household_is_not_listed() {
+    let worker = open(1, "worker-li");
+    let kept = worker
+        .store
+        .create_household(household(
+            BUILDING_1,
+            "302",
+            vec![member("王五", Relation::Head, None)],
+        ))
+        .unwrap();
+    let dup = worker
+        .store
+        .create_household(household(
+            BUILDING_1,
+            "302",
+            vec![member("赵六", Relation::Head, None)],
+        ))
+        .unwrap();
+    assert_eq!(worker.store.households_in(BUILDING_1).unwrap().len(), 2);
+
+    // The server's change, as the console writes it.
+    let mut d = automerge::AutoCommit::load(&worker.store.changes_since(&dup, &[]).unwrap())
+        .unwrap()
+        .with_actor(automerge::ActorId::from(b"server".as_slice()));
+    let heads = d.get_heads();
+    automerge::transaction::Transactable::put(
+        &mut d,
+        automerge::ROOT,
+        "merged_into",
+        kept.as_str(),
+    )
+    .unwrap();
+    d.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(r#"{"u":"admin","op":"household.merged","f":["merged_into"]}"#),
+    );
+    worker
+        .store
+        .import_changes(&dup, &d.save_after(&heads))
+        .unwrap();
+
+    let listed = worker.store.households_in(BUILDING_1).unwrap();
+    assert_eq!(
+        listed.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        [kept.as_str()]
+    );
+    assert!(
+        worker
+            .store
+            .search_households("赵六", 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(worker.store.search_households("王五", 10).unwrap().len(), 1);
+    assert_eq!(
+        worker.store.household(&dup).unwrap().members[0].name,
+        "赵六"
+    );
+}

@@ -70,6 +70,7 @@ codes!(
         CreatePlace = "create_place", "新建地点";
         RenamePlace = "rename_place", "重命名地点";
         MoveBuilding = "move_building", "楼栋调整网格";
+        MergeHousehold = "merge_household", "合并重复户";
     }
 );
 
@@ -264,6 +265,16 @@ pub trait DirectoryStorage: Send + Sync + 'static {
     /// caller); its households and incidents follow as server changes by the audit's actor
     /// ([`crate::relocate`]), all in one transaction. Returns how many records moved.
     fn move_building(&self, building_id: &str, to_parent: &str, audit: &Audit) -> Result<usize>;
+
+    /// Merges household `other` into `kept` (checked by the caller: same door, in scope) as
+    /// server changes by the audit's actor ([`crate::household_merge`]), with the audit row,
+    /// in one transaction.
+    fn merge_households(
+        &self,
+        kept: &str,
+        other: &str,
+        audit: &Audit,
+    ) -> Result<crate::household_merge::Merged>;
 
     /// The users of these communities, by id, with their state and grants.
     fn users_in(&self, communities: &[String]) -> Result<Vec<UserState>>;

@@ -40,6 +40,7 @@ pub mod console;
 pub mod directory;
 pub mod enrol;
 mod error;
+pub mod household_merge;
 pub mod import;
 pub mod judge;
 pub mod ledger;

@@ -57,6 +57,8 @@ pub struct Projection {
     pub names: Vec<NameKey>,
     pub visits: Vec<Visit>,
     pub needs: Vec<NeedItem>,
+    /// The household this one was merged into: it has no register rows.
+    pub merged_into: Option<String>,
 }
 
 fn member_row(m: Member) -> MemberRow {
@@ -114,6 +116,7 @@ pub fn project(
         names,
         visits: h.visits,
         needs,
+        merged_into: doc::read_merged_into(d).ok().flatten(),
     })
 }
 

@@ -317,6 +317,12 @@ pub fn read_household_head(doc: &AutoCommit) -> Result<Household> {
     })
 }
 
+/// The household this one was merged into (合并重复户), if any: a merged household is kept
+/// with its history but no longer listed.
+pub fn read_merged_into(doc: &AutoCommit) -> Result<Option<String>> {
+    opt_str(doc, &ROOT, "merged_into")
+}
+
 pub fn read_household(doc: &AutoCommit) -> Result<Household> {
     let mut h = read_household_head(doc)?;
     h.visits = read_visits(doc, &h.id)?;

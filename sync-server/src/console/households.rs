@@ -269,6 +269,8 @@ fn op_label(op: &str) -> String {
         "visit.record" => "登记走访",
         "need.raise" => "登记诉求",
         "import" | "roster.import" => "名册导入",
+        "household.merge" => "并入重复户",
+        "household.merged" => "合并至另一户",
         "unknown" => "（未说明）",
         other => return other.to_owned(),
     }
@@ -294,6 +296,10 @@ struct HouseholdPage {
     needs: Vec<NeedView>,
     incidents: Vec<IncidentView>,
     history: Vec<HistoryView>,
+    /// The household this one was merged into.
+    merged_into: Option<String>,
+    /// Other households at the same door this admin may merge into this one.
+    candidates: Vec<super::merge::Candidate>,
 }
 
 /// `GET /admin/households/{id}`: a household outside the admin's scope is not found.
@@ -340,7 +346,14 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             })
             .collect();
         let h = &p.household;
+        let candidates = if p.merged_into.is_some() {
+            Vec::new()
+        } else {
+            super::merge::candidates(storage.as_ref(), &staff, &id, &place, &h.room)?
+        };
         Ok(HouseholdPage {
+            merged_into: p.merged_into.clone(),
+            candidates,
             staff_name: staff.account.user.name.clone(),
             is_admin: true,
             csrf: staff.csrf.clone(),

@@ -15,6 +15,7 @@
 //! - `incident.rs`: one incident: timeline and the moves its status allows
 //! - `disputes.rs`: open disputes per grid (矛盾纠纷清零) and outcomes
 //! - `households.rs`: the register (户籍登记): search, one household with its history
+//! - `merge.rs`: merging a duplicate household at the same door into another
 //! - `ledgers.rs`: ledgers (台账): the export form and its streamed XLSX and CSV downloads
 //! - `report.rs`: a hotline report (热线登记)
 //! - `people.rs`: accounts: own password, invitations, resets and unlocking
@@ -37,6 +38,7 @@ mod households;
 mod import;
 mod incident;
 mod ledgers;
+mod merge;
 pub mod password;
 mod people;
 mod places;
@@ -74,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/disputes", get(disputes::page))
         .route("/admin/households", get(households::list))
         .route("/admin/households/{id}", get(households::page))
+        .route("/admin/households/{id}/merge", post(merge::merge))
         .route("/admin/ledgers", get(ledgers::page))
         .route("/admin/ledgers/export", post(ledgers::export))
         .route("/admin/report", get(report::page).post(report::submit))

@@ -16,6 +16,7 @@ use crate::directory::{
     Redeemed, UserState,
 };
 use crate::error::{Error, Result};
+use crate::household_merge::{self, Merged};
 use crate::relocate::{NewGrid, move_doc};
 use crate::storage::{DeviceInfo, User};
 
@@ -352,6 +353,15 @@ impl DirectoryStorage for SqliteStorage {
             }
             record(tx, audit)?;
             Ok(ids.len())
+        })
+    }
+
+    fn merge_households(&self, kept: &str, other: &str, audit: &Audit) -> Result<Merged> {
+        self.write(|tx| {
+            let merged =
+                household_merge::merge(&docs(tx), &self.server, kept, other, &audit.actor_id)?;
+            record(tx, audit)?;
+            Ok(merged)
         })
     }
 

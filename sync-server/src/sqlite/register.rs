@@ -53,7 +53,10 @@ pub(super) fn project_stored(
         DocKind::Household => put_household(
             tx,
             doc_id,
-            register::project(doc_id, &d, place, updated_at).as_ref(),
+            // A merged household keeps its document but leaves the register.
+            register::project(doc_id, &d, place, updated_at)
+                .filter(|p| p.merged_into.is_none())
+                .as_ref(),
         ),
         DocKind::Incident => {
             match register::incident_household(&d) {

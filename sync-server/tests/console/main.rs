@@ -15,6 +15,7 @@ mod handler;
 mod import;
 mod input;
 mod ledgers;
+mod merge;
 mod register;
 mod scope;
 mod signin;
