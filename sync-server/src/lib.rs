@@ -33,6 +33,7 @@ pub mod board;
 pub mod changes;
 pub mod config;
 pub mod console;
+pub mod erase;
 mod error;
 pub mod import;
 pub mod judge;
@@ -351,6 +352,7 @@ async fn sync(
             acks,
             docs: page.docs,
             gone: page.gone,
+            erased: page.erased,
             cursor: page.cursor,
             more: page.more,
             reference,

@@ -20,6 +20,7 @@ use linli_domain::{Department, Millis, Place};
 use sha2::{Digest, Sha256};
 
 use crate::board::{BoardPage, BoardQuery, IncidentRow};
+pub use crate::erase::PrivacyStorage;
 use crate::error::Result;
 pub use crate::merge::Notification;
 use crate::merge::{DocWrite, Pusher, StoredDoc};
@@ -162,6 +163,7 @@ pub trait SyncStorage: Send + Sync + 'static {
             Ok(Page {
                 docs: Vec::new(),
                 gone: Vec::new(),
+                erased: Vec::new(),
                 cursor: Cursor::default(),
                 more: false,
             })
@@ -449,12 +451,19 @@ pub trait RegisterStorage: Send + Sync + 'static {
 
 /// The server's database: every concern, as the router's state holds it.
 pub trait Storage:
-    SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage
+    SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage + PrivacyStorage
 {
 }
 
-impl<T: SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage + ?Sized>
-    Storage for T
+impl<
+    T: SyncStorage
+        + AdminStorage
+        + WorkflowStorage
+        + AccountStorage
+        + RegisterStorage
+        + PrivacyStorage
+        + ?Sized,
+> Storage for T
 {
 }
 

@@ -268,6 +268,7 @@ fn max_seq(s: &dyn Storage) -> u64 {
         Ok(linli_sync_server::storage::Page {
             docs: Vec::new(),
             gone: Vec::new(),
+            erased: Vec::new(),
             cursor: Cursor::default(),
             more: false,
         })
