@@ -150,5 +150,5 @@ pub trait PrivacyStorage: Send + Sync + 'static {
     fn record_audit(&self, entry: &AuditEntry) -> Result<()>;
 
     /// The newest `limit` audit rows of these communities.
-    fn audit(&self, communities: &[String], limit: u32) -> Result<Vec<AuditEntry>>;
+    fn privacy_audit(&self, communities: &[String], limit: u32) -> Result<Vec<AuditEntry>>;
 }

@@ -19,8 +19,8 @@ use linli_sync_server::erase::{
 use linli_sync_server::sqlite::SCHEMA_VERSION;
 use linli_sync_server::storage::token_hash;
 use linli_sync_server::{
-    AccountStorage, AdminStorage, Auth, Device, RegisterStorage, SqliteStorage, SyncStorage,
-    WorkflowStorage,
+    AccountStorage, AdminStorage, Auth, Device, DirectoryStorage, RegisterStorage, SqliteStorage,
+    SyncStorage, WorkflowStorage,
 };
 use linli_testkit::demo;
 use rusqlite::Connection;
@@ -35,6 +35,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (6, include_str!("fixtures/server_schema_v6.sql")),
     (7, include_str!("fixtures/server_schema_v7.sql")),
     (8, include_str!("fixtures/server_schema_v8.sql")),
+    (9, include_str!("fixtures/server_schema_v9.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
@@ -52,11 +53,15 @@ const MICRO_BUILDING: &str = "building-fixture-m1";
 const MICRO_HOUSEHOLD: &str = "hh-fixture-micro";
 /// From version 3: an incident, escalated to the community by a sweep.
 const INCIDENT: &str = "inc-fixture-1";
-/// Version 8's household, erased: only its tombstone and audit row remain.
+/// Version 9's household, erased: only its tombstone and audit row remain.
 const ERASED_HOUSEHOLD: &str = "hh-fixture-erased";
 /// Version 6's console session and invitation tokens (stored hashed).
 const SESSION_TOKEN: &str = "fixture-session-token";
 const INVITATION_TOKEN: &str = "fixture-invitation-token";
+/// Version 8: a user created in the console and deactivated at once, and an unused
+/// enrolment code (stored hashed) for Wang, valid 10 minutes from the fixture's time.
+const V8_USER: &str = "user-fixture-v8";
+const ENROL_CODE: &str = "0123456789abcdef0123456789abcdef";
 
 fn schema_of(c: &Connection) -> Vec<(String, String, String, Option<String>)> {
     let mut stmt = c
@@ -136,11 +141,11 @@ fn check_served(s: &SqliteStorage, version: i64) {
     // The change rows are served to a device that has the first of them.
     // (Version 6's console handler was granted the community between them: a grant marks the
     // log with a sequence number of its own.)
-    // (Version 8's erased household used two: its push and its erasure.)
+    // (Version 9's erased household used two: its push and its erasure.)
     let first_seq = page.cursor.seq
         - match version {
             ..=5 => 2,
-            6 | 7 => 3,
+            6..=8 => 3,
             _ => 5,
         };
     let changes = s
@@ -278,10 +283,43 @@ fn check_served(s: &SqliteStorage, version: i64) {
         assert!(exports.is_empty());
     }
 
-    // From version 8: the tombstone refuses a push of the erased household, and the audit
+    // From version 8: the audit trail, deactivated users and enrolment codes.
+    {
+        use linli_sync_server::directory::{Action, AuditQuery, Redeemed};
+        let rows = s
+            .audit(&AuditQuery {
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .unwrap();
+        let redeemed = s
+            .redeem_enrol_code(
+                &token_hash(ENROL_CODE),
+                "00000000-0000-4000-8000-0000000000ee",
+                "升级后手机",
+                &token_hash("upgraded-device-token"),
+                at,
+            )
+            .unwrap();
+        let users = s.users_in(&[demo::COMMUNITY.to_owned()]).unwrap();
+        let v8 = users.iter().find(|u| u.user.id == V8_USER);
+        if version >= 8 {
+            let actions: Vec<_> = rows.iter().map(|r| r.audit.action).collect();
+            assert_eq!(
+                actions[actions.len() - 3..],
+                [Action::EnrolCode, Action::DeactivateNow, Action::CreateUser]
+            );
+            assert!(v8.unwrap().deactivated_at.is_some());
+            assert!(matches!(redeemed, Redeemed::Enrolled(ref u) if u.id == demo::USER_WANG_QIANG));
+        } else {
+            assert!(rows.is_empty() && v8.is_none(), "v{version}");
+            assert_eq!(redeemed, Redeemed::Spent);
+        }
+    }
+    // From version 9: the tombstone refuses a push of the erased household, and the audit
     // holds the erasure and a view.
-    let audit = s.audit(&admin.communities, 10).unwrap();
-    if version >= 8 {
+    let audit = s.privacy_audit(&admin.communities, 10).unwrap();
+    if version >= 9 {
         let t = s
             .tombstone(ERASED_HOUSEHOLD)
             .unwrap()
@@ -360,7 +398,7 @@ fn expected_households(version: i64) -> u64 {
     if version >= 5 { 2 } else { 1 }
 }
 
-/// Version 8's erased household: room 303 of unit 1-1, no members.
+/// Version 9's erased household: room 303 of unit 1-1, no members.
 fn fixture_address() -> Address {
     Address {
         community_id: demo::COMMUNITY.into(),
@@ -614,13 +652,38 @@ fn freeze() {
         })
         .unwrap();
     }
+    // Version 8: a user created in the console and deactivated, an unused enrolment code.
+    if SCHEMA_VERSION >= 8 {
+        use linli_sync_server::directory::{Action, Audit, Deactivation, ENROL_CODE_MS};
+        let by = |action| Audit::new(AT, demo::USER_ADMIN, action).community(Some(demo::COMMUNITY));
+        let user = linli_sync_server::User {
+            id: V8_USER.into(),
+            name: "临时人员".into(),
+            role: linli_domain::protocol::Role::GridWorker,
+            community_id: demo::COMMUNITY.into(),
+        };
+        s.add_user(&user, &[], &by(Action::CreateUser).user(V8_USER))
+            .unwrap();
+        s.deactivate_user(
+            V8_USER,
+            Deactivation::Now,
+            &by(Action::DeactivateNow).user(V8_USER),
+        )
+        .unwrap();
+        s.add_enrol_code(
+            &token_hash(ENROL_CODE),
+            AT + ENROL_CODE_MS,
+            &by(Action::EnrolCode).user(demo::USER_WANG_QIANG),
+        )
+        .unwrap();
+    }
     drop(s);
     let later = SqliteStorage::open(&path)
         .unwrap()
         .with_clock(std::sync::Arc::new(|| AT + 3_600_000));
     assert_eq!(later.sweep().unwrap().len(), 1);
-    // Version 8: a household pushed, its sensitive fields viewed, then erased.
-    if SCHEMA_VERSION >= 8 {
+    // Version 9: a household pushed, its sensitive fields viewed, then erased.
+    if SCHEMA_VERSION >= 9 {
         let mut gone = AutoCommit::new().with_actor(actor(LI_DEVICE));
         doc::init_household(
             &mut gone,
@@ -707,7 +770,7 @@ fn dump(c: &Connection) -> String {
     for t in tables {
         if t == "sqlite_sequence" {
             // Inserting the rows above made counters of their own: the frozen ones replace
-            // them (from version 8; older fixtures were frozen without this line).
+            // them (from version 9; older fixtures were frozen without this line).
             out.push_str("DELETE FROM sqlite_sequence;\n");
         }
         let mut stmt = c.prepare(&format!("SELECT * FROM {t}")).unwrap();

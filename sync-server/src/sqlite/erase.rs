@@ -41,7 +41,7 @@ impl PrivacyStorage for SqliteStorage {
         self.write(|tx| insert_audit(tx, a))
     }
 
-    fn audit(&self, communities: &[String], limit: u32) -> Result<Vec<AuditEntry>> {
+    fn privacy_audit(&self, communities: &[String], limit: u32) -> Result<Vec<AuditEntry>> {
         let r = self.reader();
         let mut stmt = r.prepare_cached(
             "SELECT at, user_id, action, doc_id, community_id, detail FROM audit_log \

@@ -19,7 +19,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_places.sql"),
     include_str!("migrations/006_console.sql"),
     include_str!("migrations/007_register.sql"),
-    include_str!("migrations/008_erasure.sql"),
+    include_str!("migrations/008_directory.sql"),
+    include_str!("migrations/009_erasure.sql"),
 ];
 
 /// The schema version this server writes, kept in `PRAGMA user_version`.

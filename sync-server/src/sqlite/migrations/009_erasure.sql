@@ -1,4 +1,4 @@
--- Version 8: erasure and the privacy audit (issue 12).
+-- Version 9: erasure and the privacy audit (issue 12).
 -- Frozen once shipped: a change to the schema is a new migration.
 
 -- One tombstone per erased document: every change, snapshot and query row of it is gone,
