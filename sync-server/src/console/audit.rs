@@ -1,7 +1,8 @@
 //! The audit trail (操作记录): every administrative action, newest first, paged, filterable by
 //! action. A street admin sees every row of their communities and the street's own; a
 //! community admin the rows of their community. Rows hold ids and codes; the page shows
-//! names for them.
+//! names for them. The first page also lists the latest ledger exports (`ledger_exports`,
+//! written by the ledgers page).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -15,6 +16,7 @@ use super::view::{self, Names};
 use super::{Page, blocking, render};
 use crate::AppState;
 use crate::directory::{Action, AuditQuery};
+use crate::ledger::LedgerKind;
 
 /// Rows per page.
 const PAGE: u32 = 50;
@@ -29,6 +31,17 @@ pub struct AuditView {
     pub reason: &'static str,
 }
 
+pub struct ExportView {
+    pub at: String,
+    pub actor: String,
+    pub ledger: &'static str,
+    pub format: String,
+    pub rows: u64,
+}
+
+/// Exports listed on the first page.
+const EXPORTS: u32 = 20;
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
@@ -39,6 +52,7 @@ struct AuditPage {
     actions: Vec<(&'static str, &'static str)>,
     action: String,
     next: Option<u64>,
+    exports: Vec<ExportView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,7 +120,23 @@ pub async fn page(
                 }
             })
             .collect();
+        let exports = if filter.before.is_none() && action.is_none() {
+            storage
+                .exports(&q.communities.clone().unwrap_or_default(), EXPORTS)?
+                .into_iter()
+                .map(|e| ExportView {
+                    at: view::time(e.at),
+                    actor: names.person(&e.user_id),
+                    ledger: LedgerKind::from_code(&e.ledger).map_or("台账", LedgerKind::title),
+                    format: e.format.to_uppercase(),
+                    rows: e.rows,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(AuditPage {
+            exports,
             staff_name: staff.account.user.name.clone(),
             is_admin: true,
             csrf: staff.csrf.clone(),

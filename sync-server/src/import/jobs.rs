@@ -19,8 +19,8 @@ use super::{FileError, roster, table};
 use crate::register::{HouseholdRow, LedgerFilter, MemberRow};
 use crate::storage::{Device, Storage};
 
-/// Uploads held at once; the oldest is dropped for a new one.
-pub const MAX_JOBS: usize = 16;
+/// Uploads held at once (at most 20 MB each); the oldest is dropped for a new one.
+pub const MAX_JOBS: usize = 8;
 /// How long an upload is held.
 pub const KEEP: Duration = Duration::from_secs(3600);
 /// Households written per transaction.
@@ -114,8 +114,12 @@ impl Jobs {
         }
     }
 
+    /// Sets a job's state; a finished job lets go of its file.
     pub fn set(&self, id: &str, state: JobState) {
         if let Some(j) = self.lock().get_mut(id) {
+            if matches!(state, JobState::Done(_) | JobState::Failed(_)) {
+                j.bytes = Arc::new(Vec::new());
+            }
             j.state = state;
         }
     }

@@ -402,3 +402,23 @@ fn the_exports_header_is_the_imports() {
         ]
     );
 }
+
+#[test]
+fn jobs_are_their_owners_start_once_and_let_go_of_the_file() {
+    use super::jobs::{JobState, Jobs, MAX_JOBS};
+    let jobs = Jobs::default();
+    let id = jobs.add("admin-a", "roster.csv", b"x".to_vec());
+    assert!(jobs.get(&id, "admin-b").is_none());
+    assert!(!jobs.start(&id, "admin-b"));
+    assert!(jobs.start(&id, "admin-a"));
+    assert!(!jobs.start(&id, "admin-a"), "started twice");
+    jobs.set(&id, JobState::Failed("x".into()));
+    let job = jobs.get(&id, "admin-a").unwrap();
+    assert!(job.bytes.is_empty());
+    // A bounded number held: the oldest goes first.
+    let ids: Vec<String> = (0..MAX_JOBS + 2)
+        .map(|i| jobs.add("admin-a", &format!("{i}.csv"), vec![1]))
+        .collect();
+    assert!(jobs.get(&ids[0], "admin-a").is_none());
+    assert!(jobs.get(&ids[MAX_JOBS + 1], "admin-a").is_some());
+}
