@@ -74,6 +74,13 @@ async fn each_unmasked_view_is_an_audit_row_without_personal_data() {
     for personal in ["张秀英", "李明", ID_NUMBER, PHONE] {
         assert!(!text.contains(personal), "{personal} in the audit: {text}");
     }
+    // The street admin reads them on the audit page.
+    let audit = w.get("/admin/audit", Some(&st)).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert_eq!(
+        audit.body.matches("data-action=\"view_sensitive\"").count(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -148,6 +155,10 @@ async fn a_community_admin_erases_a_household_with_a_reason_and_confirmation() {
         .unwrap();
     assert_eq!(rows[0].action, AuditAction::Erase);
     assert_eq!(rows[0].detail, "resident_request: 本人来电申请");
+    let st = w.sign_in(STREET_ADMIN, STREET_PASSWORD).await;
+    let audit = w.get("/admin/audit", Some(&st)).await;
+    assert!(audit.body.contains("data-action=\"erase\""));
+    assert!(audit.body.contains("本人申请删除：本人来电申请"));
     let text = audit_text(&w);
     for personal in ["张秀英", "李明", ID_NUMBER, PHONE] {
         assert!(!text.contains(personal), "{personal} in the audit: {text}");
