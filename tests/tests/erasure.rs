@@ -4,7 +4,8 @@
 //! database, its `-wal` and `-shm`) on the server or a device holds the name, the ID number
 //! or the phone. The same grep before the erasure finds them (the positive control). An
 //! offline device that still holds the household and edits it is refused on its next push,
-//! nothing is stored, and it purges the household.
+//! nothing is stored, and it purges the household. The logs of the run (server and
+//! devices, debug level) name none of them, nor the demo's staff.
 //!
 //! The server keeps no other copy here: it has no snapshot files of its own (snapshots are
 //! rows of `documents`) and this test makes no backup (`backup.rs` copies are files the
@@ -126,12 +127,46 @@ fn found_anywhere(db: &Path, needles: &[&str]) -> Vec<String> {
     found
 }
 
+/// Everything the server and the devices log in this test process (one test per binary, so
+/// the global subscriber is this test's), at debug level.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn capture() -> Logs {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init()
+            .unwrap();
+        logs
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 fn phone_db(d: &Device) -> PathBuf {
     d.dir.path().join("phone.db")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_household_leaves_no_byte_on_the_server_or_three_devices() {
+    let logs = Logs::capture();
     let server = Server::start().await;
     let worker = server.device(&server.person("u-worker", Role::GridWorker, &[GRID_1]));
     let leader = server.device(&server.person("u-leader", Role::BuildingLeader, &[BUILDING_1]));
@@ -305,6 +340,18 @@ async fn an_erased_household_leaves_no_byte_on_the_server_or_three_devices() {
     }
     assert!(found.is_empty(), "still found: {found:?}");
     assert_eq!(server.count("erasures"), 1);
+
+    // The logs of the whole run, server and devices, at debug level: they say what happened
+    // (the refused push), never who it happened to.
+    let text = logs.text();
+    assert!(
+        text.contains("push of an erased document refused"),
+        "{text}"
+    );
+    let staff = linli_testkit::demo::PEOPLE.map(|p| p.name);
+    for personal in late.iter().chain(staff.iter()) {
+        assert!(!text.contains(personal), "{personal} in the logs");
+    }
     assert_eq!(server.count("audit_log"), 1);
     server.shutdown().await;
 }
