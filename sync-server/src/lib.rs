@@ -367,8 +367,9 @@ async fn sync(
             reference,
         };
         let encoded = protocol::encode_response(&response).map_err(|_| Error::Encode)?;
-        if device.final_sync {
-            // The user was deactivated after a final sync: this was it.
+        if device.final_sync && !response.more {
+            // The user was deactivated after a final sync: this was it (its pushes stored,
+            // its page complete; a push backlog beyond one request's budget is cut short).
             storage.finish_final_sync(&device.device_id)?;
         }
         Ok((req.protocol, encoded, !req.push.is_empty()))
