@@ -27,7 +27,7 @@ impl Store {
                 }
                 Ok(((), vec![]))
             },
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )?;
         Ok(id)
     }
@@ -70,7 +70,7 @@ impl Store {
                 }
                 Ok(((), fields))
             },
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )
     }
 
@@ -86,7 +86,7 @@ impl Store {
                 doc::put_member(d, &mid, &member)?;
                 Ok(((), vec![]))
             },
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )?;
         Ok(mid)
     }
@@ -104,7 +104,7 @@ impl Store {
             false,
             "member.update",
             |d, _| Ok(((), doc::patch_member(d, member_id, &patch)?)),
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )
     }
 
@@ -135,7 +135,7 @@ impl Store {
                 };
                 Ok(((), doc::patch_member(d, member_id, &patch)?))
             },
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )
     }
 
@@ -149,7 +149,7 @@ impl Store {
                 doc::remove_member(d, member_id)?;
                 Ok(((), vec![]))
             },
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )
     }
 
@@ -169,7 +169,7 @@ impl Store {
                 let fields = doc::put_member_details(d, member_id, details)?;
                 Ok(((), fields))
             },
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )
     }
 
@@ -191,7 +191,7 @@ impl Store {
                 doc::move_out_member(d, member_id, at)?;
                 Ok(((), vec!["moved_out_at"]))
             },
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )
     }
 
@@ -212,7 +212,7 @@ impl Store {
                 doc::set_tag(d, tag, on)?;
                 Ok(((), vec![tag.code()]))
             },
-            |tx, d, _| projection::household(tx, &doc::read_household_head(d)?),
+            |tx, d, _| projection::household_head(tx, d),
         )
     }
 

@@ -201,6 +201,16 @@ pub fn needs_doc(tx: &Transaction<'_>, household_id: &str, d: &AutoCommit) -> Re
 }
 
 /// Everything of a household document: used after imports, where anything may have changed.
+/// The household's row after a local edit of its head (not its visits or needs); a merged
+/// household stays out of the lists.
+pub fn household_head(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
+    let h = doc::read_household_head(d)?;
+    if doc::read_merged_into(d)?.is_some() {
+        return remove(tx, &h.id);
+    }
+    household(tx, &h)
+}
+
 /// A household merged into another (`merged_into`, written by the server's console) is no
 /// longer listed: its rows are removed, its document kept.
 pub fn household_doc(tx: &Transaction<'_>, d: &AutoCommit) -> Result<()> {
