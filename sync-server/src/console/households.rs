@@ -348,13 +348,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             })
             .collect();
         let h = &p.household;
-<<<<<<< HEAD
         let candidates = if p.merged_into.is_some() {
             Vec::new()
         } else {
             super::merge::candidates(storage.as_ref(), &staff, &id, &place, &h.room)?
         };
-=======
         if full {
             // Shown unmasked: who looked, and at which household (ids only).
             storage.record_audit(&AuditEntry {
@@ -366,7 +364,6 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
                 detail: String::new(),
             })?;
         }
->>>>>>> main
         Ok(HouseholdPage {
             merged_into: p.merged_into.clone(),
             candidates,

@@ -78,11 +78,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/disputes", get(disputes::page))
         .route("/admin/households", get(households::list))
         .route("/admin/households/{id}", get(households::page))
-<<<<<<< HEAD
         .route("/admin/households/{id}/merge", post(merge::merge))
-=======
         .route("/admin/households/{id}/erase", post(erase::erase))
->>>>>>> main
         .route("/admin/ledgers", get(ledgers::page))
         .route("/admin/ledgers/export", post(ledgers::export))
         .route("/admin/report", get(report::page).post(report::submit))
