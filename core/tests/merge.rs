@@ -455,4 +455,10 @@ fn a_merged_household_is_not_listed() {
         worker.store.household(&dup).unwrap().members[0].name,
         "赵六"
     );
+    // An edit made on the phone later does not bring it back.
+    worker
+        .store
+        .set_tag(&dup, CareTag::ElderlyAlone, true)
+        .unwrap();
+    assert_eq!(worker.store.households_in(BUILDING_1).unwrap().len(), 1);
 }
