@@ -111,7 +111,10 @@ impl Store {
                 None => (AutoCommit::new().with_actor(self.actor.clone()), None),
             };
             let old_heads = d.get_heads();
-            d.apply_changes(parsed)
+            // On an error the document (perhaps half changed by a panic Automerge caught) is
+            // dropped with the transaction; the cache no longer holds it, so the next read
+            // loads the stored one.
+            changes::apply(&mut d, parsed)
                 .map_err(|_| Error::CorruptChanges("changes could not be applied"))?;
             let missing = d.get_missing_deps(&[]);
             if !missing.is_empty() {

@@ -184,7 +184,8 @@ impl Store {
             Discarded::Deleted
         } else {
             let mut kept = AutoCommit::new();
-            kept.apply_changes(keep)?;
+            linli_domain::changes::apply(&mut kept, keep)
+                .map_err(|_| Error::CorruptChanges("changes could not be applied"))?;
             if !kept.get_missing_deps(&[]).is_empty() {
                 // Cannot happen: nobody else builds on changes the server never had.
                 return Err(Error::MissingDependencies(kept.get_missing_deps(&[]).len()));

@@ -12,8 +12,19 @@
 //! dependency order and queues those whose dependencies are missing (see
 //! `get_missing_deps`): whether they are missing is for the caller to judge against its copy
 //! of the document, not for the parser.
+//!
+//! [`apply`] is the one way parsed changes reach a document. Automerge can panic on changes
+//! that parse cleanly but contradict the document they are applied to (an operation naming
+//! an actor or an object the document does not have, a sequence number that skips ahead),
+//! and accepts changes after which the document can no longer be saved and loaded (an
+//! encoding it never writes, an operation on an object the change does not depend on):
+//! found by `tests/fuzz_changes.rs`, the inputs kept under
+//! `tests/fixtures/crashers/`. Both are errors of [`apply`]; the document it left half
+//! changed must then be thrown away by the caller (reloaded from what it stored).
 
-use automerge::{Automerge, Bundle, Change, LoadOptions, OnPartialLoad};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::{AutoCommit, Automerge, Bundle, Change, LoadOptions, OnPartialLoad};
 
 /// Every Automerge chunk starts with these bytes.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
@@ -31,6 +42,50 @@ pub enum ParseError {
     BadChecksum,
     #[error("unreadable Automerge chunk")]
     Corrupt,
+}
+
+/// Why parsed changes could not be applied to a document. The text names the defect, never
+/// the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// Automerge refused them (a sequence number or author used twice, …).
+    #[error("Automerge changes refused")]
+    Refused,
+    /// Automerge accepted them, but the document they make cannot be saved and loaded again:
+    /// an encoding Automerge never writes (the root object named as an operation id), or an
+    /// operation on an object its change does not depend on.
+    #[error("Automerge changes make a document that does not load again")]
+    DoesNotReload,
+    /// Automerge panicked applying them: the changes contradict the document.
+    #[error("Automerge changes contradict the document")]
+    Panicked,
+}
+
+/// Applies parsed changes (see [`parse`]) to `doc`, as `apply_changes` does: changes already
+/// held are skipped, those whose dependencies are missing are queued (see
+/// `get_missing_deps`). Then the document is saved and loaded again, as storing it and
+/// sending it on will, and must come back with the same heads. A panic inside Automerge is
+/// caught and returned as [`ApplyError::Panicked`]. After any error `doc` may be half
+/// changed: the caller discards it and stores nothing. Automerge's panic messages name
+/// positions, counts and hashes, never a document's content, so the default panic hook
+/// printing them leaks no personal data.
+pub fn apply(doc: &mut AutoCommit, changes: Vec<Change>) -> Result<(), ApplyError> {
+    let applied = catch_unwind(AssertUnwindSafe(|| {
+        doc.apply_changes(changes)
+            .map_err(|_| ApplyError::Refused)?;
+        let saved = doc.save_nocompress();
+        let again = Automerge::load_with_options(
+            &saved,
+            LoadOptions::new().on_partial_load(OnPartialLoad::Error),
+        )
+        .map_err(|_| ApplyError::DoesNotReload)?;
+        if again.get_heads() == doc.get_heads() {
+            Ok(())
+        } else {
+            Err(ApplyError::DoesNotReload)
+        }
+    }));
+    applied.unwrap_or(Err(ApplyError::Panicked))
 }
 
 /// The kinds of chunk (Automerge's binary format).

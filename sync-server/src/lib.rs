@@ -22,6 +22,7 @@
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
+//! - `import/`: roster import: reading XLSX and CSV, checking rows, planning, writing
 //! - `register.rs`: the register's rows projected from household documents, search, masking
 //! - `ledger/`: ledgers (台账) as XLSX and CSV; `ledger/columns.rs` the household ledger's columns
 
@@ -33,6 +34,7 @@ pub mod changes;
 pub mod config;
 pub mod console;
 mod error;
+pub mod import;
 pub mod judge;
 pub mod ledger;
 pub mod merge;
@@ -82,6 +84,8 @@ pub struct AppState {
     changes: Changes,
     /// Whether the console's cookies are `Secure`: on whenever the server terminates TLS.
     secure_cookies: bool,
+    /// Roster uploads between their dry run and their import.
+    imports: Arc<import::Jobs>,
 }
 
 impl AppState {
@@ -91,7 +95,13 @@ impl AppState {
             sweep_every: DEFAULT_SWEEP_EVERY,
             changes: Changes::default(),
             secure_cookies: false,
+            imports: Arc::default(),
         }
+    }
+
+    /// Roster uploads held for their import.
+    pub fn imports(&self) -> &Arc<import::Jobs> {
+        &self.imports
     }
 
     /// The same state with the console's cookies `Secure` (set when serving over TLS).

@@ -153,7 +153,9 @@ pub fn merge_push(
     };
     // Changes already held are skipped (a replay); those whose dependencies are missing
     // are queued, and reported just below.
-    if d.apply_changes(changes).is_err() {
+    // Caught if Automerge panics (changes contradicting the document): refused, and the
+    // half-changed copy dropped with this call.
+    if changes::apply(&mut d, changes).is_err() {
         return Ok(Refused(PushOutcome::Invalid));
     }
     if !d.get_missing_deps(&[]).is_empty() {

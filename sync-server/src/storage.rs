@@ -217,6 +217,9 @@ pub trait WorkflowStorage: SyncStorage {
     /// The incident documents in `scope`: (id, full save), by id.
     fn incident_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>>;
 
+    /// The household documents in `scope`: (id, full save), by id.
+    fn household_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>>;
+
     /// One stored document (any kind), for a page that shows it; the caller checks scope.
     fn stored_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
 

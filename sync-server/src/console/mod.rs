@@ -15,15 +15,19 @@
 //! - `incident.rs`: one incident: timeline and the moves its status allows
 //! - `disputes.rs`: open disputes per grid (矛盾纠纷清零) and outcomes
 //! - `households.rs`: the register (户籍登记): search, one household with its history
+//! - `ledgers.rs`: ledgers (台账): the export form and its streamed XLSX and CSV downloads
 //! - `report.rs`: a hotline report (热线登记)
 //! - `people.rs`: accounts: own password, invitations, resets and unlocking
+//! - `import.rs`: roster import: upload, dry run, confirm, progress
 //! - `view.rs`: labels, times and names for the templates
 
 mod auth;
 mod board;
 mod disputes;
 mod households;
+mod import;
 mod incident;
+mod ledgers;
 pub mod password;
 mod people;
 mod report;
@@ -32,7 +36,7 @@ mod view;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -57,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/disputes", get(disputes::page))
         .route("/admin/households", get(households::list))
         .route("/admin/households/{id}", get(households::page))
+        .route("/admin/ledgers", get(ledgers::page))
+        .route("/admin/ledgers/export", post(ledgers::export))
         .route("/admin/report", get(report::page).post(report::submit))
         .route(
             "/admin/account",
@@ -69,6 +75,18 @@ pub fn routes() -> Router<AppState> {
             "/admin/invitations/{token}",
             get(people::invitation_page).post(people::accept_invitation),
         )
+        .route(
+            "/admin/import",
+            get(import::page)
+                .post(import::upload)
+                // The file's cap, and room for the form around it.
+                .layer(DefaultBodyLimit::max(
+                    crate::import::MAX_UPLOAD_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/admin/import/{id}", get(import::report))
+        .route("/admin/import/{id}/confirm", post(import::confirm))
+        .route("/admin/import/{id}/progress", get(import::progress))
         .route("/admin/assets/htmx.min.js", get(htmx))
         .route("/admin/assets/console.js", get(console_js))
         .route("/admin/assets/console.css", get(console_css))

@@ -11,7 +11,9 @@
 mod accounts;
 mod csrf;
 mod handler;
+mod import;
 mod input;
+mod ledgers;
 mod register;
 mod scope;
 mod signin;
