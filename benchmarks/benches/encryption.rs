@@ -51,7 +51,8 @@ fn interleaved(
             let side = (k + round) % 2;
             let (store, ids) = sides[side];
             for _ in 0..n {
-                let new = fake::visit(rng, &ids[rng.below(ids.len())], None);
+                let hh = &ids[rng.below(ids.len())];
+                let new = fake::visit(rng, hh, None);
                 let t = Instant::now();
                 store.record_visit(new)?;
                 times[side].push(t.elapsed());
