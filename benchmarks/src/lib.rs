@@ -28,6 +28,7 @@ pub mod console;
 pub mod fake;
 pub mod grid;
 pub mod machine;
+pub mod roster;
 pub mod server;
 pub mod session;
 pub mod stats;

@@ -9,6 +9,7 @@
 //! their coroutine / task is cancelled.
 
 mod alerts;
+mod enrol;
 mod members;
 mod needs;
 mod places;
@@ -107,6 +108,13 @@ impl From<Error> for LinliError {
             Error::WrongKey => LinliError::WrongKey,
             Error::UnsupportedVersion => LinliError::UnsupportedVersion,
             Error::Server(reason) => LinliError::Server { reason },
+            Error::EnrolCodeSpent => LinliError::InvalidInput {
+                field: "enrol_code".into(),
+                reason: "used_or_expired".into(),
+            },
+            Error::Throttled => LinliError::Server {
+                reason: "throttled".into(),
+            },
             Error::CorruptChanges(_)
             | Error::MissingDependencies(_)
             | Error::IncompatibleSchema { .. }

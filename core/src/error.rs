@@ -91,6 +91,15 @@ pub enum Error {
     /// The server answered with an error or an unreadable response.
     #[error("server error: {0}")]
     Server(String),
+
+    /// The enrolment code was used already, has expired (10 minutes), or never existed: ask
+    /// the admin for a new QR code.
+    #[error("the enrolment code was used or has expired")]
+    EnrolCodeSpent,
+
+    /// Too many failed enrolments from this address lately: wait a while (15 minutes).
+    #[error("too many attempts: try again later")]
+    Throttled,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

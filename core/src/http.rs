@@ -81,14 +81,43 @@ enum Failure {
     Final(Error),
 }
 
+/// The HTTP client every call of the core uses: the TLS settings above, `timeout` per request.
+pub(crate) fn client(
+    timeout: Duration,
+    trusted_certificates: Option<&str>,
+) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config(trusted_certificates)?)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .build()
+        .map_err(|_| Error::Network("could not set up the HTTP client".into()))
+}
+
+/// POSTs a JSON body once (no retries: the caller decides); the status and the body read.
+pub(crate) async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<(u16, Vec<u8>)> {
+    let resp = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| Error::Network(describe(&e)))?;
+    let status = resp.status().as_u16();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| Error::Network(describe(&e)))?;
+    Ok((status, bytes.to_vec()))
+}
+
 impl Transport {
     pub(crate) fn new(options: &TransportOptions) -> Result<Transport> {
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config(options.trusted_certificates.as_deref())?)
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            .build()
-            .map_err(|_| Error::Network("could not set up the HTTP client".into()))?;
+        let client = client(options.timeout, options.trusted_certificates.as_deref())?;
         Ok(Transport {
             client,
             url: format!("{}{}", options.server_url.trim_end_matches('/'), SYNC_PATH),

@@ -32,6 +32,7 @@ mod cache;
 mod db;
 mod documents;
 mod doors;
+mod enrol;
 mod erase;
 mod error;
 mod households;
@@ -72,6 +73,7 @@ pub(crate) mod model {
     pub use linli_domain::needs::*;
 }
 pub use alerts::{Alert, AlertKind, AlertSnapshot, IncidentMark, NeedMark, alerts};
+pub use enrol::{EnrolLink, Enrolment, enrol, parse_enrol_link};
 pub use merge::ImportOutcome;
 pub use my_places::{Discarded, RefusedDocument};
 pub use needs::{NeedSummary, NewNeedIncident};

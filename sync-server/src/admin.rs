@@ -10,6 +10,7 @@ use std::io::Write;
 use linli_domain::protocol::Role;
 use linli_domain::{Department, IncidentCategory, Place, PlaceKind};
 
+use crate::directory::check_text;
 use crate::error::{Error, Result};
 use crate::storage::{AdminStorage, Compaction, Storage, User, new_token, token_hash};
 
@@ -58,6 +59,16 @@ pub enum AdminCommand {
         /// Re-enrolling an existing device of the user gives it a new token.
         #[arg(long)]
         device_id: Option<uuid::Uuid>,
+    },
+    /// Prints an enrolment link (`linli://enrol?server=…&code=…`, single-use, valid 10
+    /// minutes, stored hashed) that a phone exchanges for its token, as the console's QR
+    /// code does.
+    EnrolCode {
+        #[arg(long)]
+        user: String,
+        /// This server's address as phones reach it, e.g. https://linli.example.gov.cn.
+        #[arg(long)]
+        server: String,
     },
     /// Revokes a device: its token is refused from now on.
     Revoke {
@@ -156,66 +167,24 @@ pub struct Enrollment {
     pub token: String,
 }
 
-fn check_text(field: &'static str, value: &str) -> Result<()> {
-    if value.trim().is_empty() || value.trim() != value {
-        return Err(Error::Invalid {
-            field,
-            reason: "must be non-empty without surrounding spaces",
-        });
-    }
-    if value.chars().count() > 64 || value.chars().any(char::is_control) {
-        return Err(Error::Invalid {
-            field,
-            reason: "must be at most 64 printable characters",
-        });
-    }
-    Ok(())
-}
-
 /// Creates or updates a place, checking it fits the tree: a street has no parent, a
 /// community none or a street, a grid sits under a community, a micro-grid under a grid, a
 /// building under a grid or a micro-grid, a unit under a building.
 pub fn create_place(storage: &dyn AdminStorage, place: &Place) -> Result<()> {
-    check_text("place id", &place.id)?;
-    check_text("place name", &place.name)?;
-    let parent_kinds: &[PlaceKind] = match place.kind {
-        PlaceKind::Street => &[],
-        PlaceKind::Community => &[PlaceKind::Street],
-        PlaceKind::Grid => &[PlaceKind::Community],
-        PlaceKind::MicroGrid => &[PlaceKind::Grid],
-        PlaceKind::Building => &[PlaceKind::Grid, PlaceKind::MicroGrid],
-        PlaceKind::Unit => &[PlaceKind::Building],
-    };
-    let optional = matches!(place.kind, PlaceKind::Street | PlaceKind::Community);
-    match &place.parent_id {
-        None if optional => {}
-        None => {
-            return Err(Error::Invalid {
-                field: "parent",
-                reason: "is required below a community",
-            });
-        }
-        Some(_) if parent_kinds.is_empty() => {
-            return Err(Error::Invalid {
-                field: "parent",
-                reason: "a street has no parent",
-            });
-        }
-        Some(parent) => {
-            let p = storage.place(parent)?.ok_or(Error::NotFound {
-                kind: "parent place",
-            })?;
-            if !parent_kinds.contains(&p.kind) {
-                return Err(Error::Invalid {
-                    field: "parent",
-                    reason: "must be the level above (street > community > grid > \
-                             micro-grid > building > unit; the street and micro-grid optional)",
-                });
-            }
-        }
-    }
+    check_place(storage, place)?;
     storage.put_place(place)?;
     Ok(())
+}
+
+/// The checks of [`create_place`], without writing.
+pub fn check_place(storage: &dyn AdminStorage, place: &Place) -> Result<()> {
+    let parent = match &place.parent_id {
+        Some(id) => Some(storage.place(id)?.ok_or(Error::NotFound {
+            kind: "parent place",
+        })?),
+        None => None,
+    };
+    crate::directory::check_place(place, parent.as_ref())
 }
 
 pub fn create_user(storage: &dyn AdminStorage, user: &User) -> Result<()> {
@@ -321,6 +290,34 @@ pub fn run(storage: &dyn Storage, cmd: AdminCommand, out: &mut dyn Write) -> Res
                 out,
                 "(the token is shown only now; the server keeps its hash)"
             )?;
+        }
+        AdminCommand::EnrolCode { user, server } => {
+            let found = storage
+                .user(&user)?
+                .ok_or(Error::NotFound { kind: "user" })?;
+            if !(server.starts_with("http://") || server.starts_with("https://")) {
+                return Err(Error::Invalid {
+                    field: "server",
+                    reason: "must start with http:// or https://",
+                });
+            }
+            let code = crate::directory::new_enrol_code();
+            let now = storage.server().now();
+            let audit =
+                crate::directory::Audit::new(now, "cli", crate::directory::Action::EnrolCode)
+                    .community(Some(&found.community_id))
+                    .user(&user);
+            storage.add_enrol_code(
+                &token_hash(&code),
+                now + crate::directory::ENROL_CODE_MS,
+                &audit,
+            )?;
+            writeln!(
+                out,
+                "{}",
+                crate::console::enrol_link(server.trim_end_matches('/'), &code)
+            )?;
+            writeln!(out, "(single use, valid 10 minutes; shown only now)")?;
         }
         AdminCommand::Revoke { device } => {
             revoke(storage, &device)?;

@@ -20,6 +20,10 @@
 //! - `config.rs`: settings from flags, environment and a TOML file
 //! - `tls.rs`: HTTPS from certificate files (rustls, ring): [`tls::server_config`], [`tls::serve_tls`]
 //! - `admin.rs`: places, people, devices and compaction for the `admin` command
+//! - `relocate.rs`: a building moved to another grid: its records follow as server changes
+//! - `directory.rs`: people, devices and places as the console administers them, the audit
+//!   trail ([`directory::DirectoryStorage`])
+//! - `enrol.rs`: `POST /v1/enrol`, a phone's enrolment code exchanged for its token
 //! - `api/`: the JSON API for the console and tests (`/api/v1`)
 //! - `console/`: the admin console at `/admin` (server-rendered pages, sign-in, sessions)
 //! - `import/`: roster import: reading XLSX and CSV, checking rows, planning, writing
@@ -33,6 +37,8 @@ pub mod board;
 pub mod changes;
 pub mod config;
 pub mod console;
+pub mod directory;
+pub mod enrol;
 mod error;
 pub mod import;
 pub mod judge;
@@ -41,6 +47,7 @@ pub mod merge;
 pub mod pull;
 pub mod push;
 pub mod register;
+pub mod relocate;
 pub mod sqlite;
 pub mod storage;
 pub mod tls;
@@ -65,6 +72,7 @@ use linli_domain::protocol::{
 
 pub use admin::Enrollment;
 pub use changes::{CHANGES_PATH, Changes};
+pub use directory::DirectoryStorage;
 pub use error::{Error, Result, refusal_status};
 pub use sqlite::SqliteStorage;
 pub use storage::{
@@ -144,6 +152,7 @@ pub fn app(state: AppState) -> Router {
         .route(SYNC_PATH, post(sync))
         .route(CHANGES_PATH, get(changes::changes))
         .route("/health", get(health))
+        .route(enrol::ENROL_PATH, post(enrol::enrol))
         .merge(api::routes())
         .merge(console::routes())
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
@@ -356,6 +365,11 @@ async fn sync(
             reference,
         };
         let encoded = protocol::encode_response(&response).map_err(|_| Error::Encode)?;
+        if device.final_sync && !response.more {
+            // The user was deactivated after a final sync: this was it (its pushes stored,
+            // its page complete; a push backlog beyond one request's budget is cut short).
+            storage.finish_final_sync(&device.device_id)?;
+        }
         Ok((req.protocol, encoded, !req.push.is_empty()))
     })
     .await?;

@@ -79,6 +79,9 @@ pub trait LogRead {
     /// Distinct ids of documents that moved away from a place `scope` covers within
     /// `(after, upto]`, in id order (whether they are in scope now is the pull's business).
     fn departures_in_scope(&self, scope: &Scope, after: u64, upto: u64) -> Result<Vec<String>>;
+    /// Documents that left `user_id`'s scope within `(after, upto]` because a grant of
+    /// theirs was withdrawn, by id.
+    fn user_departures(&self, user_id: &str, after: u64, upto: u64) -> Result<Vec<String>>;
     /// A stored document.
     fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
 }
@@ -87,6 +90,8 @@ pub trait LogRead {
 #[derive(Debug, Clone, Copy)]
 pub struct Puller<'a> {
     pub device_id: &'a str,
+    /// The device's user, whose withdrawn grants' documents leave it (`user_departures`).
+    pub user_id: &'a str,
     pub scope: &'a Scope,
     /// See `storage::Device::scope_seq`.
     pub scope_seq: u64,
@@ -144,7 +149,8 @@ pub fn changed_since(log: &dyn LogRead, who: Puller<'_>, after: u64) -> Result<(
         Ok(Flow::Break(()))
     })?;
     if !found {
-        found = !log.departures_in_scope(who.scope, after, max)?.is_empty();
+        found = !log.departures_in_scope(who.scope, after, max)?.is_empty()
+            || !log.user_departures(who.user_id, after, max)?.is_empty();
     }
     Ok((found, max))
 }
@@ -302,7 +308,11 @@ fn changes_page(
 /// scope now.
 fn departures(log: &dyn LogRead, who: Puller<'_>, after: u64, upto: u64) -> Result<Vec<String>> {
     let mut gone = Vec::new();
-    for id in log.departures_in_scope(who.scope, after, upto)? {
+    let mut ids = log.departures_in_scope(who.scope, after, upto)?;
+    ids.extend(log.user_departures(who.user_id, after, upto)?);
+    ids.sort();
+    ids.dedup();
+    for id in ids {
         match log.load_doc(&id)? {
             Some(doc) if who.scope.covers(&doc.place) => {}
             _ => gone.push(id),
@@ -391,6 +401,9 @@ mod tests {
         fn departures_in_scope(&self, _: &Scope, _: u64, _: u64) -> Result<Vec<String>> {
             Ok(Vec::new())
         }
+        fn user_departures(&self, _: &str, _: u64, _: u64) -> Result<Vec<String>> {
+            Ok(Vec::new())
+        }
         fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
             Ok(self
                 .docs
@@ -417,6 +430,7 @@ mod tests {
         scope.grant(PlaceKind::Grid, "g1");
         let me = Puller {
             device_id: "me",
+            user_id: "u",
             scope: &scope,
             scope_seq: 0,
         };

@@ -20,6 +20,7 @@ use linli_domain::{Department, Millis, Place};
 use sha2::{Digest, Sha256};
 
 use crate::board::{BoardPage, BoardQuery, IncidentRow};
+pub use crate::directory::{DeviceInfo, DirectoryStorage, User};
 use crate::error::Result;
 pub use crate::merge::Notification;
 use crate::merge::{DocWrite, Pusher, StoredDoc};
@@ -31,16 +32,6 @@ use crate::register::{
     RegisterQuery,
 };
 use crate::workflow::{self, Escalation, ServerActor};
-
-/// A person known to the server (the reference data devices receive names them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    /// The community the user belongs to; their devices receive its place tree and people.
-    pub community_id: String,
-}
 
 /// An authenticated, unrevoked device and what it may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +49,9 @@ pub struct Device {
     /// before it is sent a snapshot pass, since documents of newly granted places were
     /// never in its change feed.
     pub scope_seq: u64,
+    /// The user was deactivated after a final sync, which this device has not made yet:
+    /// this sync is its last (see `DirectoryStorage::finish_final_sync`).
+    pub final_sync: bool,
 }
 
 impl Device {
@@ -78,16 +72,6 @@ pub enum Auth {
     Unknown,
     Revoked,
     Device(Box<Device>),
-}
-
-/// A device as listed by the admin command (ids only: no names).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceInfo {
-    pub device_id: String,
-    pub user_id: String,
-    pub role: Role,
-    pub created_at: Millis,
-    pub revoked_at: Option<Millis>,
 }
 
 /// What a compaction did.
@@ -141,6 +125,7 @@ pub trait SyncStorage: Send + Sync + 'static {
     fn pull(&self, device: &Device, cursor: &Cursor, page_limit: u32) -> Result<Page> {
         let who = Puller {
             device_id: &device.device_id,
+            user_id: &device.user_id,
             scope: &device.scope,
             scope_seq: device.scope_seq,
         };
@@ -153,6 +138,7 @@ pub trait SyncStorage: Send + Sync + 'static {
     fn changed_since(&self, device: &Device, after: u64) -> Result<(bool, u64)> {
         let who = Puller {
             device_id: &device.device_id,
+            user_id: &device.user_id,
             scope: &device.scope,
             scope_seq: device.scope_seq,
         };
@@ -216,9 +202,6 @@ pub trait WorkflowStorage: SyncStorage {
 
     /// The incident documents in `scope`: (id, full save), by id.
     fn incident_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>>;
-
-    /// The household documents in `scope`: (id, full save), by id.
-    fn household_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>>;
 
     /// One stored document (any kind), for a page that shows it; the caller checks scope.
     fn stored_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
@@ -449,12 +432,19 @@ pub trait RegisterStorage: Send + Sync + 'static {
 
 /// The server's database: every concern, as the router's state holds it.
 pub trait Storage:
-    SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage
+    SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage + DirectoryStorage
 {
 }
 
-impl<T: SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage + ?Sized>
-    Storage for T
+impl<
+    T: SyncStorage
+        + AdminStorage
+        + WorkflowStorage
+        + AccountStorage
+        + RegisterStorage
+        + DirectoryStorage
+        + ?Sized,
+> Storage for T
 {
 }
 

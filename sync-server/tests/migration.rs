@@ -16,8 +16,8 @@ use linli_domain::{Address, CareTag, Housing, NewHousehold, NewMember, Relation,
 use linli_sync_server::sqlite::SCHEMA_VERSION;
 use linli_sync_server::storage::token_hash;
 use linli_sync_server::{
-    AccountStorage, AdminStorage, Auth, Device, RegisterStorage, SqliteStorage, SyncStorage,
-    WorkflowStorage,
+    AccountStorage, AdminStorage, Auth, Device, DirectoryStorage, RegisterStorage, SqliteStorage,
+    SyncStorage, WorkflowStorage,
 };
 use linli_testkit::demo;
 use rusqlite::Connection;
@@ -31,6 +31,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (5, include_str!("fixtures/server_schema_v5.sql")),
     (6, include_str!("fixtures/server_schema_v6.sql")),
     (7, include_str!("fixtures/server_schema_v7.sql")),
+    (8, include_str!("fixtures/server_schema_v8.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
@@ -51,6 +52,10 @@ const INCIDENT: &str = "inc-fixture-1";
 /// Version 6's console session and invitation tokens (stored hashed).
 const SESSION_TOKEN: &str = "fixture-session-token";
 const INVITATION_TOKEN: &str = "fixture-invitation-token";
+/// Version 8: a user created in the console and deactivated at once, and an unused
+/// enrolment code (stored hashed) for Wang, valid 10 minutes from the fixture's time.
+const V8_USER: &str = "user-fixture-v8";
+const ENROL_CODE: &str = "0123456789abcdef0123456789abcdef";
 
 fn schema_of(c: &Connection) -> Vec<(String, String, String, Option<String>)> {
     let mut stmt = c
@@ -266,6 +271,39 @@ fn check_served(s: &SqliteStorage, version: i64) {
         assert!(exports.is_empty());
     }
 
+    // From version 8: the audit trail, deactivated users and enrolment codes.
+    {
+        use linli_sync_server::directory::{Action, AuditQuery, Redeemed};
+        let rows = s
+            .audit(&AuditQuery {
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .unwrap();
+        let redeemed = s
+            .redeem_enrol_code(
+                &token_hash(ENROL_CODE),
+                "00000000-0000-4000-8000-0000000000ee",
+                "升级后手机",
+                &token_hash("upgraded-device-token"),
+                at,
+            )
+            .unwrap();
+        let users = s.users_in(&[demo::COMMUNITY.to_owned()]).unwrap();
+        let v8 = users.iter().find(|u| u.user.id == V8_USER);
+        if version >= 8 {
+            let actions: Vec<_> = rows.iter().map(|r| r.audit.action).collect();
+            assert_eq!(
+                actions[actions.len() - 3..],
+                [Action::EnrolCode, Action::DeactivateNow, Action::CreateUser]
+            );
+            assert!(v8.unwrap().deactivated_at.is_some());
+            assert!(matches!(redeemed, Redeemed::Enrolled(ref u) if u.id == demo::USER_WANG_QIANG));
+        } else {
+            assert!(rows.is_empty() && v8.is_none(), "v{version}");
+            assert_eq!(redeemed, Redeemed::Spent);
+        }
+    }
     // Any version takes a password once upgraded.
     linli_sync_server::console::set_password(s, demo::USER_ADMIN, "upgraded password").unwrap();
 
@@ -538,6 +576,31 @@ fn freeze() {
             rows: 2,
             at: AT,
         })
+        .unwrap();
+    }
+    // Version 8: a user created in the console and deactivated, an unused enrolment code.
+    if SCHEMA_VERSION >= 8 {
+        use linli_sync_server::directory::{Action, Audit, Deactivation, ENROL_CODE_MS};
+        let by = |action| Audit::new(AT, demo::USER_ADMIN, action).community(Some(demo::COMMUNITY));
+        let user = linli_sync_server::User {
+            id: V8_USER.into(),
+            name: "临时人员".into(),
+            role: linli_domain::protocol::Role::GridWorker,
+            community_id: demo::COMMUNITY.into(),
+        };
+        s.add_user(&user, &[], &by(Action::CreateUser).user(V8_USER))
+            .unwrap();
+        s.deactivate_user(
+            V8_USER,
+            Deactivation::Now,
+            &by(Action::DeactivateNow).user(V8_USER),
+        )
+        .unwrap();
+        s.add_enrol_code(
+            &token_hash(ENROL_CODE),
+            AT + ENROL_CODE_MS,
+            &by(Action::EnrolCode).user(demo::USER_WANG_QIANG),
+        )
         .unwrap();
     }
     drop(s);

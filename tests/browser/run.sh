@@ -26,8 +26,9 @@ venv=target/py-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c 'import pytest, selenium' 2>/dev/null; then
-  "$venv/bin/pip" install --quiet --disable-pip-version-check pytest selenium
+if ! "$venv/bin/python" -c 'import pytest, selenium, openpyxl' 2>/dev/null; then
+  # openpyxl: an independent reader of the exported XLSX ledgers.
+  "$venv/bin/pip" install --quiet --disable-pip-version-check pytest selenium openpyxl
 fi
 
 bindings/generate.sh debug >/dev/null

@@ -21,6 +21,11 @@ use super::{Page, blocking, render};
 use crate::AppState;
 use crate::register::{self, MemberRow, RegisterQuery, Search};
 
+/// A time with its year (`YYYY-MM-DD HH:MM`, Beijing time): a household's record spans years.
+fn dated(ms: i64) -> String {
+    crate::ledger::period::time(Some(ms))
+}
+
 /// Households per page.
 pub const PAGE_ROWS: u32 = 50;
 
@@ -213,7 +218,7 @@ fn member_view(m: &MemberRow, full: bool) -> MemberView {
         phone: phone(m.phone.as_deref(), full),
         id_number: id_number(m.id_number.as_deref(), full),
         tags: tags(&m.tags, full),
-        moved_out: m.moved_out_at.map(view::time),
+        moved_out: m.moved_out_at.map(dated),
     }
 }
 
@@ -314,7 +319,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             .household_incidents(&id)?
             .into_iter()
             .map(|r| IncidentView {
-                reported: view::time(r.reported_at),
+                reported: dated(r.reported_at),
                 category: r.category.label(),
                 status: r.status.label(),
                 description: r.description.chars().take(60).collect(),
@@ -324,7 +329,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
         let history = register::history(&mut d)
             .into_iter()
             .map(|e| HistoryView {
-                at: view::time(e.at),
+                at: dated(e.at),
                 who: if e.user_id.is_empty() {
                     "—".into()
                 } else {
@@ -355,7 +360,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
                 .visits
                 .iter()
                 .map(|v| VisitView {
-                    at: view::time(v.at),
+                    at: dated(v.at),
                     visitor: names.person(&v.visitor),
                     purpose: v.purpose.label(),
                     needs: v
@@ -371,12 +376,12 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
                 .needs
                 .iter()
                 .map(|n| NeedView {
-                    raised: view::time(n.raised_at),
+                    raised: dated(n.raised_at),
                     category: n.category.label(),
                     text: n.text.clone(),
                     status: n.status.label(),
                     owner: names.person(&n.owner),
-                    due: view::time(n.due_at),
+                    due: dated(n.due_at),
                 })
                 .collect(),
             incidents,

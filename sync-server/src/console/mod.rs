@@ -19,10 +19,19 @@
 //! - `report.rs`: a hotline report (热线登记)
 //! - `people.rs`: accounts: own password, invitations, resets and unlocking
 //! - `import.rs`: roster import: upload, dry run, confirm, progress
+//! - `stats.rs`: statistics: visits, incidents, times against targets, rates, disputes;
+//!   `charts.rs` the SVG charts' geometry
+//! - `users.rs`: people (人员管理): create, grant and withdraw places, deactivate
+//! - `devices.rs`: enrolment QR codes (single-use codes for `POST /v1/enrol`), revoking devices
+//! - `places.rs`: the place tree: create, rename, move a building (its records follow)
+//! - `audit.rs`: the audit trail (操作记录), paged and filtered by action
 //! - `view.rs`: labels, times and names for the templates
 
+mod audit;
 mod auth;
 mod board;
+mod charts;
+mod devices;
 mod disputes;
 mod households;
 mod import;
@@ -30,8 +39,11 @@ mod incident;
 mod ledgers;
 pub mod password;
 mod people;
+mod places;
 mod report;
 pub mod session;
+mod stats;
+mod users;
 mod view;
 
 use askama::Template;
@@ -45,6 +57,7 @@ use axum::routing::{get, post};
 use crate::AppState;
 use crate::api::ApiError;
 
+pub use devices::enrol_link;
 pub use people::{invite, set_password};
 
 /// The console's routes, to be merged into [`crate::app`].
@@ -71,6 +84,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/people", get(people::list))
         .route("/admin/people/{id}/invite", post(people::invite_link))
         .route("/admin/people/{id}/unlock", post(people::unlock))
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/{id}", get(users::page))
+        .route("/admin/users/{id}/deactivate", post(users::deactivate))
+        .route("/admin/users/{id}/grants", post(users::grant))
+        .route(
+            "/admin/users/{id}/grants/{place}/withdraw",
+            post(users::withdraw),
+        )
+        .route("/admin/users/{id}/enrol", post(devices::enrol))
+        .route("/admin/devices/{id}/revoke", post(devices::revoke))
+        .route("/admin/places", get(places::page).post(places::create))
+        .route("/admin/places/{id}/rename", post(places::rename))
+        .route("/admin/places/{id}/move", post(places::move_building))
+        .route("/admin/audit", get(audit::page))
         .route(
             "/admin/invitations/{token}",
             get(people::invitation_page).post(people::accept_invitation),
@@ -84,6 +111,7 @@ pub fn routes() -> Router<AppState> {
                     crate::import::MAX_UPLOAD_BYTES + 64 * 1024,
                 )),
         )
+        .route("/admin/stats", get(stats::page))
         .route("/admin/import/{id}", get(import::report))
         .route("/admin/import/{id}/confirm", post(import::confirm))
         .route("/admin/import/{id}/progress", get(import::progress))

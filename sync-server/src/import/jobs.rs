@@ -11,17 +11,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use automerge::AutoCommit;
-use linli_domain::doc;
-use linli_domain::model::Household;
+use linli_domain::model::{Address, Household, Member};
 
 use super::plan::{self, Counts, Plan};
 use super::write::write_household;
 use super::{FileError, roster, table};
+use crate::register::{HouseholdRow, LedgerFilter, MemberRow};
 use crate::storage::{Device, Storage};
 
-/// Uploads held at once; the oldest is dropped for a new one.
-pub const MAX_JOBS: usize = 16;
+/// Uploads held at once (at most 20 MB each); the oldest is dropped for a new one.
+pub const MAX_JOBS: usize = 8;
 /// How long an upload is held.
 pub const KEEP: Duration = Duration::from_secs(3600);
 /// Households written per transaction.
@@ -115,8 +114,12 @@ impl Jobs {
         }
     }
 
+    /// Sets a job's state; a finished job lets go of its file.
     pub fn set(&self, id: &str, state: JobState) {
         if let Some(j) = self.lock().get_mut(id) {
+            if matches!(state, JobState::Done(_) | JobState::Failed(_)) {
+                j.bytes = Arc::new(Vec::new());
+            }
             j.state = state;
         }
     }
@@ -145,17 +148,56 @@ impl From<crate::Error> for Refusal {
     }
 }
 
-/// The households stored in the device's scope (those that do not read are left out: the
-/// import never matches them).
+/// The households stored in the device's scope with their current members, from the
+/// register's rows (households whose members all moved out are left out: a new family in
+/// that flat is a new household).
 fn stored_households(storage: &dyn Storage, device: &Device) -> Result<Vec<Household>, Refusal> {
-    Ok(storage
-        .household_docs(&device.scope)?
-        .into_iter()
-        .filter_map(|(_, bytes)| {
-            let d = AutoCommit::load(&bytes).ok()?;
-            doc::read_household_head(&d).ok()
-        })
-        .collect())
+    let mut out = Vec::new();
+    storage.ledger_households(
+        &device.scope,
+        &LedgerFilter::default(),
+        &mut |h: HouseholdRow, members: Vec<MemberRow>| {
+            out.push(household_of(h, members));
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+fn household_of(h: HouseholdRow, members: Vec<MemberRow>) -> Household {
+    Household {
+        id: h.doc_id,
+        address: Address {
+            community_id: h.place.community_id,
+            grid_id: h.place.grid_id,
+            building_id: h.place.building_id,
+            unit_id: h.place.unit_id,
+            room: h.room,
+            micro_grid_id: h.place.micro_grid_id,
+        },
+        residency: h.residency,
+        housing: h.housing,
+        tags: h.tags,
+        notes: h.notes,
+        members: members
+            .into_iter()
+            .filter(|m| m.moved_out_at.is_none())
+            .map(|m| Member {
+                id: m.member_id,
+                name: m.name,
+                relation: m.relation,
+                birth_year: m.birth_year,
+                phone: m.phone,
+                id_number: m.id_number,
+                gender: m.gender,
+                residence: m.residence,
+                tags: m.tags,
+                moved_out_at: None,
+            })
+            .collect(),
+        visits: Vec::new(),
+        created_at: h.created_at,
+    }
 }
 
 /// Reads, checks and plans `bytes` for `device` (an admin) against what is stored now.

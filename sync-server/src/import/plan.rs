@@ -222,41 +222,25 @@ pub fn plan(
             }
         };
         let key = key_of(&address);
-        let name = row.member.name.trim().to_owned();
-        if let Some(n) = &row.member.id_number
-            && let Some(first) = seen_id_numbers.get(n)
-        {
-            out.problems.push(Problem::new(
-                row.line,
-                Some("身份证号"),
-                format!("与第 {first} 行重复（同一人出现两次）"),
-            ));
-            continue;
-        }
-        if let Some(first) = seen_names.get(&(key.clone(), name.clone())) {
-            out.problems.push(Problem::new(
-                row.line,
-                Some("姓名"),
-                format!("与第 {first} 行是同一住户的同名成员"),
-            ));
-            continue;
-        }
         let stored = by_key.get(&key).copied();
-        if let Some(n) = &row.member.id_number
-            && let Some(h) = by_id_number.get(n.as_str())
-            && stored.is_none_or(|s| s.id != *h)
-        {
-            out.problems.push(Problem::new(
+        if let Some(m) = &row.member {
+            if let Err(p) = person_problem(
                 row.line,
-                Some("身份证号"),
-                "此人已登记在其他住户，请先办理迁出",
-            ));
-            continue;
+                m,
+                &key,
+                stored,
+                &seen_id_numbers,
+                &seen_names,
+                &by_id_number,
+            ) {
+                out.problems.push(p);
+                continue;
+            }
+            if let Some(n) = &m.id_number {
+                seen_id_numbers.insert(n.clone(), row.line);
+            }
+            seen_names.insert((key.clone(), m.name.trim().to_owned()), row.line);
         }
-        if let Some(n) = &row.member.id_number {
-            seen_id_numbers.insert(n.clone(), row.line);
-        }
-        seen_names.insert((key.clone(), name), row.line);
         let at = *groups.entry(key).or_insert_with(|| {
             out.households.push(HouseholdPlan {
                 line: row.line,
@@ -277,7 +261,9 @@ pub fn plan(
         });
         let h = &mut out.households[at];
         household_fields(h, row, stored);
-        h.members.push(member_plan(row, stored));
+        if let Some(m) = &row.member {
+            h.members.push(member_plan(row, m, stored));
+        }
     }
     // A new household needs its residency and housing from one of its rows.
     out.households.retain(|h| {
@@ -353,8 +339,46 @@ fn household_fields(h: &mut HouseholdPlan, row: &RosterRow, stored: Option<&Hous
     h.add_tags.sort();
 }
 
-fn member_plan(row: &RosterRow, stored: Option<&Household>) -> MemberPlan {
-    let m = &row.member;
+/// A person twice in the file, or registered in another household.
+fn person_problem(
+    line: usize,
+    m: &NewMember,
+    key: &Key,
+    stored: Option<&Household>,
+    seen_id_numbers: &HashMap<String, usize>,
+    seen_names: &HashMap<(Key, String), usize>,
+    by_id_number: &HashMap<&str, &str>,
+) -> Result<(), Problem> {
+    if let Some(n) = &m.id_number
+        && let Some(first) = seen_id_numbers.get(n)
+    {
+        return Err(Problem::new(
+            line,
+            Some("身份证号"),
+            format!("与第 {first} 行重复（同一人出现两次）"),
+        ));
+    }
+    if let Some(first) = seen_names.get(&(key.clone(), m.name.trim().to_owned())) {
+        return Err(Problem::new(
+            line,
+            Some("姓名"),
+            format!("与第 {first} 行是同一住户的同名成员"),
+        ));
+    }
+    if let Some(n) = &m.id_number
+        && let Some(h) = by_id_number.get(n.as_str())
+        && stored.is_none_or(|s| s.id != *h)
+    {
+        return Err(Problem::new(
+            line,
+            Some("身份证号"),
+            "此人已登记在其他住户，请先办理迁出",
+        ));
+    }
+    Ok(())
+}
+
+fn member_plan(row: &RosterRow, m: &NewMember, stored: Option<&Household>) -> MemberPlan {
     let matched = stored.and_then(|h| {
         let by_number = m.id_number.as_ref().and_then(|n| {
             h.members

@@ -18,6 +18,18 @@ use crate::ledger::columns::{HOUSEHOLD_COLUMNS, TAG_SEPARATOR, unescape_formula}
 /// communities).
 pub const COLUMNS: [&str; HOUSEHOLD_COLUMNS.len()] = HOUSEHOLD_COLUMNS;
 
+/// The columns of the member a row describes.
+const MEMBER_COLUMNS: [&str; 8] = [
+    "姓名",
+    "关系",
+    "出生年",
+    "性别",
+    "户籍状态",
+    "电话",
+    "身份证号",
+    "个人标签",
+];
+
 /// Columns a file must have; the others may be left out.
 pub const REQUIRED: [&str; 4] = ["楼栋", "房号", "姓名", "关系"];
 
@@ -32,7 +44,9 @@ pub struct RosterRow {
     pub housing: Option<Housing>,
     pub tags: Vec<CareTag>,
     pub notes: Option<String>,
-    pub member: NewMember,
+    /// None for a household's row without a member (the export writes one for a
+    /// household whose members all left the list: its member columns are blank).
+    pub member: Option<NewMember>,
     /// The member's own care tags (个人标签).
     pub person_tags: Vec<CareTag>,
     pub gender: Option<Gender>,
@@ -226,7 +240,29 @@ fn check_row(row: &Row, at: &Positions, now: Millis) -> Result<RosterRow, Vec<Pr
     {
         bad("备注", reason_text(&e));
     }
+    // A row whose member columns are all blank is the household's own.
+    let no_member = MEMBER_COLUMNS.iter().all(|c| cell(c).is_empty());
     let name = cell("姓名").to_owned();
+    if no_member {
+        return if problems.is_empty() {
+            Ok(RosterRow {
+                line,
+                building,
+                unit,
+                room,
+                residency,
+                housing,
+                tags,
+                notes,
+                member: None,
+                person_tags: Vec::new(),
+                gender: None,
+                residence: None,
+            })
+        } else {
+            Err(problems)
+        };
+    }
     if let Err(e) = check_name(&name) {
         bad("姓名", reason_text(&e));
     }
@@ -313,13 +349,13 @@ fn check_row(row: &Row, at: &Positions, now: Millis) -> Result<RosterRow, Vec<Pr
             housing,
             tags,
             notes,
-            member: NewMember {
+            member: Some(NewMember {
                 name,
                 relation,
                 birth_year,
                 phone,
                 id_number,
-            },
+            }),
             person_tags,
             gender,
             residence,

@@ -35,9 +35,9 @@ fn utf8_with_bom_reads_and_validates() {
     let r = &c.rows[0];
     assert_eq!(r.line, 2);
     assert_eq!(r.building, "安置小区1栋");
-    assert_eq!(r.member.name, "张三");
-    assert_eq!(r.member.relation, Relation::Head);
-    assert_eq!(r.member.birth_year, Some(1950));
+    assert_eq!(r.member.as_ref().unwrap().name, "张三");
+    assert_eq!(r.member.as_ref().unwrap().relation, Relation::Head);
+    assert_eq!(r.member.as_ref().unwrap().birth_year, Some(1950));
     assert_eq!(r.tags.len(), 2);
 }
 
@@ -50,7 +50,7 @@ fn gb18030_is_decoded() {
     let t = table::read(&bytes).unwrap();
     let c = roster::check(&t, NOW).unwrap();
     assert!(c.problems.is_empty(), "{:?}", c.problems);
-    assert_eq!(c.rows[0].member.name, "李四");
+    assert_eq!(c.rows[0].member.as_ref().unwrap().name, "李四");
     assert_eq!(c.rows[0].room, "302");
 }
 
@@ -111,8 +111,11 @@ fn escaped_cells_come_back_as_written() {
     let c = check_csv(&text);
     assert!(c.problems.is_empty(), "{:?}", c.problems);
     let r = &c.rows[0];
-    assert_eq!(r.member.name, "=王五");
-    assert_eq!(r.member.phone.as_deref(), Some("+8613812345678"));
+    assert_eq!(r.member.as_ref().unwrap().name, "=王五");
+    assert_eq!(
+        r.member.as_ref().unwrap().phone.as_deref(),
+        Some("+8613812345678")
+    );
     assert_eq!(r.notes.as_deref(), Some("-备注"));
     // Exactly one quote is dropped, and only before those characters.
     assert_eq!(roster::unescape("''=x"), "''=x");
@@ -214,7 +217,10 @@ fn xlsx_reads_and_marks_formulas() {
     assert_eq!(t.format, Format::Xlsx);
     let c = roster::check(&t, NOW).unwrap();
     assert_eq!(c.rows.len(), 1);
-    assert_eq!(c.rows[0].member.id_number.as_deref(), Some(ID_OK));
+    assert_eq!(
+        c.rows[0].member.as_ref().unwrap().id_number.as_deref(),
+        Some(ID_OK)
+    );
     assert_eq!(c.problems.len(), 1);
     assert_eq!(c.problems[0].line, 3);
     assert_eq!(c.problems[0].column, Some("关系"));
@@ -383,8 +389,11 @@ fn the_exports_header_is_the_imports() {
     let c = check_csv(&format!("\u{feff}{header}\n{row}\n"));
     assert!(c.problems.is_empty(), "{:?}", c.problems);
     let r = &c.rows[0];
-    assert_eq!(r.member.name, "=王");
-    assert_eq!(r.member.phone.as_deref(), Some("+8613812345678"));
+    assert_eq!(r.member.as_ref().unwrap().name, "=王");
+    assert_eq!(
+        r.member.as_ref().unwrap().phone.as_deref(),
+        Some("+8613812345678")
+    );
     assert_eq!(
         r.person_tags,
         vec![
@@ -392,4 +401,24 @@ fn the_exports_header_is_the_imports() {
             linli_domain::CareTag::PartyMember
         ]
     );
+}
+
+#[test]
+fn jobs_are_their_owners_start_once_and_let_go_of_the_file() {
+    use super::jobs::{JobState, Jobs, MAX_JOBS};
+    let jobs = Jobs::default();
+    let id = jobs.add("admin-a", "roster.csv", b"x".to_vec());
+    assert!(jobs.get(&id, "admin-b").is_none());
+    assert!(!jobs.start(&id, "admin-b"));
+    assert!(jobs.start(&id, "admin-a"));
+    assert!(!jobs.start(&id, "admin-a"), "started twice");
+    jobs.set(&id, JobState::Failed("x".into()));
+    let job = jobs.get(&id, "admin-a").unwrap();
+    assert!(job.bytes.is_empty());
+    // A bounded number held: the oldest goes first.
+    let ids: Vec<String> = (0..MAX_JOBS + 2)
+        .map(|i| jobs.add("admin-a", &format!("{i}.csv"), vec![1]))
+        .collect();
+    assert!(jobs.get(&ids[0], "admin-a").is_none());
+    assert!(jobs.get(&ids[MAX_JOBS + 1], "admin-a").is_some());
 }

@@ -29,7 +29,13 @@
 //! `'` in front (see [`escape_formula`]), so `+8613812345678` is written `'+8613812345678` and a
 //! name `=王` is written `'=王`. The import must strip EXACTLY ONE leading `'` when the next
 //! character is one of `= + - @` ([`unescape_formula`]) so such values come back intact. XLSX
-//! cells are written as strings and are not escaped.
+//! cells are written as strings and are not escaped. (A value that itself begins with `'` and
+//! a formula character, e.g. `'=x`, is not escaped and comes back as `=x`: the one case the
+//! rule cannot tell apart.)
+//!
+//! A community admin's ledger holds ID numbers, phones and every tag in full; a street
+//! admin's is masked (`110105********1234`, `138****5678`, `特殊关爱（已隐藏）`): an import should
+//! refuse masked values rather than store them.
 
 /// The header row of the household ledger, in column order (see the module doc).
 pub const HOUSEHOLD_COLUMNS: [&str; 18] = [

@@ -269,7 +269,10 @@ impl AccountStorage for SqliteStorage {
     fn principal(&self, user_id: &str, as_device: &str) -> Result<Option<Device>> {
         let r = self.reader();
         let row: Option<(String, String, i64)> = r
-            .prepare_cached("SELECT role, community_id, scope_seq FROM users WHERE id = ?1")?
+            .prepare_cached(
+                "SELECT role, community_id, scope_seq FROM users \
+                 WHERE id = ?1 AND deactivated_at IS NULL",
+            )?
             .query_row([user_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .optional()?;
         let Some((role_code, community_id, scope_seq)) = row else {
@@ -283,6 +286,7 @@ impl AccountStorage for SqliteStorage {
             scope,
             communities,
             scope_seq: to_u64(scope_seq),
+            final_sync: false,
         }))
     }
 }

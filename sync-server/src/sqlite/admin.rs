@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::storage::{AdminStorage, Compaction, DeviceInfo, User, now_ms};
 
 /// Uses up one change sequence number without a change, to mark a point in the log.
-fn advance_seq(tx: &Transaction<'_>) -> Result<u64> {
+pub(super) fn advance_seq(tx: &Transaction<'_>) -> Result<u64> {
     let n = tx.execute(
         "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'changes'",
         [],
@@ -24,10 +24,60 @@ fn advance_seq(tx: &Transaction<'_>) -> Result<u64> {
     max_seq(tx)
 }
 
-fn bump_reference_version(tx: &Transaction<'_>) -> Result<()> {
+pub(super) fn bump_reference_version(tx: &Transaction<'_>) -> Result<()> {
     tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'reference_version'")?
         .execute([])?;
     Ok(())
+}
+
+/// Creates or replaces a place in `tx`; true if anything changed.
+pub(super) fn put_place_in(tx: &Transaction<'_>, place: &Place) -> Result<bool> {
+    let n = tx
+        .prepare_cached(
+            "INSERT INTO places (id, kind, parent_id, name) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, \
+             parent_id = excluded.parent_id, name = excluded.name \
+             WHERE (kind, parent_id, name) IS NOT \
+                   (excluded.kind, excluded.parent_id, excluded.name)",
+        )?
+        .execute(params![
+            place.id,
+            place.kind.code(),
+            place.parent_id,
+            place.name
+        ])?;
+    if n > 0 {
+        if place.kind == PlaceKind::Community
+            && let Some(street) = &place.parent_id
+        {
+            // A street admin's scope is the communities under their street (read at
+            // authentication): one put there re-reads it in a snapshot pass, as a grant.
+            let seq = advance_seq(tx)?;
+            tx.prepare_cached(
+                "UPDATE users SET scope_seq = ?2 \
+                 WHERE id IN (SELECT user_id FROM user_scopes WHERE place_id = ?1)",
+            )?
+            .execute(params![street, to_i64(seq)])?;
+        }
+        bump_reference_version(tx)?;
+    }
+    Ok(n > 0)
+}
+
+/// Grants a place in `tx`; true if it was not granted before.
+pub(super) fn grant_in(tx: &Transaction<'_>, user_id: &str, place_id: &str) -> Result<bool> {
+    let n = tx
+        .prepare_cached("INSERT OR IGNORE INTO user_scopes (user_id, place_id) VALUES (?1, ?2)")?
+        .execute(params![user_id, place_id])?;
+    if n > 0 {
+        // Mark the log: the user's devices re-read their (wider) scope in a snapshot
+        // pass, since the new place's documents were never in their change feed.
+        let seq = advance_seq(tx)?;
+        tx.prepare_cached("UPDATE users SET scope_seq = ?2 WHERE id = ?1")?
+            .execute(params![user_id, to_i64(seq)])?;
+        bump_reference_version(tx)?;
+    }
+    Ok(n > 0)
 }
 
 impl AdminStorage for SqliteStorage {
@@ -36,38 +86,7 @@ impl AdminStorage for SqliteStorage {
     }
 
     fn put_place(&self, place: &Place) -> Result<bool> {
-        self.write(|tx| {
-            let n = tx
-                .prepare_cached(
-                    "INSERT INTO places (id, kind, parent_id, name) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, \
-                     parent_id = excluded.parent_id, name = excluded.name \
-                     WHERE (kind, parent_id, name) IS NOT \
-                           (excluded.kind, excluded.parent_id, excluded.name)",
-                )?
-                .execute(params![
-                    place.id,
-                    place.kind.code(),
-                    place.parent_id,
-                    place.name
-                ])?;
-            if n > 0 {
-                if place.kind == PlaceKind::Community
-                    && let Some(street) = &place.parent_id
-                {
-                    // A street admin's scope is the communities under their street (read at
-                    // authentication): one put there re-reads it in a snapshot pass, as a grant.
-                    let seq = advance_seq(tx)?;
-                    tx.prepare_cached(
-                        "UPDATE users SET scope_seq = ?2 \
-                         WHERE id IN (SELECT user_id FROM user_scopes WHERE place_id = ?1)",
-                    )?
-                    .execute(params![street, to_i64(seq)])?;
-                }
-                bump_reference_version(tx)?;
-            }
-            Ok(n > 0)
-        })
+        self.write(|tx| put_place_in(tx, place))
     }
 
     fn user(&self, id: &str) -> Result<Option<User>> {
@@ -109,22 +128,7 @@ impl AdminStorage for SqliteStorage {
     }
 
     fn grant(&self, user_id: &str, place_id: &str) -> Result<bool> {
-        self.write(|tx| {
-            let n = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO user_scopes (user_id, place_id) VALUES (?1, ?2)",
-                )?
-                .execute(params![user_id, place_id])?;
-            if n > 0 {
-                // Mark the log: the user's devices re-read their (wider) scope in a snapshot
-                // pass, since the new place's documents were never in their change feed.
-                let seq = advance_seq(tx)?;
-                tx.prepare_cached("UPDATE users SET scope_seq = ?2 WHERE id = ?1")?
-                    .execute(params![user_id, to_i64(seq)])?;
-                bump_reference_version(tx)?;
-            }
-            Ok(n > 0)
-        })
+        self.write(|tx| grant_in(tx, user_id, place_id))
     }
 
     fn enroll(&self, device_id: &str, user_id: &str, token_hash: &[u8]) -> Result<()> {

@@ -8,6 +8,8 @@
 //!   reads ([`crate::pull::LogRead`]), reference data
 //! - `admin.rs`: [`crate::storage::AdminStorage`]: places, users, grants, devices,
 //!   compaction
+//! - `directory.rs`: [`crate::directory::DirectoryStorage`]: users, grants and their
+//!   withdrawal, deactivation, enrolment codes, devices, places, the audit trail
 //! - `accounts.rs`: [`crate::storage::AccountStorage`]: console accounts, sessions,
 //!   sign-in throttling, invitations
 //! - `workflow.rs`: [`crate::storage::WorkflowStorage`]: targets, deadlines, notifications,
@@ -27,6 +29,7 @@ mod accounts;
 mod admin;
 mod board;
 mod db;
+mod directory;
 mod register;
 mod rows;
 mod schema;

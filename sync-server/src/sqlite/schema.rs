@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_places.sql"),
     include_str!("migrations/006_console.sql"),
     include_str!("migrations/007_register.sql"),
+    include_str!("migrations/008_directory.sql"),
 ];
 
 /// The schema version this server writes, kept in `PRAGMA user_version`.

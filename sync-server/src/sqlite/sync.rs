@@ -221,6 +221,19 @@ impl LogRead for Log<'_> {
         Ok(ids)
     }
 
+    fn user_departures(&self, user_id: &str, after: u64, upto: u64) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT DISTINCT doc_id FROM user_departures \
+             WHERE user_id = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY doc_id",
+        )?;
+        let ids = stmt
+            .query_map(params![user_id, to_i64(after), to_i64(upto)], |row| {
+                row.get(0)
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
     fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
         load_stored(self.0, doc_id)
     }
@@ -236,9 +249,20 @@ impl SyncStorage for SqliteStorage {
     fn authenticate(&self, token: &str) -> Result<Auth> {
         let hash = token_hash(token);
         let r = self.reader();
-        let row: Option<(String, String, Option<i64>, String, String, i64)> = r
+        type Row = (
+            String,
+            String,
+            Option<i64>,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            bool,
+        );
+        let row: Option<Row> = r
             .prepare_cached(
-                "SELECT d.id, d.user_id, d.revoked_at, u.role, u.community_id, u.scope_seq \
+                "SELECT d.id, d.user_id, d.revoked_at, u.role, u.community_id, u.scope_seq, \
+                 u.deactivated_at, u.final_sync \
                  FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
             )?
             .query_row([&hash], |row| {
@@ -249,13 +273,27 @@ impl SyncStorage for SqliteStorage {
                     row.get(3)?,
                     row.get(4)?,
                     row.get(5)?,
+                    row.get(6)?,
+                    row.get(7)?,
                 ))
             })
             .optional()?;
-        let Some((device_id, user_id, revoked_at, role_code, community_id, scope_seq)) = row else {
+        let Some((
+            device_id,
+            user_id,
+            revoked_at,
+            role_code,
+            community_id,
+            scope_seq,
+            deactivated_at,
+            final_sync,
+        )) = row
+        else {
             return Ok(Auth::Unknown);
         };
-        if revoked_at.is_some() {
+        // A deactivated user's devices are refused, but for the one final sync each
+        // unrevoked device may make when the admin chose so.
+        if revoked_at.is_some() || (deactivated_at.is_some() && !final_sync) {
             return Ok(Auth::Revoked);
         }
         let (scope, communities) = user_scope(&r, &user_id, community_id)?;
@@ -266,6 +304,7 @@ impl SyncStorage for SqliteStorage {
             scope,
             communities,
             scope_seq: to_u64(scope_seq),
+            final_sync: deactivated_at.is_some() && final_sync,
         })))
     }
 

@@ -203,20 +203,6 @@ impl WorkflowStorage for SqliteStorage {
         })
     }
 
-    fn household_docs(&self, scope: &Scope) -> Result<Vec<(String, Vec<u8>)>> {
-        let [c, g, b, u] = scope_params(scope);
-        self.read(|tx| {
-            let docs = tx
-                .prepare_cached(&format!(
-                    "SELECT doc_id, snapshot FROM documents WHERE kind = 'household' AND {IN_SCOPE} \
-                     ORDER BY doc_id"
-                ))?
-                .query_map(params![c, g, b, u], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(docs)
-        })
-    }
-
     fn stored_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
         load_stored(&self.reader(), doc_id)
     }

@@ -22,9 +22,11 @@ use linli_sync_server::{Auth, Device, Error, Storage, User};
 use linli_testkit::{DemoDevice, demo};
 
 mod board;
+mod directory;
 mod places;
 mod register;
 pub use board::*;
+pub use directory::*;
 pub use places::*;
 pub use register::*;
 
@@ -70,6 +72,11 @@ macro_rules! storage_conformance_tests {
             the_register_honours_the_scope,
             ledgers_stream_rows_by_scope_and_filters,
             exports_are_logged_per_community,
+            a_withdrawn_grants_documents_are_gone_from_the_users_devices,
+            a_grant_still_covering_a_document_keeps_it,
+            deactivation_now_or_after_a_final_sync,
+            enrolment_codes_are_single_use_and_expire,
+            users_devices_and_the_audit_trail,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod csrf;
+mod directory;
 mod handler;
 mod import;
 mod input;
@@ -17,6 +18,7 @@ mod ledgers;
 mod register;
 mod scope;
 mod signin;
+mod stats;
 mod tls;
 
 use std::path::PathBuf;
