@@ -39,6 +39,7 @@ pub mod config;
 pub mod console;
 pub mod directory;
 pub mod enrol;
+pub mod erase;
 mod error;
 pub mod import;
 pub mod judge;
@@ -360,6 +361,7 @@ async fn sync(
             acks,
             docs: page.docs,
             gone: page.gone,
+            erased: page.erased,
             cursor: page.cursor,
             more: page.more,
             reference,

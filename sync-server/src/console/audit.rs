@@ -2,7 +2,8 @@
 //! action. A street admin sees every row of their communities and the street's own; a
 //! community admin the rows of their community. Rows hold ids and codes; the page shows
 //! names for them. The first page also lists the latest ledger exports (`ledger_exports`,
-//! written by the ledgers page).
+//! written by the ledgers page) and the privacy audit (`audit_log`: who viewed a household's
+//! sensitive fields unmasked, who erased which household, with the reason).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -16,6 +17,7 @@ use super::view::{self, Names};
 use super::{Page, blocking, render};
 use crate::AppState;
 use crate::directory::{Action, AuditQuery};
+use crate::erase::{AuditAction, EraseReason};
 use crate::ledger::LedgerKind;
 
 /// Rows per page.
@@ -42,6 +44,35 @@ pub struct ExportView {
 /// Exports listed on the first page.
 const EXPORTS: u32 = 20;
 
+/// A row of the privacy audit (`audit_log`): an unmasked view or an erasure.
+pub struct PrivacyView {
+    pub at: String,
+    pub actor: String,
+    pub action: &'static str,
+    pub action_code: &'static str,
+    /// The household's id (shortened): it may be erased, so no address is shown.
+    pub household: String,
+    /// An erasure's reason and note.
+    pub detail: String,
+}
+
+/// Privacy rows listed on the first page.
+const PRIVACY: u32 = 50;
+
+/// An erasure's detail (`reason code: note`) as shown.
+fn privacy_detail(detail: &str) -> String {
+    let (code, note) = detail.split_once(": ").unwrap_or((detail, ""));
+    let reason: &str = match EraseReason::from_code(code) {
+        Some(r) => r.label(),
+        None => code,
+    };
+    if note.is_empty() {
+        reason.to_owned()
+    } else {
+        format!("{reason}：{note}")
+    }
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
@@ -53,6 +84,7 @@ struct AuditPage {
     action: String,
     next: Option<u64>,
     exports: Vec<ExportView>,
+    privacy: Vec<PrivacyView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,8 +167,32 @@ pub async fn page(
         } else {
             Vec::new()
         };
+        let privacy = if filter.before.is_none() && action.is_none() {
+            storage
+                .privacy_audit(&q.communities.clone().unwrap_or_default(), PRIVACY)?
+                .into_iter()
+                .map(|a| PrivacyView {
+                    at: view::time(a.at),
+                    actor: names.person(&a.user_id),
+                    action: a.action.label(),
+                    action_code: a.action.code(),
+                    household: a
+                        .doc_id
+                        .as_deref()
+                        .map(|d| d.chars().take(8).collect())
+                        .unwrap_or_default(),
+                    detail: match a.action {
+                        AuditAction::Erase => privacy_detail(&a.detail),
+                        AuditAction::ViewSensitive => "—".into(),
+                    },
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(AuditPage {
             exports,
+            privacy,
             staff_name: staff.account.user.name.clone(),
             is_admin: true,
             csrf: staff.csrf.clone(),

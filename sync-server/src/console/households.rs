@@ -5,7 +5,8 @@
 //!
 //! Sensitive fields (ID numbers, phones, the correction/rehab and disability tags) are
 //! masked in the list and for street admins; a community admin sees them in full on the
-//! household page of their community. Only admins see the register.
+//! household page of their community, and each such view is an audit row
+//! (`PrivacyStorage::record_audit`). Only admins see the register.
 
 use askama::Template;
 use automerge::AutoCommit;
@@ -19,6 +20,7 @@ use super::session::Staff;
 use super::view::{self, Names};
 use super::{Page, blocking, render};
 use crate::AppState;
+use crate::erase::{AuditAction, AuditEntry};
 use crate::register::{self, MemberRow, RegisterQuery, Search};
 
 /// A time with its year (`YYYY-MM-DD HH:MM`, Beijing time): a household's record spans years.
@@ -340,6 +342,17 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             })
             .collect();
         let h = &p.household;
+        if full {
+            // Shown unmasked: who looked, and at which household (ids only).
+            storage.record_audit(&AuditEntry {
+                at: storage.server().now(),
+                user_id: staff.device.user_id.clone(),
+                action: AuditAction::ViewSensitive,
+                doc_id: Some(id.clone()),
+                community_id: h.place.community_id.clone(),
+                detail: String::new(),
+            })?;
+        }
         Ok(HouseholdPage {
             staff_name: staff.account.user.name.clone(),
             is_admin: true,
