@@ -177,6 +177,7 @@ pub enum PushOutcome {
     OutOfScope,
     MissingDependencies,
     Invalid,
+    Erased,
 }
 
 #[uniffi::remote(Record)]

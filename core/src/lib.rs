@@ -44,6 +44,7 @@ mod people;
 pub use linli_domain::pinyin;
 mod places;
 mod projection;
+mod purge;
 mod query;
 mod round;
 pub mod schema;

@@ -209,6 +209,17 @@ impl Session {
                 change.add(kind, doc_id);
             }
         }
+        // Erased on the server: purged, unpushed changes and all (see `purge.rs`), whether
+        // the pull said so or a push of it was refused.
+        let mut erased = response.erased.clone();
+        for a in &response.acks {
+            if a.outcome == PushOutcome::Erased && !erased.contains(&a.doc_id) {
+                erased.push(a.doc_id.clone());
+            }
+        }
+        for (kind, doc_id) in store.purge_erased(&erased)? {
+            change.add(kind, &doc_id);
+        }
         let done = !response.more && !out.more_to_push && !retry;
         let finished = done.then_some(exchange.received_at + self.clock_offset);
         save_round(store, &response.cursor, self.clock_offset, finished)?;
@@ -264,6 +275,8 @@ fn apply_acks(
             PushOutcome::OutOfScope | PushOutcome::Invalid => {
                 sync_state::set_refused(tx, &p.doc_id, ack.outcome, p.local_seq)?
             }
+            // Purged once the page is applied (`Round::apply`).
+            PushOutcome::Erased => {}
         }
         if ack.outcome != PushOutcome::Stored {
             refused.push(RefusedDoc {
@@ -411,6 +424,7 @@ mod tests {
             more: false,
             reference: None,
             gone: vec![],
+            erased: vec![],
         }
     }
 

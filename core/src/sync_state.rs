@@ -207,6 +207,7 @@ pub(crate) fn outcome_code(outcome: PushOutcome) -> &'static str {
         PushOutcome::OutOfScope => "out_of_scope",
         PushOutcome::MissingDependencies => "missing_dependencies",
         PushOutcome::Invalid => "invalid",
+        PushOutcome::Erased => "erased",
     }
 }
 
@@ -216,6 +217,7 @@ pub(crate) fn outcome_from_code(code: &str) -> Option<PushOutcome> {
         PushOutcome::OutOfScope,
         PushOutcome::MissingDependencies,
         PushOutcome::Invalid,
+        PushOutcome::Erased,
     ]
     .into_iter()
     .find(|o| outcome_code(*o) == code)

@@ -172,6 +172,7 @@ fn answer(state: &Mutex<FakeState>, body: &[u8]) -> Vec<u8> {
         more: false,
         reference,
         gone: vec![],
+        erased: vec![],
     };
     protocol::encode_response(&response).unwrap()
 }

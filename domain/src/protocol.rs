@@ -33,7 +33,8 @@ pub use crate::roles::Role;
 /// | 1 | first release |
 /// | 2 | people in the reference data may have the roles added with the incident workflow (street admin, department handler, micro-grid worker); places may be streets and micro-grids |
 /// | 3 | the reference data carries the user's grants (`ReferenceData::grants`), so the phone refuses writes outside them; older versions are answered without them ([`encode_response`]) |
-pub const PROTOCOL_VERSION: u16 = 3;
+/// | 4 | erasure (删除个人信息): the response lists documents erased on the server (`SyncResponse::erased`), which the device purges, and a push of one is refused as [`PushOutcome::Erased`]; older versions get erased documents in `gone` and the refusal as `Invalid` |
+pub const PROTOCOL_VERSION: u16 = 4;
 /// The oldest version the server still answers.
 pub const OLDEST_PROTOCOL_VERSION: u16 = 1;
 pub const CONTENT_TYPE: &str = "application/x-linli-sync";
@@ -106,6 +107,10 @@ pub struct SyncResponse {
     /// Documents that moved out of the device's scope since its cursor: it should forget
     /// them (keeping any changes of its own the server has not accepted).
     pub gone: Vec<String>,
+    /// Documents erased on the server (protocol 4): the device purges them, its own
+    /// unpushed changes included (erasure wins). Last in the message, and folded into `gone`
+    /// for older versions by [`encode_response`].
+    pub erased: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +123,9 @@ pub enum PushOutcome {
     MissingDependencies,
     /// Not valid Automerge bytes, or not a valid household / incident; nothing stored.
     Invalid,
+    /// The document was erased (protocol 4): nothing stored, ever again; the device purges
+    /// it. Sent as `Invalid` to older versions, which cannot decode it.
+    Erased,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,24 +254,69 @@ pub fn for_version(version: u16, mut reference: ReferenceData) -> ReferenceData 
     reference
 }
 
-/// Encodes a response in the terms of its `protocol`: from version 3 as [`SyncResponse`];
-/// below it without the grants in the reference data (versions 1 and 2 declare
+/// Encodes a response in the terms of its `protocol`: from version 4 as [`SyncResponse`].
+/// Version 3 gets no `erased` list (its erased documents join `gone`, which it forgets
+/// unless it holds unpushed changes; those it pushes are refused) and `Invalid` for
+/// `Erased`; below 3 also no grants in the reference data (versions 1 and 2 declare
 /// `ReferenceData` as version, places, people, and postcard is not self-describing: one more
-/// field would fail the whole response, or leave bytes after it, which they refuse).
+/// field, or a variant they do not know, would fail the whole response).
 pub fn encode_response(response: &SyncResponse) -> Result<Vec<u8>, CodecError> {
-    if response.protocol >= 3 {
+    if response.protocol >= 4 {
         return encode(response);
     }
-    encode(&v2::SyncResponse::from(response))
+    let acks: Vec<PushAck> = response
+        .acks
+        .iter()
+        .map(|a| PushAck {
+            doc_id: a.doc_id.clone(),
+            outcome: match a.outcome {
+                PushOutcome::Erased => PushOutcome::Invalid,
+                o => o,
+            },
+        })
+        .collect();
+    let mut gone = response.gone.clone();
+    for id in &response.erased {
+        if !gone.contains(id) {
+            gone.push(id.clone());
+        }
+    }
+    let old = old::SyncResponse {
+        protocol: response.protocol,
+        server_time: response.server_time,
+        acks: &acks,
+        docs: &response.docs,
+        cursor: &response.cursor,
+        more: response.more,
+        reference: response.reference.as_ref(),
+        gone: &gone,
+    };
+    if response.protocol >= 3 {
+        return encode(&old);
+    }
+    encode(&old::SyncResponseV2::from(&old))
 }
 
-/// The messages as versions 1 and 2 declare them, where they differ from today's: only to
+/// The messages as versions 1 to 3 declare them, where they differ from today's: only to
 /// encode (borrowing today's), see [`encode_response`].
-mod v2 {
+mod old {
     use serde::Serialize;
 
     use super::{Cursor, DocChanges, Person, Place, PushAck};
     use crate::model::Millis;
+
+    /// Versions 1 to 3: no `erased`.
+    #[derive(Serialize)]
+    pub(super) struct SyncResponse<'a> {
+        pub(super) protocol: u16,
+        pub(super) server_time: Millis,
+        pub(super) acks: &'a [PushAck],
+        pub(super) docs: &'a [DocChanges],
+        pub(super) cursor: &'a Cursor,
+        pub(super) more: bool,
+        pub(super) reference: Option<&'a super::ReferenceData>,
+        pub(super) gone: &'a [String],
+    }
 
     #[derive(Serialize)]
     pub(super) struct ReferenceData<'a> {
@@ -272,8 +325,9 @@ mod v2 {
         people: &'a [Person],
     }
 
+    /// Versions 1 and 2: no grants either.
     #[derive(Serialize)]
-    pub(super) struct SyncResponse<'a> {
+    pub(super) struct SyncResponseV2<'a> {
         protocol: u16,
         server_time: Millis,
         acks: &'a [PushAck],
@@ -284,21 +338,21 @@ mod v2 {
         gone: &'a [String],
     }
 
-    impl<'a> From<&'a super::SyncResponse> for SyncResponse<'a> {
-        fn from(r: &'a super::SyncResponse) -> Self {
-            SyncResponse {
+    impl<'a> From<&SyncResponse<'a>> for SyncResponseV2<'a> {
+        fn from(r: &SyncResponse<'a>) -> Self {
+            SyncResponseV2 {
                 protocol: r.protocol,
                 server_time: r.server_time,
-                acks: &r.acks,
-                docs: &r.docs,
-                cursor: &r.cursor,
+                acks: r.acks,
+                docs: r.docs,
+                cursor: r.cursor,
                 more: r.more,
-                reference: r.reference.as_ref().map(|x| ReferenceData {
+                reference: r.reference.map(|x| ReferenceData {
                     version: x.version,
                     places: &x.places,
                     people: &x.people,
                 }),
-                gone: &r.gone,
+                gone: r.gone,
             }
         }
     }
@@ -477,18 +531,76 @@ mod tests {
                 }],
             }),
             gone: vec!["x".into()],
+            erased: vec![],
         };
-        let now = response(3);
+        let now = response(4);
         let bytes = encode_response(&now).unwrap();
         assert_eq!(decode::<SyncResponse>(&bytes).unwrap(), now);
         assert!(now.reference.as_ref().unwrap().scope().grids.contains("g"));
         // A version 2 answer has no grants: today's decoder sees the message end early.
         let old = encode_response(&response(2)).unwrap();
         assert!(decode::<SyncResponse>(&old).is_err());
+        // Nor has a version 3 answer an `erased` list.
+        let old = encode_response(&response(3)).unwrap();
+        assert!(decode::<SyncResponse>(&old).is_err());
         let mut scope = Scope::default();
         scope.grant(PlaceKind::Unit, "u");
         scope.grant(PlaceKind::Community, "c");
         assert_eq!(scope_of(&grants_of(&scope)), scope);
+    }
+
+    /// What a version 3 app declares: today's response without `erased`, and four outcomes.
+    #[derive(Debug, Deserialize, PartialEq)]
+    enum OutcomeV3 {
+        Stored,
+        OutOfScope,
+        MissingDependencies,
+        Invalid,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct AckV3 {
+        doc_id: String,
+        outcome: OutcomeV3,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct ResponseV3 {
+        _protocol: u16,
+        _server_time: Millis,
+        acks: Vec<AckV3>,
+        _docs: Vec<DocChanges>,
+        _cursor: Cursor,
+        _more: bool,
+        _reference: Option<ReferenceData>,
+        gone: Vec<String>,
+    }
+
+    #[test]
+    fn erasures_reach_version_three_as_gone_and_invalid() {
+        let response = |protocol| SyncResponse {
+            protocol,
+            server_time: 5,
+            acks: vec![PushAck {
+                doc_id: "e".into(),
+                outcome: PushOutcome::Erased,
+            }],
+            docs: vec![],
+            cursor: Cursor::default(),
+            more: false,
+            reference: None,
+            gone: vec!["x".into()],
+            erased: vec!["e".into(), "f".into()],
+        };
+        let now = response(4);
+        assert_eq!(
+            decode::<SyncResponse>(&encode_response(&now).unwrap()).unwrap(),
+            now
+        );
+        let v3: ResponseV3 = decode(&encode_response(&response(3)).unwrap()).unwrap();
+        assert_eq!(v3.gone, ["x", "e", "f"]);
+        assert_eq!(v3.acks[0].doc_id, "e");
+        assert_eq!(v3.acks[0].outcome, OutcomeV3::Invalid);
     }
 
     #[test]

@@ -61,6 +61,7 @@ fn response() -> SyncResponse {
         more: true,
         reference: None,
         gone: vec!["d3".into()],
+        erased: vec!["d4".into()],
     }
 }
 

@@ -39,6 +39,7 @@ pub mod config;
 pub mod console;
 pub mod directory;
 pub mod enrol;
+pub mod erase;
 mod error;
 pub mod import;
 pub mod judge;
@@ -360,13 +361,15 @@ async fn sync(
             acks,
             docs: page.docs,
             gone: page.gone,
+            erased: page.erased,
             cursor: page.cursor,
             more: page.more,
             reference,
         };
         let encoded = protocol::encode_response(&response).map_err(|_| Error::Encode)?;
-        if device.final_sync {
-            // The user was deactivated after a final sync: this was it.
+        if device.final_sync && !response.more {
+            // The user was deactivated after a final sync: this was it (its pushes stored,
+            // its page complete; a push backlog beyond one request's budget is cut short).
             storage.finish_final_sync(&device.device_id)?;
         }
         Ok((req.protocol, encoded, !req.push.is_empty()))

@@ -90,6 +90,8 @@ pub struct Notification {
 pub trait DocWrite {
     /// A stored document.
     fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>>;
+    /// Whether the document was erased (a tombstone refuses every push of it).
+    fn is_erased(&self, doc_id: &str) -> Result<bool>;
     /// A place of the tree.
     fn place(&self, id: &str) -> Result<Option<Place>>;
     /// A person's role and community (the target of a dispatch).

@@ -30,6 +30,9 @@ pub struct Page {
     pub docs: Vec<DocChanges>,
     /// Documents that left the device's scope within the page's range of the log.
     pub gone: Vec<String>,
+    /// Documents erased in the device's scope within the page's range of the log (from the
+    /// cursor it came with, through a snapshot pass if any): the device purges them.
+    pub erased: Vec<String>,
     pub cursor: Cursor,
     pub more: bool,
 }
@@ -79,6 +82,9 @@ pub trait LogRead {
     /// Distinct ids of documents that moved away from a place `scope` covers within
     /// `(after, upto]`, in id order (whether they are in scope now is the pull's business).
     fn departures_in_scope(&self, scope: &Scope, after: u64, upto: u64) -> Result<Vec<String>>;
+    /// Ids of documents erased within `(after, upto]` whose place was one `scope` covers,
+    /// in id order.
+    fn erased_in_scope(&self, scope: &Scope, after: u64, upto: u64) -> Result<Vec<String>>;
     /// Documents that left `user_id`'s scope within `(after, upto]` because a grant of
     /// theirs was withdrawn, by id.
     fn user_departures(&self, user_id: &str, after: u64, upto: u64) -> Result<Vec<String>>;
@@ -150,7 +156,8 @@ pub fn changed_since(log: &dyn LogRead, who: Puller<'_>, after: u64) -> Result<(
     })?;
     if !found {
         found = !log.departures_in_scope(who.scope, after, max)?.is_empty()
-            || !log.user_departures(who.user_id, after, max)?.is_empty();
+            || !log.user_departures(who.user_id, after, max)?.is_empty()
+            || !log.erased_in_scope(who.scope, after, max)?.is_empty();
     }
     Ok((found, max))
 }
@@ -176,6 +183,9 @@ pub fn pull(log: &dyn LogRead, who: Puller<'_>, cursor: &Cursor, page_limit: u32
         || cursor.seq < who.scope_seq
         || cursor.seq > max;
     let mut seq = cursor.seq.min(max);
+    // Erasures are told over everything the device had not seen, a snapshot pass included
+    // (a device behind the compaction horizon may still hold an erased document).
+    let seen = seq;
     if snapshot.is_none() && needs_pass {
         snapshot = Some(SnapshotCursor {
             upto: max,
@@ -188,6 +198,7 @@ pub fn pull(log: &dyn LogRead, who: Puller<'_>, cursor: &Cursor, page_limit: u32
             return Ok(Page {
                 docs,
                 gone: Vec::new(),
+                erased: Vec::new(),
                 cursor: Cursor {
                     seq,
                     snapshot: Some(SnapshotCursor {
@@ -206,9 +217,11 @@ pub fn pull(log: &dyn LogRead, who: Puller<'_>, cursor: &Cursor, page_limit: u32
     // Uncut, every row up to `max` was seen, whether in scope or not.
     let upto = if cut { last.unwrap_or(seq) } else { max };
     let gone = departures(log, who, seq, upto)?;
+    let erased = log.erased_in_scope(who.scope, seen, upto)?;
     Ok(Page {
         docs,
         gone,
+        erased,
         cursor: Cursor {
             seq: upto,
             snapshot: None,
@@ -399,6 +412,9 @@ mod tests {
             Ok(())
         }
         fn departures_in_scope(&self, _: &Scope, _: u64, _: u64) -> Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+        fn erased_in_scope(&self, _: &Scope, _: u64, _: u64) -> Result<Vec<String>> {
             Ok(Vec::new())
         }
         fn user_departures(&self, _: &str, _: u64, _: u64) -> Result<Vec<String>> {

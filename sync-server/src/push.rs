@@ -18,6 +18,15 @@ pub fn push_all(
 ) -> Result<Vec<PushAck>> {
     let mut acks = Vec::with_capacity(pushes.len());
     for p in pushes {
+        if tx.is_erased(&p.doc_id)? {
+            // Erased: an offline phone may not bring it back. Nothing stored.
+            tracing::info!(device = %who.device_id, "push of an erased document refused");
+            acks.push(PushAck {
+                doc_id: p.doc_id.clone(),
+                outcome: PushOutcome::Erased,
+            });
+            continue;
+        }
         let stored = tx.load_doc(&p.doc_id)?;
         let verdict = merge::merge_push(
             who,

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::board::{BoardPage, BoardQuery, IncidentRow};
 pub use crate::directory::{DeviceInfo, DirectoryStorage, User};
+pub use crate::erase::PrivacyStorage;
 use crate::error::Result;
 pub use crate::merge::Notification;
 use crate::merge::{DocWrite, Pusher, StoredDoc};
@@ -148,6 +149,7 @@ pub trait SyncStorage: Send + Sync + 'static {
             Ok(Page {
                 docs: Vec::new(),
                 gone: Vec::new(),
+                erased: Vec::new(),
                 cursor: Cursor::default(),
                 more: false,
             })
@@ -432,7 +434,13 @@ pub trait RegisterStorage: Send + Sync + 'static {
 
 /// The server's database: every concern, as the router's state holds it.
 pub trait Storage:
-    SyncStorage + AdminStorage + WorkflowStorage + AccountStorage + RegisterStorage + DirectoryStorage
+    SyncStorage
+    + AdminStorage
+    + WorkflowStorage
+    + AccountStorage
+    + RegisterStorage
+    + DirectoryStorage
+    + PrivacyStorage
 {
 }
 
@@ -443,6 +451,7 @@ impl<
         + AccountStorage
         + RegisterStorage
         + DirectoryStorage
+        + PrivacyStorage
         + ?Sized,
 > Storage for T
 {

@@ -13,6 +13,9 @@ use automerge::AutoCommit;
 use linli_domain::doc;
 use linli_domain::protocol::{Cursor, DocPush, PushOutcome};
 use linli_domain::{Address, CareTag, Housing, NewHousehold, NewMember, Relation, Residency};
+use linli_sync_server::erase::{
+    AuditAction, AuditEntry, EraseReason, Erased, Erasure, PrivacyStorage,
+};
 use linli_sync_server::sqlite::SCHEMA_VERSION;
 use linli_sync_server::storage::token_hash;
 use linli_sync_server::{
@@ -32,6 +35,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (6, include_str!("fixtures/server_schema_v6.sql")),
     (7, include_str!("fixtures/server_schema_v7.sql")),
     (8, include_str!("fixtures/server_schema_v8.sql")),
+    (9, include_str!("fixtures/server_schema_v9.sql")),
 ];
 
 /// The tokens of the fixtures' devices (their hashes are what the fixtures hold).
@@ -49,6 +53,8 @@ const MICRO_BUILDING: &str = "building-fixture-m1";
 const MICRO_HOUSEHOLD: &str = "hh-fixture-micro";
 /// From version 3: an incident, escalated to the community by a sweep.
 const INCIDENT: &str = "inc-fixture-1";
+/// Version 9's household, erased: only its tombstone and audit row remain.
+const ERASED_HOUSEHOLD: &str = "hh-fixture-erased";
 /// Version 6's console session and invitation tokens (stored hashed).
 const SESSION_TOKEN: &str = "fixture-session-token";
 const INVITATION_TOKEN: &str = "fixture-invitation-token";
@@ -135,7 +141,13 @@ fn check_served(s: &SqliteStorage, version: i64) {
     // The change rows are served to a device that has the first of them.
     // (Version 6's console handler was granted the community between them: a grant marks the
     // log with a sequence number of its own.)
-    let first_seq = page.cursor.seq - if version >= 6 { 3 } else { 2 };
+    // (Version 9's erased household used two: its push and its erasure.)
+    let first_seq = page.cursor.seq
+        - match version {
+            ..=5 => 2,
+            6..=8 => 3,
+            _ => 5,
+        };
     let changes = s
         .pull(
             &admin,
@@ -304,6 +316,44 @@ fn check_served(s: &SqliteStorage, version: i64) {
             assert_eq!(redeemed, Redeemed::Spent);
         }
     }
+    // From version 9: the tombstone refuses a push of the erased household, and the audit
+    // holds the erasure and a view.
+    let audit = s.privacy_audit(&admin.communities, 10).unwrap();
+    if version >= 9 {
+        let t = s
+            .tombstone(ERASED_HOUSEHOLD)
+            .unwrap()
+            .expect("the frozen tombstone");
+        assert_eq!(t.reason, EraseReason::EnteredByMistake);
+        assert_eq!(t.erased_by, demo::USER_ADMIN);
+        let mut again = AutoCommit::new().with_actor(actor(LI_DEVICE));
+        doc::init_household(
+            &mut again,
+            ERASED_HOUSEHOLD,
+            1_764_547_200_000,
+            &fixture_address(),
+            &new_household(),
+        )
+        .unwrap();
+        commit_as(&mut again, demo::USER_LI_MEI);
+        let acks = s
+            .push(
+                &li,
+                &[DocPush {
+                    doc_id: ERASED_HOUSEHOLD.into(),
+                    changes: again.save_after(&[]),
+                }],
+            )
+            .unwrap();
+        assert_eq!(acks[0].outcome, PushOutcome::Erased);
+        let actions: Vec<AuditAction> = audit.iter().map(|a| a.action).collect();
+        assert_eq!(actions, [AuditAction::Erase, AuditAction::ViewSensitive]);
+        assert_eq!(audit[0].doc_id.as_deref(), Some(ERASED_HOUSEHOLD));
+    } else {
+        assert!(audit.is_empty(), "v{version}");
+        assert!(s.tombstone(ERASED_HOUSEHOLD).unwrap().is_none());
+    }
+
     // Any version takes a password once upgraded.
     linli_sync_server::console::set_password(s, demo::USER_ADMIN, "upgraded password").unwrap();
 
@@ -346,6 +396,30 @@ fn check_served(s: &SqliteStorage, version: i64) {
 /// The households of a version's fixture: a second one from version 5 (in the micro-grid).
 fn expected_households(version: i64) -> u64 {
     if version >= 5 { 2 } else { 1 }
+}
+
+/// Version 9's erased household: room 303 of unit 1-1, no members.
+fn fixture_address() -> Address {
+    Address {
+        community_id: demo::COMMUNITY.into(),
+        grid_id: demo::GRID_1.into(),
+        micro_grid_id: None,
+        building_id: Some(demo::BUILDING_1.into()),
+        unit_id: Some(demo::UNIT_1_1.into()),
+        room: "303".into(),
+    }
+}
+
+fn new_household() -> NewHousehold {
+    NewHousehold {
+        place_id: demo::UNIT_1_1.into(),
+        room: "303".into(),
+        residency: Residency::Resident,
+        housing: Housing::Resettlement,
+        tags: vec![],
+        notes: String::new(),
+        members: Vec::new(),
+    }
 }
 
 fn actor(device: &str) -> automerge::ActorId {
@@ -608,6 +682,49 @@ fn freeze() {
         .unwrap()
         .with_clock(std::sync::Arc::new(|| AT + 3_600_000));
     assert_eq!(later.sweep().unwrap().len(), 1);
+    // Version 9: a household pushed, its sensitive fields viewed, then erased.
+    if SCHEMA_VERSION >= 9 {
+        let mut gone = AutoCommit::new().with_actor(actor(LI_DEVICE));
+        doc::init_household(
+            &mut gone,
+            ERASED_HOUSEHOLD,
+            AT,
+            &fixture_address(),
+            &new_household(),
+        )
+        .unwrap();
+        commit_as(&mut gone, demo::USER_LI_MEI);
+        let acks = later
+            .push(
+                &li,
+                &[DocPush {
+                    doc_id: ERASED_HOUSEHOLD.into(),
+                    changes: gone.save_after(&[]),
+                }],
+            )
+            .unwrap();
+        assert_eq!(acks[0].outcome, PushOutcome::Stored);
+        later
+            .record_audit(&AuditEntry {
+                at: AT + 3_600_000,
+                user_id: demo::USER_ADMIN.into(),
+                action: AuditAction::ViewSensitive,
+                doc_id: Some(ERASED_HOUSEHOLD.into()),
+                community_id: demo::COMMUNITY.into(),
+                detail: String::new(),
+            })
+            .unwrap();
+        let done = later
+            .erase_household(&Erasure {
+                doc_id: ERASED_HOUSEHOLD.into(),
+                by_user: demo::USER_ADMIN.into(),
+                reason: EraseReason::EnteredByMistake,
+                note: "重复登记".into(),
+                at: AT + 3_600_000,
+            })
+            .unwrap();
+        assert!(matches!(done, Erased::Done { .. }));
+    }
     drop(later);
 
     let c = Connection::open(&path).unwrap();
@@ -651,6 +768,11 @@ fn dump(c: &Connection) -> String {
     // AUTOINCREMENT's counter: sequence numbers are never reused.
     tables.push("sqlite_sequence".into());
     for t in tables {
+        if t == "sqlite_sequence" {
+            // Inserting the rows above made counters of their own: the frozen ones replace
+            // them (from version 9; older fixtures were frozen without this line).
+            out.push_str("DELETE FROM sqlite_sequence;\n");
+        }
         let mut stmt = c.prepare(&format!("SELECT * FROM {t}")).unwrap();
         let n = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();

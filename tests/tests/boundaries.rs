@@ -625,6 +625,7 @@ async fn another_message_or_trailing_junk_is_refused() {
     let phone = server.device(&server.person("worker-a", Role::GridWorker, &[GRID_1]));
     let answer = protocol::SyncResponse {
         gone: vec![],
+        erased: vec![],
         protocol: PROTOCOL_VERSION,
         server_time: now_ms(),
         acks: vec![],

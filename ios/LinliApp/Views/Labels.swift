@@ -264,6 +264,7 @@ extension PushOutcome {
         case .outOfScope: return "refused.out_of_scope"
         case .missingDependencies: return "refused.missing_dependencies"
         case .invalid: return "refused.invalid"
+        case .erased: return "refused.erased"
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The audit trail (操作记录): every administrative action, newest first, paged, filterable by
 //! action. A street admin sees every row of their communities and the street's own; a
 //! community admin the rows of their community. Rows hold ids and codes; the page shows
-//! names for them.
+//! names for them. The first page also lists the latest ledger exports (`ledger_exports`,
+//! written by the ledgers page) and the privacy audit (`audit_log`: who viewed a household's
+//! sensitive fields unmasked, who erased which household, with the reason).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -15,6 +17,8 @@ use super::view::{self, Names};
 use super::{Page, blocking, render};
 use crate::AppState;
 use crate::directory::{Action, AuditQuery};
+use crate::erase::{AuditAction, EraseReason};
+use crate::ledger::LedgerKind;
 
 /// Rows per page.
 const PAGE: u32 = 50;
@@ -29,6 +33,46 @@ pub struct AuditView {
     pub reason: &'static str,
 }
 
+pub struct ExportView {
+    pub at: String,
+    pub actor: String,
+    pub ledger: &'static str,
+    pub format: String,
+    pub rows: u64,
+}
+
+/// Exports listed on the first page.
+const EXPORTS: u32 = 20;
+
+/// A row of the privacy audit (`audit_log`): an unmasked view or an erasure.
+pub struct PrivacyView {
+    pub at: String,
+    pub actor: String,
+    pub action: &'static str,
+    pub action_code: &'static str,
+    /// The household's id (shortened): it may be erased, so no address is shown.
+    pub household: String,
+    /// An erasure's reason and note.
+    pub detail: String,
+}
+
+/// Privacy rows listed on the first page.
+const PRIVACY: u32 = 50;
+
+/// An erasure's detail (`reason code: note`) as shown.
+fn privacy_detail(detail: &str) -> String {
+    let (code, note) = detail.split_once(": ").unwrap_or((detail, ""));
+    let reason: &str = match EraseReason::from_code(code) {
+        Some(r) => r.label(),
+        None => code,
+    };
+    if note.is_empty() {
+        reason.to_owned()
+    } else {
+        format!("{reason}：{note}")
+    }
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
@@ -39,6 +83,8 @@ struct AuditPage {
     actions: Vec<(&'static str, &'static str)>,
     action: String,
     next: Option<u64>,
+    exports: Vec<ExportView>,
+    privacy: Vec<PrivacyView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,7 +152,47 @@ pub async fn page(
                 }
             })
             .collect();
+        let exports = if filter.before.is_none() && action.is_none() {
+            storage
+                .exports(&q.communities.clone().unwrap_or_default(), EXPORTS)?
+                .into_iter()
+                .map(|e| ExportView {
+                    at: view::time(e.at),
+                    actor: names.person(&e.user_id),
+                    ledger: LedgerKind::from_code(&e.ledger).map_or("台账", LedgerKind::title),
+                    format: e.format.to_uppercase(),
+                    rows: e.rows,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let privacy = if filter.before.is_none() && action.is_none() {
+            storage
+                .privacy_audit(&q.communities.clone().unwrap_or_default(), PRIVACY)?
+                .into_iter()
+                .map(|a| PrivacyView {
+                    at: view::time(a.at),
+                    actor: names.person(&a.user_id),
+                    action: a.action.label(),
+                    action_code: a.action.code(),
+                    household: a
+                        .doc_id
+                        .as_deref()
+                        .map(|d| d.chars().take(8).collect())
+                        .unwrap_or_default(),
+                    detail: match a.action {
+                        AuditAction::Erase => privacy_detail(&a.detail),
+                        AuditAction::ViewSensitive => "—".into(),
+                    },
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(AuditPage {
+            exports,
+            privacy,
             staff_name: staff.account.user.name.clone(),
             is_admin: true,
             csrf: staff.csrf.clone(),

@@ -5,7 +5,8 @@
 //!
 //! Sensitive fields (ID numbers, phones, the correction/rehab and disability tags) are
 //! masked in the list and for street admins; a community admin sees them in full on the
-//! household page of their community. Only admins see the register.
+//! household page of their community, and each such view is an audit row
+//! (`PrivacyStorage::record_audit`). Only admins see the register.
 
 use askama::Template;
 use automerge::AutoCommit;
@@ -19,7 +20,13 @@ use super::session::Staff;
 use super::view::{self, Names};
 use super::{Page, blocking, render};
 use crate::AppState;
+use crate::erase::{AuditAction, AuditEntry};
 use crate::register::{self, MemberRow, RegisterQuery, Search};
+
+/// A time with its year (`YYYY-MM-DD HH:MM`, Beijing time): a household's record spans years.
+fn dated(ms: i64) -> String {
+    crate::ledger::period::time(Some(ms))
+}
 
 /// Households per page.
 pub const PAGE_ROWS: u32 = 50;
@@ -213,7 +220,7 @@ fn member_view(m: &MemberRow, full: bool) -> MemberView {
         phone: phone(m.phone.as_deref(), full),
         id_number: id_number(m.id_number.as_deref(), full),
         tags: tags(&m.tags, full),
-        moved_out: m.moved_out_at.map(view::time),
+        moved_out: m.moved_out_at.map(dated),
     }
 }
 
@@ -314,7 +321,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             .household_incidents(&id)?
             .into_iter()
             .map(|r| IncidentView {
-                reported: view::time(r.reported_at),
+                reported: dated(r.reported_at),
                 category: r.category.label(),
                 status: r.status.label(),
                 description: r.description.chars().take(60).collect(),
@@ -324,7 +331,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
         let history = register::history(&mut d)
             .into_iter()
             .map(|e| HistoryView {
-                at: view::time(e.at),
+                at: dated(e.at),
                 who: if e.user_id.is_empty() {
                     "—".into()
                 } else {
@@ -335,6 +342,17 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             })
             .collect();
         let h = &p.household;
+        if full {
+            // Shown unmasked: who looked, and at which household (ids only).
+            storage.record_audit(&AuditEntry {
+                at: storage.server().now(),
+                user_id: staff.device.user_id.clone(),
+                action: AuditAction::ViewSensitive,
+                doc_id: Some(id.clone()),
+                community_id: h.place.community_id.clone(),
+                detail: String::new(),
+            })?;
+        }
         Ok(HouseholdPage {
             staff_name: staff.account.user.name.clone(),
             is_admin: true,
@@ -355,7 +373,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
                 .visits
                 .iter()
                 .map(|v| VisitView {
-                    at: view::time(v.at),
+                    at: dated(v.at),
                     visitor: names.person(&v.visitor),
                     purpose: v.purpose.label(),
                     needs: v
@@ -371,12 +389,12 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<St
                 .needs
                 .iter()
                 .map(|n| NeedView {
-                    raised: view::time(n.raised_at),
+                    raised: dated(n.raised_at),
                     category: n.category.label(),
                     text: n.text.clone(),
                     status: n.status.label(),
                     owner: names.person(&n.owner),
-                    due: view::time(n.due_at),
+                    due: dated(n.due_at),
                 })
                 .collect(),
             incidents,

@@ -14,6 +14,7 @@
 //! - `board.rs`: the response board (响应看板) and its self-refreshing rows
 //! - `incident.rs`: one incident: timeline and the moves its status allows
 //! - `disputes.rs`: open disputes per grid (矛盾纠纷清零) and outcomes
+//! - `erase.rs`: erasing a household (删除住户信息): reason code, confirmation, community admins
 //! - `households.rs`: the register (户籍登记): search, one household with its history
 //! - `ledgers.rs`: ledgers (台账): the export form and its streamed XLSX and CSV downloads
 //! - `report.rs`: a hotline report (热线登记)
@@ -33,6 +34,7 @@ mod board;
 mod charts;
 mod devices;
 mod disputes;
+mod erase;
 mod households;
 mod import;
 mod incident;
@@ -74,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/disputes", get(disputes::page))
         .route("/admin/households", get(households::list))
         .route("/admin/households/{id}", get(households::page))
+        .route("/admin/households/{id}/erase", post(erase::erase))
         .route("/admin/ledgers", get(ledgers::page))
         .route("/admin/ledgers/export", post(ledgers::export))
         .route("/admin/report", get(report::page).post(report::submit))

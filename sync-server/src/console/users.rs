@@ -373,6 +373,7 @@ async fn user_action(
         return Page::Bad("表单无效，请刷新后重试。").into_response();
     };
     let storage = state.storage().clone();
+    let changes = state.changes().clone();
     let back = format!("/admin/users/{id}");
     let done = blocking(move || {
         check_csrf(&staff, &f.csrf)?;
@@ -383,7 +384,11 @@ async fn user_action(
     })
     .await;
     match done {
-        Ok(()) => Redirect::to(&back).into_response(),
+        Ok(()) => {
+            // Phones holding a long poll hear of withdrawn records at once.
+            changes.notify();
+            Redirect::to(&back).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }

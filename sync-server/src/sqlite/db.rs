@@ -48,6 +48,9 @@ impl SqliteStorage {
         // journal_mode answers with a row, so it is read rather than updated.
         let _mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         writer.pragma_update(None, "synchronous", "FULL")?;
+        // Deleted and overwritten rows are zeroed, not left in free space: an erasure
+        // (erase.rs) must leave nothing of a household's old versions in the file.
+        writer.pragma_update(None, "secure_delete", "ON")?;
         configure(&writer)?;
         // Foreign keys cannot be switched inside a transaction: off around the migrations.
         writer.pragma_update(None, "foreign_keys", "OFF")?;
@@ -115,6 +118,15 @@ impl SqliteStorage {
         let r = f(&tx)?;
         tx.commit()?;
         Ok(r)
+    }
+
+    /// Copies the write-ahead log into the database and truncates it (after an erasure, so
+    /// no old page of the erased rows stays in the WAL). Best effort: a reader in the middle
+    /// of a transaction keeps it from completing, and the next checkpoint finishes it.
+    pub(super) fn checkpoint(&self) -> Result<bool> {
+        let w = lock(&self.writer);
+        let busy: i64 = w.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
     }
 }
 

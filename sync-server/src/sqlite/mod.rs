@@ -18,6 +18,8 @@
 //!   documents stored before version 6, and board pages
 //! - `register.rs`: [`crate::storage::RegisterStorage`]: the `register_*` rows of household
 //!   documents (kept with each store, built once for older ones), search, ledgers, exports
+//! - `erase.rs`: [`crate::erase::PrivacyStorage`]: erasing a household (tombstone, audit
+//!   row, WAL checkpoint) and the audit log
 //!
 //! The change log is `changes`, numbered by `seq` (`AUTOINCREMENT`, so a number is never
 //! reused, even after compaction deletes rows). Each row carries the document's place after
@@ -30,6 +32,7 @@ mod admin;
 mod board;
 mod db;
 mod directory;
+mod erase;
 mod register;
 mod rows;
 mod schema;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_console.sql"),
     include_str!("migrations/007_register.sql"),
     include_str!("migrations/008_directory.sql"),
+    include_str!("migrations/009_erasure.sql"),
 ];
 
 /// The schema version this server writes, kept in `PRAGMA user_version`.

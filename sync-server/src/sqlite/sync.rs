@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::board;
 use super::db::SqliteStorage;
+use super::erase;
 use super::register;
 use super::rows::{
     IN_SCOPE, json_ids, load_place, load_stored, max_seq, meta, place_kind, role, scope_params,
@@ -37,6 +38,10 @@ pub(super) fn docs<'c>(tx: &'c Transaction<'c>) -> Docs<'c> {
 impl DocWrite for Docs<'_> {
     fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
         load_stored(self.0, doc_id)
+    }
+
+    fn is_erased(&self, doc_id: &str) -> Result<bool> {
+        erase::is_erased(self.0, doc_id)
     }
 
     fn place(&self, id: &str) -> Result<Option<Place>> {
@@ -219,6 +224,10 @@ impl LogRead for Log<'_> {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(ids)
+    }
+
+    fn erased_in_scope(&self, scope: &Scope, after: u64, upto: u64) -> Result<Vec<String>> {
+        erase::erased_in_scope(self.0, &scope_params(scope), after, upto)
     }
 
     fn user_departures(&self, user_id: &str, after: u64, upto: u64) -> Result<Vec<String>> {

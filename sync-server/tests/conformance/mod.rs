@@ -23,10 +23,12 @@ use linli_testkit::{DemoDevice, demo};
 
 mod board;
 mod directory;
+mod erase;
 mod places;
 mod register;
 pub use board::*;
 pub use directory::*;
+pub use erase::*;
 pub use places::*;
 pub use register::*;
 
@@ -77,6 +79,7 @@ macro_rules! storage_conformance_tests {
             deactivation_now_or_after_a_final_sync,
             enrolment_codes_are_single_use_and_expire,
             users_devices_and_the_audit_trail,
+            an_erased_household_is_gone_refused_and_told,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -229,6 +232,7 @@ fn push_one(s: &dyn Storage, who: &Device, id: &str, bytes: Vec<u8>) -> PushOutc
 struct Pulled {
     docs: Vec<DocChanges>,
     gone: Vec<String>,
+    erased: Vec<String>,
     cursor: Cursor,
 }
 
@@ -242,12 +246,14 @@ fn pull_all(s: &dyn Storage, who: &Device, from: &Cursor, page_limit: u32) -> Pu
     let mut out = Pulled {
         docs: Vec::new(),
         gone: Vec::new(),
+        erased: Vec::new(),
         cursor: from.clone(),
     };
     for _ in 0..1000 {
         let page = s.pull(who, &out.cursor, page_limit).unwrap();
         out.docs.extend(page.docs);
         out.gone.extend(page.gone);
+        out.erased.extend(page.erased);
         out.cursor = page.cursor;
         if !page.more {
             return out;
@@ -275,6 +281,7 @@ fn max_seq(s: &dyn Storage) -> u64 {
         Ok(linli_sync_server::storage::Page {
             docs: Vec::new(),
             gone: Vec::new(),
+            erased: Vec::new(),
             cursor: Cursor::default(),
             more: false,
         })

@@ -467,3 +467,32 @@ async fn a_building_is_moved_to_another_grid_with_its_records() {
     assert_eq!(departed, 1, "the old grid's devices are told");
     assert_eq!(audit_codes(&w), ["move_building"]);
 }
+
+#[tokio::test]
+async fn the_audit_page_lists_ledger_exports_of_the_admins_communities() {
+    use linli_sync_server::RegisterStorage;
+    use linli_sync_server::register::ExportRecord;
+    let w = world();
+    street(&w);
+    w.storage
+        .record_export(&ExportRecord {
+            user_id: ADMIN.into(),
+            communities: vec![demo::COMMUNITY.into()],
+            ledger: "visits".into(),
+            format: "csv".into(),
+            filters: "{}".into(),
+            rows: 42,
+            at: T0,
+        })
+        .unwrap();
+    let s = w.sign_in(ADMIN, PASSWORD).await;
+    let page = w.get("/admin/audit", Some(&s)).await;
+    assert!(page.body.contains("id=\"exports\""), "{}", page.body);
+    assert!(page.body.contains("走访台账") && page.body.contains("<td>42</td>"));
+    let other = w.sign_in(OTHER_ADMIN, OTHER_PASSWORD).await;
+    let theirs = w.get("/admin/audit", Some(&other)).await;
+    assert!(
+        !theirs.body.contains("走访台账"),
+        "another community's export"
+    );
+}

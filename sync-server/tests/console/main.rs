@@ -11,6 +11,7 @@
 mod accounts;
 mod csrf;
 mod directory;
+mod erasure;
 mod handler;
 mod import;
 mod input;

@@ -158,6 +158,7 @@ val PushOutcome.refusalReason: Int
         PushOutcome.OUT_OF_SCOPE -> R.string.refused_out_of_scope
         PushOutcome.MISSING_DEPENDENCIES -> R.string.refused_missing_dependencies
         PushOutcome.INVALID -> R.string.refused_invalid
+        PushOutcome.ERASED -> R.string.refused_erased
     }
 
 @get:StringRes
