@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: linli_fuzz::keep_caught_panics(), |data: &[u8]| {
     let phone = linli_fuzz::phone();
     let _ = phone
         .store

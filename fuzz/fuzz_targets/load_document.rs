@@ -6,7 +6,7 @@ use automerge::AutoCommit;
 use libfuzzer_sys::fuzz_target;
 use linli_domain::{changes, doc};
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: linli_fuzz::keep_caught_panics(), |data: &[u8]| {
     let sealed = linli_fuzz::seal_document(data);
     let Ok(parsed) = changes::parse(&sealed) else {
         return;

@@ -8,7 +8,7 @@ use automerge::AutoCommit;
 use libfuzzer_sys::fuzz_target;
 use linli_domain::{changes, doc};
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: linli_fuzz::keep_caught_panics(), |data: &[u8]| {
     static HELD: OnceLock<AutoCommit> = OnceLock::new();
     let held = HELD.get_or_init(linli_fuzz::household_doc);
     let Ok(parsed) = changes::parse(data) else {

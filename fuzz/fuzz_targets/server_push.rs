@@ -10,7 +10,7 @@ use linli_domain::{PlaceKind, Role, doc};
 use linli_sync_server::merge::{Pusher, StoredDoc, merge_push};
 use linli_testkit::demo;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: linli_fuzz::keep_caught_panics(), |data: &[u8]| {
     static HELD: OnceLock<(StoredDoc, Scope)> = OnceLock::new();
     let (held, scope) = HELD.get_or_init(|| {
         let mut d = linli_fuzz::household_doc();

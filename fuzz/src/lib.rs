@@ -11,6 +11,13 @@ use linli_testkit::demo;
 use linli_testkit::records::{household, member};
 use sha2::{Digest, Sha256};
 
+/// Puts the default panic hook back. libfuzzer-sys installs one that aborts on every panic,
+/// even one `linli_domain::changes` catches on purpose; a panic nobody catches still reaches
+/// libfuzzer-sys's own `catch_unwind`, which aborts, so crashes are still found.
+pub fn keep_caught_panics() {
+    drop(std::panic::take_hook());
+}
+
 /// A device store on tmpfs holding one household of building 1, written by 李梅's phone.
 pub struct Phone {
     pub store: Store,
