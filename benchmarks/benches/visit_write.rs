@@ -1,6 +1,7 @@
 //! Store scenario `visit_write`: recording a visit through `Store::record_visit` against a
 //! raw rusqlite insert of the same row at the same durability (WAL, `synchronous=FULL`, one
-//! row per `BEGIN IMMEDIATE … COMMIT`), interleaved in the same run on real files in the
+//! row per `BEGIN IMMEDIATE … COMMIT`), both encrypted the same way (SQLCipher, raw key),
+//! interleaved in the same run on real files in the
 //! same disk directory. Target: the store's median within 1.5x the raw insert's.
 //!
 //! ```sh
@@ -117,6 +118,12 @@ fn main() -> Res<()> {
         ids.push(store.create_household(new)?);
     }
     let mut raw = Connection::open(dir.path().join("raw.db"))?;
+    // Encrypted the same way as the store (SQLCipher, the same raw key).
+    let hex: String = linli_testkit::DB_KEY
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    raw.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))?;
     let mode: String = raw.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     raw.pragma_update(None, "synchronous", "FULL")?;
     let sync: i64 = raw.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
@@ -126,7 +133,7 @@ fn main() -> Res<()> {
     let (store_t, raw_t) = interleaved(&store, &mut raw, &ids, &mut rng, writes)?;
     let (s, r) = (stats(&store_t), stats(&raw_t));
     println!(
-        "{households} households; raw baseline journal_mode={mode}, synchronous={sync} (2 = FULL); \
+        "{households} households; raw baseline encrypted, journal_mode={mode}, synchronous={sync} (2 = FULL); \
          blocks of 10 alternating, order flipped each round; 20 warm-up writes a side.\n"
     );
     table_header();

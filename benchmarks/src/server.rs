@@ -52,7 +52,19 @@ pub fn copy_db(from: &Path, to: &Path) -> Res<()> {
     Ok(())
 }
 
-/// A device store at `dir/device.db`.
+/// A plain (unencrypted) device store at `dir/device.db`: the baseline of the encryption
+/// benchmark.
+pub fn open_device_unencrypted(dir: &Path, device_id: &str, user_id: &str) -> Res<Store> {
+    Ok(Store::open_unencrypted(
+        dir.join("device.db"),
+        Identity {
+            device_id: device_id.into(),
+            user_id: user_id.into(),
+        },
+    )?)
+}
+
+/// A device store at `dir/device.db`, encrypted as on phones (the test kit's key).
 pub fn open_device(dir: &Path, device_id: &str, user_id: &str) -> Res<Store> {
     Ok(Store::open(
         dir.join("device.db"),
@@ -60,6 +72,7 @@ pub fn open_device(dir: &Path, device_id: &str, user_id: &str) -> Res<Store> {
             device_id: device_id.into(),
             user_id: user_id.into(),
         },
+        &linli_testkit::DB_KEY,
     )?)
 }
 

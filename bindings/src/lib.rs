@@ -68,6 +68,10 @@ pub enum LinliError {
     /// The app is too old for the server or for a record: update it.
     #[error("app update required")]
     UnsupportedVersion,
+    /// The database key does not open this store (another key, or a damaged file).
+    /// Nothing was written to the file.
+    #[error("wrong database key")]
+    WrongKey,
     /// The device's database failed or is from a newer app.
     #[error("storage: {reason}")]
     Storage { reason: String },
@@ -101,6 +105,7 @@ impl From<Error> for LinliError {
             },
             Error::Unauthorized => LinliError::Unauthorized,
             Error::Revoked => LinliError::Revoked,
+            Error::WrongKey => LinliError::WrongKey,
             Error::UnsupportedVersion => LinliError::UnsupportedVersion,
             Error::Server(reason) => LinliError::Server { reason },
             Error::EnrolCodeSpent => LinliError::InvalidInput {
@@ -161,11 +166,27 @@ pub struct LinliStore {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl LinliStore {
-    /// Opens (creating or upgrading) the store at `path` for this device and user.
+    /// Opens (creating or upgrading) the store at `path` for this device and user, encrypted
+    /// with `key`: 32 random bytes the app generated once and keeps in the platform's key
+    /// store (Android Keystore, iOS Keychain). A plaintext store from an older app is
+    /// encrypted on the way. Another key than the store's → `WrongKey`; a key of another
+    /// length → `InvalidInput { field: "key" }`.
     #[uniffi::constructor]
-    pub fn open(path: String, device_id: String, user_id: String) -> Result<Arc<LinliStore>> {
-        let store = Store::open(path, Identity { device_id, user_id })?;
+    pub fn open(
+        path: String,
+        device_id: String,
+        user_id: String,
+        key: Vec<u8>,
+    ) -> Result<Arc<LinliStore>> {
+        let store = Store::open(path, Identity { device_id, user_id }, &key)?;
         Ok(Arc::new(LinliStore { store }))
+    }
+
+    /// Erases every record, history and sync state of this store (sign-out). The app then
+    /// drops the store and deletes its files and key. A sync that finds the device revoked
+    /// erases the store itself before it fails with `Revoked`.
+    pub fn erase_all(&self) -> Result<()> {
+        Ok(self.store.erase_everything()?)
     }
 
     /// Now, by the device clock corrected by the server's (milliseconds).

@@ -96,6 +96,13 @@ impl DocCache {
         inner.insert(id, entry);
     }
 
+    /// Drops every document (after the store was erased).
+    pub(crate) fn clear(&self) {
+        let mut inner = lock(&self.inner);
+        inner.epoch += 1;
+        inner.docs.clear();
+    }
+
     /// Drops a document (after a commit that deleted it or left it unknown).
     pub(crate) fn remove(&self, id: &str) {
         let mut inner = lock(&self.inner);

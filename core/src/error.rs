@@ -56,6 +56,11 @@ pub enum Error {
     #[error("database schema version {found} is newer than the supported {supported}")]
     IncompatibleSchema { found: i64, supported: i64 },
 
+    /// The database could not be read with the key given: another key, or not a Linli
+    /// database. Nothing was written to the file.
+    #[error("the database key does not open this store")]
+    WrongKey,
+
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
 

@@ -21,10 +21,11 @@
 //! - `households.rs`, `visits.rs`, `incidents.rs`, `places.rs`: each record kind's calls;
 //!   `merge.rs`: changes in and out, forgetting, compaction
 //! - `judge.rs`: the role table applied to the signed-in user, with the people it knows
+//! - `erase.rs`: erasing everything (sign-out, revocation)
 //! - `store.rs`: the store, the one write path, whole-document reads
 //! - `documents.rs`: document bytes in SQLite; `projection.rs`: the query tables;
 //!   `cache.rs`: the document cache; `sync_state.rs`: the sync bookkeeping
-//! - `schema.rs`, `db.rs`: the SQLite schema, migrations and connections
+//! - `schema.rs`, `db.rs`: the SQLite schema, migrations and (encrypted) connections
 
 mod alerts;
 mod cache;
@@ -32,6 +33,7 @@ mod db;
 mod documents;
 mod doors;
 mod enrol;
+mod erase;
 mod error;
 mod households;
 mod http;
@@ -53,6 +55,7 @@ mod sync;
 mod sync_state;
 mod visits;
 
+pub use db::KEY_LEN;
 pub use error::{Error, Result};
 // The shared domain, re-exported so that apps and bindings see one API.
 pub use linli_domain::doc::heads_to_text;

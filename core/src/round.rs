@@ -392,7 +392,7 @@ mod tests {
             device_id: uuid::Uuid::from_bytes([n; 16]).to_string(),
             user_id: format!("user-{n}"),
         };
-        let store = Store::open(dir.path().join("d.db"), identity).unwrap();
+        let store = Store::open(dir.path().join("d.db"), identity, &linli_testkit::DB_KEY).unwrap();
         store.put_places(&tree()).unwrap();
         Device { store, _dir: dir }
     }

@@ -88,12 +88,28 @@ pub(crate) fn new_id() -> String {
 }
 
 impl Store {
-    /// Opens the store at `path`, creating or upgrading it. Loads no documents.
-    pub fn open(path: impl AsRef<Path>, identity: Identity) -> Result<Store> {
+    /// Opens the store at `path` encrypted with `key` (32 raw bytes, kept by the app in the
+    /// platform's key store), creating or upgrading it; a plaintext store from an older app
+    /// is encrypted first. Loads no documents. A key of another length is
+    /// `InvalidInput { field: "key" }`; a key that does not open the file is
+    /// [`Error::WrongKey`], and the file is left as it was.
+    pub fn open(path: impl AsRef<Path>, identity: Identity, key: &[u8]) -> Result<Store> {
+        let key = db::KeySpec::new(key)?;
+        Store::open_with(path.as_ref(), identity, Some(&key))
+    }
+
+    /// Opens the store unencrypted (plain SQLite): for tests and benchmarks that compare
+    /// or read the raw file. Apps use [`Store::open`].
+    #[doc(hidden)]
+    pub fn open_unencrypted(path: impl AsRef<Path>, identity: Identity) -> Result<Store> {
+        Store::open_with(path.as_ref(), identity, None)
+    }
+
+    fn open_with(path: &Path, identity: Identity, key: Option<&db::KeySpec>) -> Result<Store> {
         let device = uuid::Uuid::parse_str(&identity.device_id)
             .map_err(|_| invalid("device_id", Reason::BadFormat))?;
         check_short("user_id", &identity.user_id, true)?;
-        let (mut writer, reader) = db::open(path.as_ref())?;
+        let (mut writer, reader) = db::open(path, key)?;
         let offset = sync_state::clock_offset(&writer)?;
         let actor = ActorId::from(device.as_bytes().as_slice());
         // Records an older app set aside may be readable now (after an update).

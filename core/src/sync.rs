@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::db::lock;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::{Transport, TransportOptions};
 use crate::round::{Applied, Exchange, Session, SyncProgress, SyncReport};
 use crate::store::{Store, local_now};
@@ -76,7 +76,19 @@ impl Store {
             return Ok(true);
         }
         let transport = Transport::new(&config.transport())?;
-        transport.wait_for_changes(cursor.seq, wait).await
+        let answer = transport.wait_for_changes(cursor.seq, wait).await;
+        self.erase_if_revoked(answer)
+    }
+
+    /// A revoked device keeps nothing: on [`Error::Revoked`] the store is erased before the
+    /// error is returned. If erasing fails, that error is returned instead (the app keeps
+    /// the store closed and deletes its files, as on sign-out).
+    fn erase_if_revoked<T>(&self, answer: Result<T>) -> Result<T> {
+        if let Err(Error::Revoked) = answer {
+            tracing::warn!("the server revoked this device: erasing the store");
+            self.erase_everything()?;
+        }
+        answer
     }
 
     /// Pushes everything the server lacks and pulls everything in scope this device lacks,
@@ -94,7 +106,8 @@ impl Store {
         loop {
             let out = session.prepare(self, config.page_limit)?;
             let sent_at = local_now();
-            let (response, bytes_up, bytes_down) = transport.round(&out.request).await?;
+            let (response, bytes_up, bytes_down) =
+                self.erase_if_revoked(transport.round(&out.request).await)?;
             let exchange = Exchange {
                 sent_at,
                 received_at: local_now(),

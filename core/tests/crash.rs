@@ -16,7 +16,7 @@ const CHILD_ENV: &str = "LINLI_CRASH_CHILD_DB";
 
 /// The child's loop: write until killed (bounded, so a stray child ends by itself).
 fn child(path: &str) {
-    let store = Store::open(path, identity(1, "worker-li")).expect("open");
+    let store = Store::open(path, identity(1, "worker-li"), &linli_testkit::DB_KEY).expect("open");
     store.put_places(&places()).expect("places");
     let mut out = std::io::stdout().lock();
     for i in 0..100_000u32 {
@@ -69,7 +69,7 @@ fn killed_after_write_returns_keeps_the_record() {
             }
         }
 
-        let store = Store::open(&path, identity(1, "worker-li")).unwrap();
+        let store = Store::open(&path, identity(1, "worker-li"), &linli_testkit::DB_KEY).unwrap();
         let ok: String = store.with_raw_connection(|c| {
             c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
                 .unwrap()

@@ -32,7 +32,12 @@ fn cases() -> u32 {
 /// A store on tmpfs (the fsync of every commit is not what this is about).
 fn open(device: u8) -> (Store, tempfile::TempDir) {
     let dir = linli_testkit::temp_dir().unwrap();
-    let store = Store::open(dir.path().join("linli.db"), identity(device, USER_LI_MEI)).unwrap();
+    let store = Store::open(
+        dir.path().join("linli.db"),
+        identity(device, USER_LI_MEI),
+        &linli_testkit::DB_KEY,
+    )
+    .unwrap();
     store.put_places(&places()).unwrap();
     (store, dir)
 }

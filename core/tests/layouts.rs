@@ -263,7 +263,12 @@ fn a_record_set_aside_by_an_older_app_is_shown_once_opened_by_one_that_reads_it(
 
     // The updated app opens the same database.
     let identity = t.store.identity().clone();
-    t.store = Store::open(t.dir.path().join("linli.db"), identity).unwrap();
+    t.store = Store::open(
+        t.dir.path().join("linli.db"),
+        identity,
+        &linli_testkit::DB_KEY,
+    )
+    .unwrap();
     assert_eq!(t.store.households_in(BUILDING_1).unwrap()[0].id, id);
     assert_eq!(t.store.visits_of(&id).unwrap().len(), 1);
     assert_eq!(t.store.search_households("张三", 5).unwrap().len(), 1);

@@ -58,7 +58,7 @@ fn check_fixture(version: i64, sql: &str) {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(before, version);
-    let store = Store::open(&path, identity(9, "worker-li")).unwrap();
+    let store = Store::open(&path, identity(9, "worker-li"), &linli_testkit::DB_KEY).unwrap();
 
     let fresh = open(8, "worker-li");
     let upgraded = store.with_raw_connection(schema_of);
@@ -148,7 +148,9 @@ fn a_newer_database_is_refused_untouched() {
         .unwrap()
         .execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
         .unwrap();
-    let err = Store::open(&path, identity(1, "u")).err().expect("refused");
+    let err = Store::open(&path, identity(1, "u"), &linli_testkit::DB_KEY)
+        .err()
+        .expect("refused");
     assert!(matches!(
         err,
         Error::IncompatibleSchema {

@@ -45,7 +45,12 @@ fn whole_document_reads_complete_while_the_writer_is_held() {
     let inc = incident_at(&t.store, &hh);
     // Reopen: nothing cached, so the reads below load through the reader connection.
     let identity = t.store.identity().clone();
-    t.store = Store::open(t.dir.path().join("linli.db"), identity).unwrap();
+    t.store = Store::open(
+        t.dir.path().join("linli.db"),
+        identity,
+        &linli_testkit::DB_KEY,
+    )
+    .unwrap();
     let store = &t.store;
 
     let (held_tx, held_rx) = mpsc::channel();

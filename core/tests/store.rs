@@ -620,7 +620,7 @@ fn reopened_store_has_everything_and_compaction_keeps_it() {
     let path = dir.path().join("linli.db");
     let hh;
     {
-        let s = Store::open(&path, identity(1, "worker-li")).unwrap();
+        let s = Store::open(&path, identity(1, "worker-li"), &linli_testkit::DB_KEY).unwrap();
         s.put_places(&places()).unwrap();
         hh = s
             .create_household(household(
@@ -639,7 +639,7 @@ fn reopened_store_has_everything_and_compaction_keeps_it() {
         });
         assert!(rows < 64, "changes were not compacted: {rows}");
     }
-    let s = Store::open(&path, identity(1, "worker-li")).unwrap();
+    let s = Store::open(&path, identity(1, "worker-li"), &linli_testkit::DB_KEY).unwrap();
     assert_eq!(s.household(&hh).unwrap().visits.len(), 100);
     assert_eq!(s.visits_of(&hh).unwrap().len(), 100);
     assert_eq!(s.history(&hh).unwrap().len(), 101);
@@ -652,7 +652,7 @@ fn reopened_store_has_everything_and_compaction_keeps_it() {
     // Writing after a reopen continues this device's change sequence.
     s.record_visit(visit(&hh)).unwrap();
     drop(s);
-    let s = Store::open(&path, identity(1, "worker-li")).unwrap();
+    let s = Store::open(&path, identity(1, "worker-li"), &linli_testkit::DB_KEY).unwrap();
     assert_eq!(s.household(&hh).unwrap().visits.len(), 101);
 }
 
@@ -664,7 +664,7 @@ fn invalid_identity_is_refused() {
         user_id: "u".into(),
     };
     assert!(matches!(
-        Store::open(dir.path().join("x.db"), bad),
+        Store::open(dir.path().join("x.db"), bad, &linli_testkit::DB_KEY),
         Err(Error::InvalidInput {
             field: "device_id",
             ..

@@ -58,6 +58,7 @@ impl Phone {
                 device_id: device.device_id.clone(),
                 user_id: device.user_id.clone(),
             },
+            &linli_testkit::DB_KEY,
         )?;
         Ok(Phone {
             name: format!("{}（{}）", device.name, device.role.label()),

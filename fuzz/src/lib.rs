@@ -38,6 +38,7 @@ pub fn phone() -> &'static Phone {
                 device_id: device_id.clone(),
                 user_id: demo::USER_LI_MEI.into(),
             },
+            &linli_testkit::DB_KEY,
         )
         .expect("store");
         store.put_places(&demo::places()).expect("places");

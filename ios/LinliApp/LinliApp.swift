@@ -21,12 +21,20 @@ enum BackgroundRefresh {
         try? BGTaskScheduler.shared.submit(request)
     }
 
-    static func run(store: LinliStore, settings: SyncSettings) async {
+    /// One background sync; false when the device was revoked (the core erased the store,
+    /// the caller signs out to delete its files and key).
+    static func run(store: LinliStore, settings: SyncSettings) async -> Bool {
         schedule()
         let background = BackgroundSync(store: store, settings: settings, keeper: DefaultsSnapshotKeeper())
-        if case .synced(_, let alerts) = await background.run() {
+        switch await background.run() {
+        case .synced(_, let alerts):
             await notify(alerts)
+        case .stop(let notice) where notice.message == .deviceRevoked:
+            return false
+        default:
+            break
         }
+        return true
     }
 
     /// One notification per alert, identified by its stable key: the same event never shows
@@ -75,7 +83,9 @@ struct LinliApp: App {
         .backgroundTask(.appRefresh(BackgroundRefresh.identifier)) {
             let (store, settings) = await session.syncing()
             if let store, let settings {
-                await BackgroundRefresh.run(store: store, settings: settings)
+                if !(await BackgroundRefresh.run(store: store, settings: settings)) {
+                    await session.signOut()
+                }
             }
         }
     }

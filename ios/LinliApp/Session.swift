@@ -55,9 +55,13 @@ final class Session: ObservableObject {
     private func open(_ enrolment: Enrolment, token: String) async {
         do {
             let path = try Self.storePath(userId: enrolment.userId)
+            guard let key = Keychain.databaseKey() else {
+                notice = Notice(.storageFailed)
+                return
+            }
             // Opening runs migrations: off the main thread.
             let store = try await StoreWorker.shared.run {
-                try LinliStore.open(path: path, deviceId: enrolment.deviceId, userId: enrolment.userId)
+                try LinliStore.open(path: path, deviceId: enrolment.deviceId, userId: enrolment.userId, key: key)
             }
             self.enrolment = enrolment
             self.token = token
@@ -66,6 +70,27 @@ final class Session: ObservableObject {
         } catch {
             notice = Notice(error)
         }
+    }
+
+    /// Signs out: erases the store (every record, its history and sync state, the WAL),
+    /// deletes its files, the database key and the token, and forgets the enrolment. The
+    /// caller has synced first and confirmed with the user if changes were left unsynced.
+    /// A sync that finds the device revoked has already erased the store; this finishes it.
+    func signOut() async {
+        if let store {
+            _ = try? await StoreWorker.shared.run { try store.eraseAll() }
+        }
+        store = nil
+        if let enrolment, let path = try? Self.storePath(userId: enrolment.userId) {
+            for suffix in ["", "-wal", "-shm"] {
+                try? FileManager.default.removeItem(atPath: path + suffix)
+            }
+        }
+        Keychain.deleteAll()
+        UserDefaults.standard.removeObject(forKey: Self.enrolmentKey)
+        DefaultsSnapshotKeeper().clear()
+        enrolment = nil
+        token = nil
     }
 
     /// Application Support/linli/<user>.db, encrypted by iOS data protection once the phone
@@ -85,32 +110,61 @@ final class Session: ObservableObject {
     }
 }
 
-/// The device token, kept in the Keychain (never in UserDefaults or the database).
+/// The device token and the database key, kept in the Keychain (never in UserDefaults or the
+/// database), readable after the first unlock since boot, on this device only (not in
+/// backups, not migrated to another phone).
 enum Keychain {
-    private static var query: [String: Any] {
+    private static let tokenItem = "device-token"
+    private static let keyItem = "database-key"
+
+    private static func query(_ account: String) -> [String: Any] {
         [
             kSecClass as String: kSecClassGenericPassword,
             kSecAttrService as String: "cn.linli.sync",
-            kSecAttrAccount as String: "device-token",
+            kSecAttrAccount as String: account,
         ]
     }
 
-    static func token() -> String? {
-        var q = query
+    private static func read(_ account: String) -> Data? {
+        var q = query(account)
         q[kSecReturnData as String] = true
         q[kSecMatchLimit as String] = kSecMatchLimitOne
         var item: CFTypeRef?
-        guard SecItemCopyMatching(q as CFDictionary, &item) == errSecSuccess,
-            let data = item as? Data
-        else { return nil }
-        return String(data: data, encoding: .utf8)
+        guard SecItemCopyMatching(q as CFDictionary, &item) == errSecSuccess else { return nil }
+        return item as? Data
+    }
+
+    private static func write(_ account: String, _ data: Data) -> Bool {
+        SecItemDelete(query(account) as CFDictionary)
+        var q = query(account)
+        q[kSecValueData as String] = data
+        q[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+        return SecItemAdd(q as CFDictionary, nil) == errSecSuccess
+    }
+
+    static func token() -> String? {
+        read(tokenItem).flatMap { String(data: $0, encoding: .utf8) }
     }
 
     static func setToken(_ token: String) -> Bool {
-        SecItemDelete(query as CFDictionary)
-        var q = query
-        q[kSecValueData as String] = Data(token.utf8)
-        q[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
-        return SecItemAdd(q as CFDictionary, nil) == errSecSuccess
+        write(tokenItem, Data(token.utf8))
+    }
+
+    /// The store's 32-byte key: generated (SecRandomCopyBytes) on first use and kept.
+    /// Nil if the Keychain cannot be read or written.
+    static func databaseKey() -> Data? {
+        if let key = read(keyItem), key.count == 32 { return key }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        guard SecRandomCopyBytes(kSecRandomDefault, bytes.count, &bytes) == errSecSuccess else {
+            return nil
+        }
+        let key = Data(bytes)
+        return write(keyItem, key) ? key : nil
+    }
+
+    /// Deletes the token and the database key (sign-out, revocation).
+    static func deleteAll() {
+        SecItemDelete(query(tokenItem) as CFDictionary)
+        SecItemDelete(query(keyItem) as CFDictionary)
     }
 }

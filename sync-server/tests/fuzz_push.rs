@@ -86,6 +86,7 @@ fn phone(device: &DemoDevice) -> (Store, String, tempfile::TempDir) {
             device_id: device.device_id.clone(),
             user_id: device.user_id.clone(),
         },
+        &linli_testkit::DB_KEY,
     )
     .unwrap();
     store.put_places(&demo::places()).unwrap();

@@ -129,6 +129,7 @@ fn record() {
             device_id: RECORDED_DEVICE.into(),
             user_id: demo::USER_LI_MEI.into(),
         },
+        &linli_testkit::DB_KEY,
     )
     .unwrap();
     store.put_places(&linli_testkit::demo::places()).unwrap();

@@ -133,6 +133,7 @@ impl Phone {
                 device_id: device.device_id.clone(),
                 user_id: device.user_id.clone(),
             },
+            &linli_testkit::DB_KEY,
         )
         .unwrap();
         store.put_places(&linli_testkit::demo::places()).unwrap();
@@ -752,6 +753,7 @@ fn the_command_line_administers_and_serves() {
             device_id: device.clone(),
             user_id: "w".into(),
         },
+        &linli_testkit::DB_KEY,
     )
     .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()

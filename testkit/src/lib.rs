@@ -17,6 +17,13 @@ pub use seed::{
     seed_demo,
 };
 
+/// The device database key the tests, the benchmarks and the demo open stores with (a real
+/// app generates a random one and keeps it in the platform's key store).
+pub const DB_KEY: [u8; 32] = [
+    0x4c, 0x69, 0x6e, 0x6c, 0x69, 0x20, 0x74, 0x65, 0x73, 0x74, 0x20, 0x6b, 0x65, 0x79, 0x21, 0x00,
+    0x9e, 0x37, 0x79, 0xb9, 0x7f, 0x4a, 0x7c, 0x15, 0xf3, 0x9c, 0xc0, 0x60, 0x5c, 0xed, 0xc8, 0x34,
+];
+
 /// A temporary directory for databases, on tmpfs (`/dev/shm`) where there is one. For tests
 /// about what crosses the wire rather than the disk: on a small shared machine the fsync of
 /// every `synchronous = FULL` commit would otherwise dominate their run time. A SIGKILLed

@@ -37,6 +37,7 @@ async fn a_phone_enrols_with_a_qr_link_and_syncs() {
             device_id: enrolled.device_id.clone(),
             user_id: enrolled.user_id.clone(),
         },
+        &linli_testkit::DB_KEY,
     )
     .unwrap();
     let config = SyncConfig::new(enrolled.server_url.clone(), enrolled.token.clone());

@@ -28,6 +28,9 @@ import uniffi.linli.SyncSettings
 
 const val LI_MEI = "user-limei"
 const val ZHAO = "user-zhao"
+
+/** The database key of every test store (an app generates its own, see SecretStore). */
+val DB_KEY = ByteArray(32) { (it + 1).toByte() }
 const val DAY_MS = 24L * 3600 * 1000
 
 /** The demo community's place tree, as the sync server seeds it (sync-server/src/admin.rs). */
@@ -88,7 +91,7 @@ class TempStores : ExternalResource() {
         deviceId: String = UUID.randomUUID().toString(),
         places: Boolean = true,
     ): LinliStore {
-        val store = LinliStore.open(File(dir, "$userId-$deviceId.db").path, deviceId, userId)
+        val store = LinliStore.open(File(dir, "$userId-$deviceId.db").path, deviceId, userId, DB_KEY)
         opened += store
         if (places) store.putPlaces(DEMO_PLACES)
         return store

@@ -113,7 +113,7 @@ class StoreGlueTest {
         assertEquals("place", field {
             store.reportIncident(NewIncident(IncidentCategory.NOISE, "夜间噪音", null, null, Priority.NORMAL, null))
         })
-        assertEquals("device_id", field { LinliStore.open("${stores.dir}/x.db", "not-a-uuid", LI_MEI) })
+        assertEquals("device_id", field { LinliStore.open("${stores.dir}/x.db", "not-a-uuid", LI_MEI, DB_KEY) })
         assertEquals("household", assertFailsWith<LinliException.NotFound> { store.household("nope") }.kind)
         // The refused writes left nothing behind but the one valid household.
         assertEquals(1, store.householdsIn("c-xingfu").size)

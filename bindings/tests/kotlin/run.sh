@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kotlin binding tests on the JVM: the generated bindings, the Android app's state classes
-# (android/app/src/main/java/cn/linli/app/state) and these tests, compiled together by
-# kotlinc and run with JUnit 4 against the real debug library and a real sync server.
+# (android/app/src/main/java/cn/linli/app/state), its secret store (…/secrets) and these
+# tests, compiled together by kotlinc and run with JUnit 4 against the real debug library and
+# a real sync server.
 #
 #   bindings/tests/kotlin/run.sh
 #
@@ -57,6 +58,7 @@ echo "compiling (kotlinc, about 30 s)"
 "$compiler/bin/kotlinc" -jvm-target 17 -nowarn -cp "$classpath" -d "$out" \
   "$bindings/kotlin/uniffi/linli/linli.kt" \
   android/app/src/main/java/cn/linli/app/state/*.kt \
+  android/app/src/main/java/cn/linli/app/secrets/*.kt \
   bindings/tests/kotlin/*.kt
 
 # ---- run ---------------------------------------------------------------------------------

@@ -31,13 +31,15 @@ sys.path.insert(0, str(BINDINGS))
 
 import linli  # noqa: E402  (needs the path above)
 
-from factories import demo_places  # noqa: E402
+from factories import DB_KEY, demo_places  # noqa: E402
 
 
 @pytest.fixture
 def store(tmp_path):
     """An offline store of grid worker 李梅 (g-1) holding the demo place tree."""
-    s = linli.LinliStore.open(str(tmp_path / "limei.db"), str(uuid.uuid4()), "user-limei")
+    s = linli.LinliStore.open(
+        str(tmp_path / "limei.db"), str(uuid.uuid4()), "user-limei", DB_KEY
+    )
     s.put_places(demo_places())
     return s
 
@@ -61,7 +63,9 @@ class DemoServer:
 
     def open_store(self, path, user_id):
         """A fresh device store for a demo user, under the device id the server enrolled."""
-        return linli.LinliStore.open(str(path), self.devices[user_id].device_id, user_id)
+        return linli.LinliStore.open(
+            str(path), self.devices[user_id].device_id, user_id, DB_KEY
+        )
 
 
 def _pump(stream, lines):

@@ -2,6 +2,10 @@
 
 import linli
 
+# The device database key of every test store (an app generates 32 random bytes once and
+# keeps them in the Android Keystore / iOS Keychain).
+DB_KEY = bytes(range(1, 33))
+
 # The demo community as `linli-demo` seeds it (sync-server/src/admin.rs),
 # parents first, for stores that never meet a server.
 DEMO_PLACES = [

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import linli
+from factories import DB_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN = Path(os.environ.get("LINLI_SYNC_SERVER", ROOT / "target/debug/linli-sync-server"))
@@ -42,7 +43,7 @@ def test_a_qr_link_enrols_a_phone_that_then_syncs(server, tmp_path):
     assert got.role == linli.Role.GRID_WORKER
     assert len(got.token) == 64
 
-    store = linli.LinliStore.open(str(tmp_path / "wang.db"), got.device_id, got.user_id)
+    store = linli.LinliStore.open(str(tmp_path / "wang.db"), got.device_id, got.user_id, DB_KEY)
     settings = linli.SyncSettings(server_url=got.server_url, token=got.token)
     report = asyncio.run(store.sync(settings, None))
     assert report.refused == []

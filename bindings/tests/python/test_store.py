@@ -229,3 +229,33 @@ def test_member_details_and_a_move_out_with_its_date(store):
     store.move_out_member(hh, head.id, left)
     assert [m.name for m in store.household(hh).members] == ["钱二"]
     assert [(m.name, m.moved_out_at) for m in store.former_members(hh)] == [("钱一", left)]
+
+
+def test_the_store_opens_with_its_key_only(tmp_path):
+    import uuid
+
+    from factories import DB_KEY
+
+    path = str(tmp_path / "keyed.db")
+    device = str(uuid.uuid4())
+    s = linli.LinliStore.open(path, device, "user-limei", DB_KEY)
+    s.put_places([linli.Place(id="c-xingfu", kind=linli.PlaceKind.COMMUNITY, parent_id=None,
+                              name="幸福社区")])
+    del s
+    with pytest.raises(linli.LinliError.WrongKey):
+        linli.LinliStore.open(path, device, "user-limei", bytes(32))
+    with pytest.raises(linli.LinliError.InvalidInput) as short:
+        linli.LinliStore.open(path, device, "user-limei", DB_KEY[:16])
+    assert short.value.field == "key"
+    again = linli.LinliStore.open(path, device, "user-limei", DB_KEY)
+    assert [p.id for p in again.places_under(None)] == ["c-xingfu"]
+
+
+def test_erase_all_leaves_nothing(store):
+    hh = store.create_household(new_household("u-1-1", "301", [member("欧阳秀英")]))
+    assert store.households_in("b-1")
+    store.erase_all()
+    assert store.households_in("b-1") == []
+    assert store.places_under(None) == []
+    with pytest.raises(linli.LinliError.NotFound):
+        store.household(hh)

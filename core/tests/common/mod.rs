@@ -26,7 +26,12 @@ pub struct TestStore {
 
 pub fn open(device: u8, user: &str) -> TestStore {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path().join("linli.db"), identity(device, user)).expect("open");
+    let store = Store::open(
+        dir.path().join("linli.db"),
+        identity(device, user),
+        &linli_testkit::DB_KEY,
+    )
+    .expect("open");
     store.put_places(&places()).expect("places");
     TestStore { store, dir }
 }

@@ -155,14 +155,22 @@ pub struct Device {
 impl Device {
     /// A fresh store: no places, no records, until its first sync.
     pub fn new(url: &str, person: &Person) -> Device {
+        Device::with_key(url, person, Some(&linli_testkit::DB_KEY))
+    }
+
+    /// A fresh store, encrypted with `key` or (None) plain SQLite, for tests that grep
+    /// the files with a positive control.
+    pub fn with_key(url: &str, person: &Person, key: Option<&[u8]>) -> Device {
         let dir = temp_dir();
-        let store = Store::open(
-            dir.path().join("phone.db"),
-            Identity {
-                device_id: person.enrollment.device_id.clone(),
-                user_id: person.user_id.clone(),
-            },
-        )
+        let path = dir.path().join("phone.db");
+        let identity = Identity {
+            device_id: person.enrollment.device_id.clone(),
+            user_id: person.user_id.clone(),
+        };
+        let store = match key {
+            Some(key) => Store::open(path, identity, key),
+            None => Store::open_unencrypted(path, identity),
+        }
         .unwrap();
         Device {
             store,
@@ -230,11 +238,21 @@ impl Device {
         let scratch = temp_dir();
         let old = std::mem::replace(
             &mut self.store,
-            Store::open(scratch.path().join("scratch.db"), identity.clone()).unwrap(),
+            Store::open(
+                scratch.path().join("scratch.db"),
+                identity.clone(),
+                &linli_testkit::DB_KEY,
+            )
+            .unwrap(),
         );
         drop(old);
         f(&self.dir.path().join("phone.db"));
-        self.store = Store::open(self.dir.path().join("phone.db"), identity).unwrap();
+        self.store = Store::open(
+            self.dir.path().join("phone.db"),
+            identity,
+            &linli_testkit::DB_KEY,
+        )
+        .unwrap();
     }
 
     pub fn pending(&self) -> u32 {

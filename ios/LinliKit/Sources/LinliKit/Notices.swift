@@ -62,6 +62,8 @@ extension Notice {
         case .UnsupportedVersion: self.init(.updateApp)
         case .Server: self.init(.serverTrouble)
         case .Storage: self.init(.storageFailed)
+        // The key in the Keychain no longer opens the store (restored backup, reset Keychain).
+        case .WrongKey: self.init(.storageFailed)
         case .NotFound: self.init(.notOnDevice)
         case .InvalidInput: self.init(.checkForm)
         case .OutsideMyPlaces: self.init(.outsideMyPlaces)

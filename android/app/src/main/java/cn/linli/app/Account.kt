@@ -1,6 +1,7 @@
 package cn.linli.app
 
 import android.content.Context
+import cn.linli.app.secrets.SecretStore
 import uniffi.linli.SyncSettings
 
 /** The enrolled device: who uses it, and where and with which token it syncs. */
@@ -14,23 +15,36 @@ data class Account(
 }
 
 /**
- * Keeps the account between launches. The token is a credential: a production build keeps it
- * in EncryptedSharedPreferences / the Android Keystore rather than plain preferences.
+ * Keeps the account between launches: who and where in plain preferences, the token (a
+ * credential) in the [SecretStore], encrypted under an Android Keystore key. A token an older
+ * app left in plain preferences moves to the secret store on the first load.
  */
-class AccountPrefs(context: Context) {
+class AccountPrefs(context: Context, private val secrets: SecretStore) {
     private val prefs = context.getSharedPreferences("account", Context.MODE_PRIVATE)
 
     fun load(): Account? {
+        prefs.getString(OLD_TOKEN, null)?.let { old ->
+            secrets.setToken(old)
+            prefs.edit().remove(OLD_TOKEN).commit()
+        }
         val values = KEYS.map { prefs.getString(it, null) ?: return null }
-        return Account(values[0], values[1], values[2], values[3])
+        val token = secrets.token() ?: return null
+        return Account(values[0], values[1], values[2], token)
     }
 
     fun save(account: Account) {
-        val values = listOf(account.userId, account.deviceId, account.serverUrl, account.token)
-        prefs.edit().apply { KEYS.zip(values).forEach { (k, v) -> putString(k, v) } }.apply()
+        secrets.setToken(account.token)
+        val values = listOf(account.userId, account.deviceId, account.serverUrl)
+        prefs.edit().apply { KEYS.zip(values).forEach { (k, v) -> putString(k, v) } }.commit()
+    }
+
+    /** Forgets the account (sign-out): its token goes with the secret store's [SecretStore.deleteAll]. */
+    fun clear() {
+        prefs.edit().clear().commit()
     }
 
     private companion object {
-        val KEYS = listOf("user_id", "device_id", "server_url", "token")
+        val KEYS = listOf("user_id", "device_id", "server_url")
+        const val OLD_TOKEN = "token"
     }
 }

@@ -13,6 +13,7 @@ import androidx.work.WorkManager
 import androidx.work.WorkerParameters
 import cn.linli.app.state.BackgroundOutcome
 import cn.linli.app.state.BackgroundSync
+import cn.linli.app.state.Message
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.Dispatchers
 
@@ -40,7 +41,11 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
                 Result.success()
             }
             is BackgroundOutcome.Retry -> Result.retry()
-            is BackgroundOutcome.Stop -> Result.failure()
+            is BackgroundOutcome.Stop -> {
+                // A revoked device: the core erased the store; its files and key go too.
+                if (outcome.notice.message == Message.DEVICE_REVOKED) app.signOut()
+                Result.failure()
+            }
         }
     }
 

@@ -63,6 +63,8 @@ fun Throwable.toNotice(): Notice = when (this) {
         is LinliException.UnsupportedVersion -> Notice(Message.UPDATE_APP)
         is LinliException.Server -> Notice(Message.SERVER_TROUBLE)
         is LinliException.Storage -> Notice(Message.STORAGE_FAILED)
+        // The key in the Keystore no longer opens the store (restored backup, reset Keystore).
+        is LinliException.WrongKey -> Notice(Message.STORAGE_FAILED)
         is LinliException.NotFound -> Notice(Message.NOT_ON_DEVICE)
         is LinliException.InvalidInput -> Notice(Message.CHECK_FORM)
         is LinliException.OutsideMyPlaces -> Notice(Message.OUTSIDE_MY_PLACES)
