@@ -407,6 +407,16 @@ pub trait RegisterStorage: Send + Sync + 'static {
         each: &mut dyn FnMut(LedgerVisit) -> Result<()>,
     ) -> Result<u64>;
 
+    /// The visits in `scope` in the `weeks` weeks from `start` (a Monday 00:00 in
+    /// Asia/Shanghai, so every week is 7 × 24 h long), counted in SQL per grid and week:
+    /// `(grid id, week index from 0, visits)`, ordered by grid and week.
+    fn visits_per_week(
+        &self,
+        scope: &Scope,
+        start: Millis,
+        weeks: u32,
+    ) -> Result<Vec<(String, u32, u32)>>;
+
     /// Every need raised in `scope` passing `f` (place, period raised; need category),
     /// oldest first.
     fn ledger_needs(

@@ -46,7 +46,7 @@ mod people;
 mod places;
 mod report;
 pub mod session;
-mod stats;
+pub mod stats;
 mod users;
 mod view;
 

@@ -27,7 +27,7 @@ use super::view::Names;
 use super::{Page, blocking, render};
 use crate::AppState;
 use crate::board::IncidentRow;
-use crate::register::{LedgerFilter, LedgerVisit};
+use crate::register::LedgerFilter;
 
 const DAY_MS: Millis = 86_400_000;
 const WEEK_MS: Millis = 7 * DAY_MS;
@@ -80,6 +80,23 @@ impl Weeks {
             return None;
         }
         usize::try_from((at - self.start()) / WEEK_MS).ok()
+    }
+
+    /// Visits per grid and week from `(grid, week index, count)` rows (as counted in SQL by
+    /// `visits_per_week`); rows outside the weeks are dropped.
+    pub fn visit_table(&self, rows: Vec<(String, u32, u32)>) -> BTreeMap<String, Vec<u32>> {
+        let n = self.starts.len();
+        let mut table: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for (grid, week, count) in rows {
+            if let Some(cell) = table
+                .entry(grid)
+                .or_insert_with(|| vec![0; n])
+                .get_mut(week as usize)
+            {
+                *cell += count;
+            }
+        }
+        table
     }
 
     /// `MM-DD` of each Monday.
@@ -145,27 +162,21 @@ fn median(mut v: Vec<Millis>) -> Option<Millis> {
     Some(v[v.len() / 2])
 }
 
-/// The figures of `visits` and `incidents` (reported in the weeks) and `disputes` (every
-/// dispute reported before their end), at `now`.
+/// The figures of `visits` (per grid and week, counted in SQL), `incidents` (reported in
+/// the weeks) and `disputes` (every dispute reported before their end), at `now`.
 pub fn figures(
     weeks: &Weeks,
     now: Millis,
-    visits: &[LedgerVisit],
+    visits: BTreeMap<String, Vec<u32>>,
     incidents: &[IncidentRow],
     disputes: &[IncidentRow],
 ) -> Figures {
     let n = weeks.starts.len();
     let mut f = Figures {
+        visits,
         incidents_per_week: vec![0; n],
         ..Figures::default()
     };
-    for v in visits {
-        if let Some(i) = weeks.index(v.at) {
-            f.visits
-                .entry(v.place.grid_id.clone())
-                .or_insert_with(|| vec![0; n])[i] += 1;
-        }
-    }
     let mut by_category: BTreeMap<IncidentCategory, u32> = BTreeMap::new();
     let mut by_status: BTreeMap<IncidentStatus, u32> = BTreeMap::new();
     let (mut respond_times, mut resolve_times) = (Vec::new(), Vec::new());
@@ -303,11 +314,8 @@ pub async fn page(
             to: Some(weeks.end),
             ..LedgerFilter::default()
         };
-        let (mut visits, mut incidents, mut disputes) = (Vec::new(), Vec::new(), Vec::new());
-        storage.ledger_visits(scope, &period, &mut |v| {
-            visits.push(v);
-            Ok(())
-        })?;
+        let visits = weeks.visit_table(storage.visits_per_week(scope, weeks.start(), n)?);
+        let (mut incidents, mut disputes) = (Vec::new(), Vec::new());
         storage.ledger_incidents(scope, &period, &mut |r| {
             incidents.push(r);
             Ok(())
@@ -321,7 +329,7 @@ pub async fn page(
             disputes.push(r);
             Ok(())
         })?;
-        let f = figures(&weeks, now, &visits, &incidents, &disputes);
+        let f = figures(&weeks, now, visits, &incidents, &disputes);
         let names = Names::of(storage.as_ref(), &staff.device)?;
         Ok(page_of(
             &staff,
@@ -453,6 +461,8 @@ mod tests {
     use linli_domain::doc::DocPlace;
     use linli_domain::{Level, Priority, VisitPurpose};
 
+    use crate::register::LedgerVisit;
+
     /// 2026-12-02 (a Wednesday) 11:00 in Shanghai.
     const NOW: Millis = 1_796_180_400_000;
     /// Monday 2026-11-30 00:00 in Shanghai.
@@ -543,13 +553,15 @@ mod tests {
         dispute.status = IncidentStatus::Closed;
         dispute.outcome = Some(linli_domain::DisputeOutcome::Mediated);
         dispute.closed_at = Some(MONDAY + DAY_MS);
-        let f = figures(
-            &w,
-            NOW,
-            &visits,
-            &[on_time, late, missed, fresh],
-            &[dispute],
-        );
+        // Counted as the SQL counts them: per grid and week index.
+        let mut rows: BTreeMap<(String, u32), u32> = BTreeMap::new();
+        for v in &visits {
+            if let Some(i) = w.index(v.at) {
+                *rows.entry((v.place.grid_id.clone(), i as u32)).or_default() += 1;
+            }
+        }
+        let table = w.visit_table(rows.into_iter().map(|((g, i), c)| (g, i, c)).collect());
+        let f = figures(&w, NOW, table, &[on_time, late, missed, fresh], &[dispute]);
         assert_eq!(f.visits["g"], vec![1, 2]);
         assert_eq!(f.incidents_per_week, vec![0, 4]);
         assert_eq!(f.response.met, Rate { num: 1, den: 3 });

@@ -18,6 +18,7 @@
 //!   documents stored before version 6, and board pages
 //! - `register.rs`: [`crate::storage::RegisterStorage`]: the `register_*` rows of household
 //!   documents (kept with each store, built once for older ones), search, ledgers, exports
+//! - `counts.rs`: the statistics page's counts grouped in SQL (visits per grid and week)
 //! - `erase.rs`: [`crate::erase::PrivacyStorage`]: erasing a household (tombstone, audit
 //!   row, WAL checkpoint) and the audit log
 //!
@@ -30,6 +31,7 @@
 mod accounts;
 mod admin;
 mod board;
+mod counts;
 mod db;
 mod directory;
 mod erase;

@@ -8,15 +8,15 @@ use linli_domain::codes::NeedStatus;
 use linli_domain::doc::{DocKind, DocPlace};
 use linli_domain::scope::Scope;
 use linli_domain::{
-    CareTag, Gender, Housing, IncidentCategory, NeedCategory, PersonResidence, Relation, Residency,
-    VisitPurpose,
+    CareTag, Gender, Housing, IncidentCategory, Millis, NeedCategory, PersonResidence, Relation,
+    Residency, VisitPurpose,
 };
 use rusqlite::types::Type;
 use rusqlite::{Connection, Transaction, params, params_from_iter};
 
-use super::board;
 use super::db::SqliteStorage;
 use super::rows::{json_ids, load_stored, meta, scope_params, to_i64, to_u64};
+use super::{board, counts};
 use crate::board::IncidentRow;
 use crate::error::Result;
 use crate::register::{
@@ -467,6 +467,15 @@ impl RegisterStorage for SqliteStorage {
             }
             Ok(count)
         })
+    }
+
+    fn visits_per_week(
+        &self,
+        scope: &Scope,
+        start: Millis,
+        weeks: u32,
+    ) -> Result<Vec<(String, u32, u32)>> {
+        self.read(|tx| counts::visits_per_week(tx, scope, start, weeks))
     }
 
     fn ledger_needs(

@@ -73,6 +73,7 @@ macro_rules! storage_conformance_tests {
             the_register_is_searched_as_on_the_phone,
             the_register_honours_the_scope,
             ledgers_stream_rows_by_scope_and_filters,
+            visits_per_week_in_sql_match_the_weeks_in_rust,
             exports_are_logged_per_community,
             a_withdrawn_grants_documents_are_gone_from_the_users_devices,
             a_grant_still_covering_a_document_keeps_it,

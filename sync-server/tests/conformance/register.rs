@@ -1,6 +1,8 @@
 //! Conformance checks of the register (`RegisterStorage`): its rows follow pushes and moves,
 //! the phone's search (name substring, pinyin initials and full pinyin, address and room),
-//! the scope, the ledgers' streams and filters, and the export log.
+//! the scope, the ledgers' streams and filters, the visits counted per week, and the export log.
+
+use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
 use linli_domain::doc as write;
@@ -11,6 +13,7 @@ use linli_domain::{
     NewMember, Priority, Relation, Visit, VisitPurpose,
 };
 use linli_sync_server::Storage;
+use linli_sync_server::console::stats::Weeks;
 use linli_sync_server::register::{ExportRecord, LedgerFilter, RegisterQuery, Search};
 use linli_testkit::demo;
 
@@ -354,6 +357,66 @@ pub fn ledgers_stream_rows_by_scope_and_filters(s: &dyn Storage) {
         s.ledger_incidents(&d.wang.scope, &disputes, &mut |_| Ok(()))
             .unwrap(),
         0
+    );
+}
+
+/// The visits counted per grid and week in SQL fall in the weeks the page's Rust puts them
+/// in (`Weeks::index`), across the boundary of Sunday 23:59 and Monday 00:00 in Beijing.
+pub fn visits_per_week_in_sql_match_the_weeks_in_rust(s: &dyn Storage) {
+    /// 2026-12-02 (a Wednesday) 11:00 in Beijing.
+    const NOW: Millis = 1_796_180_400_000;
+    /// Monday 2026-11-30 00:00 in Beijing (Sunday 16:00 UTC).
+    const MONDAY: Millis = 1_795_968_000_000;
+    let d = seeded(s);
+    let mut a = two_households(s, &d);
+    let weeks = Weeks::last(2, NOW).unwrap();
+    assert_eq!(weeks.starts[1], MONDAY);
+    let times = [
+        weeks.start() - 1, // before the first week: not counted
+        weeks.start(),     // the first Monday 00:00
+        MONDAY - 60_000,   // Sunday 23:59: still the first week
+        MONDAY - 1,        // Sunday 23:59:59.999
+        MONDAY,            // Monday 00:00: the second week
+        MONDAY + 60_000,   // Monday 00:01
+        weeks.end - 1,     // the last moment of the second week
+        weeks.end,         // after the weeks: not counted
+    ];
+    for at in times {
+        visit(s, &d, "hh-zhang", &mut a, at);
+    }
+    let mut in_rust: BTreeMap<(String, u32), u32> = BTreeMap::new();
+    s.ledger_visits(&d.admin.scope, &LedgerFilter::default(), &mut |v| {
+        if let Some(i) = weeks.index(v.at) {
+            *in_rust
+                .entry((v.place.grid_id, u32::try_from(i).unwrap()))
+                .or_default() += 1;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let in_sql = s.visits_per_week(&d.admin.scope, weeks.start(), 2).unwrap();
+    let expected = vec![
+        (demo::GRID_1.to_owned(), 0, 3),
+        (demo::GRID_1.to_owned(), 1, 3),
+    ];
+    assert_eq!(in_sql, expected);
+    let in_rust: Vec<_> = in_rust.into_iter().map(|((g, i), n)| (g, i, n)).collect();
+    assert_eq!(in_sql, in_rust);
+    assert_eq!(
+        weeks.visit_table(in_sql)[demo::GRID_1],
+        [3, 3],
+        "the page's table"
+    );
+    // One week from the second Monday: only its visits.
+    assert_eq!(
+        s.visits_per_week(&d.admin.scope, MONDAY, 1).unwrap(),
+        [(demo::GRID_1.to_owned(), 0, 3)]
+    );
+    // Another grid's worker sees none of them.
+    assert!(
+        s.visits_per_week(&d.wang.scope, weeks.start(), 2)
+            .unwrap()
+            .is_empty()
     );
 }
 
