@@ -36,6 +36,7 @@ mod db;
 mod directory;
 mod erase;
 mod register;
+mod register_rows;
 mod rows;
 mod schema;
 mod sync;

@@ -8,20 +8,19 @@ use linli_domain::codes::NeedStatus;
 use linli_domain::doc::{DocKind, DocPlace};
 use linli_domain::scope::Scope;
 use linli_domain::{
-    CareTag, Gender, Housing, IncidentCategory, Millis, NeedCategory, PersonResidence, Relation,
-    Residency, VisitPurpose,
+    CareTag, Gender, IncidentCategory, Millis, NeedCategory, PersonResidence, VisitPurpose,
 };
-use rusqlite::types::Type;
 use rusqlite::{Connection, Transaction, params, params_from_iter};
 
 use super::db::SqliteStorage;
+use super::register_rows::{code, household, member, place_at};
 use super::rows::{json_ids, load_stored, meta, scope_params, to_i64, to_u64};
 use super::{board, counts};
 use crate::board::IncidentRow;
 use crate::error::Result;
 use crate::register::{
     self, ExportRecord, HouseholdRow, LedgerFilter, LedgerNeed, LedgerVisit, MemberRow,
-    RegisterPage, RegisterQuery, needs_of, needs_text, tag_codes, tags_of,
+    RegisterPage, RegisterQuery, needs_of, needs_text, tag_codes,
 };
 use crate::storage::{RegisterStorage, now_ms};
 
@@ -203,64 +202,6 @@ pub(super) fn build_register(tx: &Transaction<'_>) -> Result<()> {
         tracing::info!(documents = docs.len(), "register built");
     }
     Ok(())
-}
-
-fn bad(i: usize) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(i, Type::Text, "unknown code".into())
-}
-
-fn code<T>(r: &rusqlite::Row<'_>, i: usize, of: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
-    of(&r.get::<_, String>(i)?).ok_or_else(|| bad(i))
-}
-
-fn opt_code<T>(
-    r: &rusqlite::Row<'_>,
-    i: usize,
-    of: fn(&str) -> Option<T>,
-) -> rusqlite::Result<Option<T>> {
-    Ok(r.get::<_, Option<String>>(i)?.and_then(|c| of(&c)))
-}
-
-fn place_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<DocPlace> {
-    Ok(DocPlace {
-        community_id: r.get(at)?,
-        grid_id: r.get(at + 1)?,
-        micro_grid_id: r.get(at + 2)?,
-        building_id: r.get(at + 3)?,
-        unit_id: r.get(at + 4)?,
-    })
-}
-
-/// A row of [`HOUSEHOLD`].
-fn household(r: &rusqlite::Row<'_>) -> rusqlite::Result<HouseholdRow> {
-    Ok(HouseholdRow {
-        doc_id: r.get(0)?,
-        place: place_at(r, 1)?,
-        room: r.get(6)?,
-        residency: code(r, 7, Residency::from_code)?,
-        housing: code(r, 8, Housing::from_code)?,
-        tags: tags_of(&r.get::<_, String>(9)?),
-        notes: r.get(10)?,
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
-        moved_out: r.get(13)?,
-    })
-}
-
-/// A row of [`MEMBER`] starting at column `at`.
-fn member(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<MemberRow> {
-    Ok(MemberRow {
-        member_id: r.get(at)?,
-        name: r.get(at + 1)?,
-        relation: Relation::from_code(&r.get::<_, String>(at + 2)?).unwrap_or(Relation::Other),
-        birth_year: r.get(at + 3)?,
-        gender: opt_code(r, at + 4, Gender::from_code)?,
-        residence: opt_code(r, at + 5, PersonResidence::from_code)?,
-        phone: r.get(at + 6)?,
-        id_number: r.get(at + 7)?,
-        tags: tags_of(&r.get::<_, String>(at + 8)?),
-        moved_out_at: r.get(at + 9)?,
-    })
 }
 
 /// The search's condition on `h`, its terms bound from `?first` on.
