@@ -60,6 +60,9 @@ sys.path.insert(0, str(BINDINGS))
 
 import linli  # noqa: E402  (needs the path above)
 
+# The device stores are encrypted (SQLCipher); a fixed test key, as in bindings/tests/python.
+DB_KEY = bytes(range(1, 33))
+
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 # Every move code of the console (domain/src/codes.rs `IncidentAction::MENU`).
@@ -99,7 +102,9 @@ class DemoServer:
 
     def open_store(self, path, user_id):
         """A fresh device store for a demo user, under the device id the server enrolled."""
-        return linli.LinliStore.open(str(path), self.devices[user_id].device_id, user_id)
+        return linli.LinliStore.open(
+            str(path), self.devices[user_id].device_id, user_id, DB_KEY
+        )
 
     def advance_clock(self, seconds):
         """Moves the server's clock forward and waits until the server says it did."""

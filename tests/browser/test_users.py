@@ -7,7 +7,7 @@ import asyncio
 from selenium.webdriver.support.ui import Select
 
 import linli
-from conftest import CHINESE
+from conftest import CHINESE, DB_KEY
 
 
 def test_create_a_user_and_enrol_their_phone_by_qr_code(signed_in, tmp_path):
@@ -36,7 +36,7 @@ def test_create_a_user_and_enrol_their_phone_by_qr_code(signed_in, tmp_path):
 
     got = asyncio.run(linli.enrol(linli.parse_enrol_link(link), "浏览器测试手机", None))
     assert got.user_id == user_id
-    store = linli.LinliStore.open(str(tmp_path / "new.db"), got.device_id, got.user_id)
+    store = linli.LinliStore.open(str(tmp_path / "new.db"), got.device_id, got.user_id, DB_KEY)
     settings = linli.SyncSettings(server_url=got.server_url, token=got.token)
     assert asyncio.run(store.sync(settings, None)).refused == []
     assert [g.place_id for g in store.my_grants()] == ["g-2"]
